@@ -1,0 +1,238 @@
+"""Cell values as they arrive in regency spreadsheets: dates, yes/no, numbers, codes, names."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it wrongly counts 1900-02-29, hence the 30th)
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_MONTHS_ID = {
+    "jan": 1,
+    "januari": 1,
+    "feb": 2,
+    "februari": 2,
+    "peb": 2,
+    "pebruari": 2,
+    "mar": 3,
+    "maret": 3,
+    "apr": 4,
+    "april": 4,
+    "mei": 5,
+    "may": 5,
+    "jun": 6,
+    "juni": 6,
+    "jul": 7,
+    "juli": 7,
+    "agu": 8,
+    "agt": 8,
+    "ags": 8,
+    "agustus": 8,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "okt": 10,
+    "oktober": 10,
+    "oct": 10,
+    "nov": 11,
+    "nop": 11,
+    "november": 11,
+    "nopember": 11,
+    "des": 12,
+    "desember": 12,
+    "dec": 12,
+}
+_TEXT_MONTH = re.compile(r"^(\d{1,2})[\s\-/]+([A-Za-z]+)[\s\-/]+(\d{4})$")
+
+
+class ValueError_(ValueError):
+    """A cell that cannot be read as the type its column needs; ``code`` is stable for reports."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def parse_date(value: object, *, day_first: bool = True) -> date | None:
+    """Read a date written the ways Indonesian lists write it; None for an empty cell.
+
+    ISO ``2024-03-01``, ``01/03/2024`` and ``01-03-2024`` (day first, the Indonesian order, unless the caller
+    found the column to be month-first), ``1 Maret 2024``, Excel serial numbers, and Python dates.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value))
+    text = str(value).strip()
+    if not text or text in {"-", "0"}:
+        return None
+    if m := _ISO.match(text):
+        return _make(int(m[1]), int(m[2]), int(m[3]))
+    if m := _DMY.match(text):
+        a, b, year = int(m[1]), int(m[2]), int(m[3])
+        if year < 100:
+            year += 2000 if year <= date.today().year % 100 else 1900
+        day, month = (a, b) if day_first else (b, a)
+        return _make(year, month, day)
+    if m := _TEXT_MONTH.match(text):
+        named_month = _MONTHS_ID.get(m[2].lower())
+        if named_month is None:
+            raise ValueError_("date.invalid")
+        return _make(int(m[3]), named_month, int(m[1]))
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return _from_serial(float(text))
+    raise ValueError_("date.invalid")
+
+
+def _from_serial(serial: float) -> date:
+    if not 1 <= serial < 2_958_466:  # Excel's range: 1900-01-01 .. 9999-12-31
+        raise ValueError_("date.invalid")
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def _make(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError_("date.invalid") from None
+
+
+_YES = {"ya", "y", "yes", "1", "true", "ada", "punya", "benar"}
+_NO = {"tidak", "t", "tdk", "no", "n", "0", "false", "tidak ada", "bukan"}
+
+
+def parse_bool(value: object) -> bool | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not text or text == "-":
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError_("bool.invalid")
+
+
+def parse_int(value: object) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip().replace(" ", "")
+    if not text or text == "-":
+        return None
+    text = text.removesuffix(".0")
+    if not re.fullmatch(r"-?\d+", text):
+        raise ValueError_("number.invalid")
+    return int(text)
+
+
+def parse_decimal(value: object) -> float | None:
+    """Numbers with Indonesian separators: ``1.250.000`` and ``1.250.000,50`` and ``Rp 20.000.000``."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().lower().removeprefix("rp").strip().replace(" ", "")
+    if not text or text == "-":
+        return None
+    if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?", text):
+        text = text.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"-?\d+,\d+", text):
+        text = text.replace(",", ".")
+    elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError_("number.invalid") from None
+
+
+def pad_code(value: object, width: int) -> str:
+    """RT/RW as three digits: ``1`` → ``001``; text that is not a number is kept as written."""
+    if value is None:
+        return ""
+    text = str(value).strip().removesuffix(".0")
+    if text.isdigit():
+        return text.zfill(width)[-width:] if int(text) else ""
+    return text[:width]
+
+
+def clean_name(value: object) -> str:
+    """Collapse white space and strip; the case is kept as the source wrote it."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def normalise_village_code(value: object) -> str:
+    """``6474031002`` or ``64.74.03.1002`` → ``64.74.03.1002``; anything else is returned stripped."""
+    text = str(value or "").strip().removesuffix(".0")
+    digits = text.replace(".", "")
+    if len(digits) == 10 and digits.isdigit():
+        return f"{digits[:2]}.{digits[2:4]}.{digits[4:6]}.{digits[6:]}"
+    return text
+
+
+# Dukcapil's SHDK numbering (status hubungan dalam keluarga) as printed on the KK, and the words lists use.
+_SHDK_NUMBERS = {
+    "1": "kepala",
+    "2": "suami",
+    "3": "istri",
+    "4": "anak",
+    "5": "menantu",
+    "6": "cucu",
+    "7": "orang_tua",
+    "8": "mertua",
+    "9": "famili_lain",
+    "10": "lainnya",
+    "11": "lainnya",
+}
+_RELATIONSHIP_WORDS = {
+    "kepala keluarga": "kepala",
+    "kepala": "kepala",
+    "kk": "kepala",
+    "kepala rumah tangga": "kepala",
+    "suami": "suami",
+    "istri": "istri",
+    "isteri": "istri",
+    "istri/suami": "istri",
+    "suami/istri": "istri",
+    "pasangan": "istri",
+    "anak": "anak",
+    "anak kandung": "anak",
+    "anak tiri": "anak",
+    "anak angkat": "anak",
+    "menantu": "menantu",
+    "cucu": "cucu",
+    "orang tua": "orang_tua",
+    "orangtua": "orang_tua",
+    "ayah": "orang_tua",
+    "ibu": "orang_tua",
+    "mertua": "mertua",
+    "famili lain": "famili_lain",
+    "famili": "famili_lain",
+    "keluarga lain": "famili_lain",
+    "saudara": "famili_lain",
+    "pembantu": "lainnya",
+    "lainnya": "lainnya",
+    "lain-lain": "lainnya",
+    "lain lain": "lainnya",
+}
+
+
+def parse_relationship(value: object) -> str:
+    """Relationship to the head of family as a stable code (``kepala``, ``istri``, ``anak`` …); '' if empty."""
+    text = " ".join(str(value or "").strip().lower().replace("_", " ").split()).removesuffix(".0")
+    if not text or text == "-":
+        return ""
+    if text in _SHDK_NUMBERS:
+        return _SHDK_NUMBERS[text]
+    if text in _RELATIONSHIP_WORDS:
+        return _RELATIONSHIP_WORDS[text]
+    raise ValueError_("relationship.invalid")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tepat.engine.values import (
+    ValueError_,
+    normalise_village_code,
+    pad_code,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_relationship,
+)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("1985-07-12", date(1985, 7, 12)),
+        ("12/07/1985", date(1985, 7, 12)),  # Indonesian order: day first
+        ("12-07-1985", date(1985, 7, 12)),
+        ("12 Juli 1985", date(1985, 7, 12)),
+        ("1 Agustus 2024", date(2024, 8, 1)),
+        ("31240", date(1985, 7, 12)),  # an Excel serial number kept as text
+        (31240, date(1985, 7, 12)),
+        ("", None),
+        ("-", None),
+        (None, None),
+    ],
+)
+def test_dates_as_lists_write_them(raw: object, expected: date | None) -> None:
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["31/02/1990", "1985-13-01", "kemarin", "32 Maret 2020"])
+def test_impossible_dates_are_named(raw: str) -> None:
+    with pytest.raises(ValueError_) as err:
+        parse_date(raw)
+    assert err.value.code == "date.invalid"
+
+
+def test_month_first_when_the_column_says_so() -> None:
+    assert parse_date("07/12/1985", day_first=False) == date(1985, 7, 12)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Rp 20.000.000", 20_000_000.0),
+        ("1.250.000,50", 1_250_000.5),
+        ("2,5", 2.5),
+        ("1,250,000", 1_250_000.0),
+        ("36", 36.0),
+        ("", None),
+    ],
+)
+def test_indonesian_numbers(raw: str, expected: float | None) -> None:
+    assert parse_decimal(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Kepala Keluarga", "kepala"),
+        ("ISTRI", "istri"),
+        ("1", "kepala"),
+        ("4", "anak"),
+        ("Anak Angkat", "anak"),
+        ("famili lain", "famili_lain"),
+        ("", ""),
+    ],
+)
+def test_relationships(raw: str, expected: str) -> None:
+    assert parse_relationship(raw) == expected
+
+
+def test_small_codes() -> None:
+    assert pad_code("3", 3) == "003" and pad_code("3.0", 3) == "003" and pad_code("0", 3) == ""
+    assert normalise_village_code("6474031002") == "64.74.03.1002"
+    assert normalise_village_code(" 64.74.03.1002 ") == "64.74.03.1002"
+    assert parse_bool("Ya") is True and parse_bool("tidak") is False and parse_bool("") is None
