@@ -1,0 +1,84 @@
+"""Column names as Indonesian lists really write them, mapped to the registry's fields."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+
+# canonical field -> accepted header spellings (after normalise_header)
+COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
+    "record_id": ("record_id", "id", "no_urut", "id_record", "id_data"),
+    "family_key": ("id_keluarga", "idkeluarga", "id_kel", "id_keluarga_dtsen", "id_dtks_keluarga"),
+    "household_key": ("id_rumah_tangga", "id_ruta", "idrt", "id_rt_tangga"),
+    "kk": ("no_kk", "nomor_kk", "nokk", "kk", "nomor_kartu_keluarga", "no_kartu_keluarga"),
+    "nik": ("nik", "no_nik", "nomor_nik", "nomor_induk_kependudukan", "nik_art", "no_ktp"),
+    "name": ("nama", "nama_lengkap", "nama_art", "nama_penerima", "nama_anggota"),
+    "sex": ("jenis_kelamin", "jk", "l_p", "kelamin", "sex"),
+    "birth_place": ("tempat_lahir", "tmp_lahir", "tempat_lhr"),
+    "birth_date": ("tanggal_lahir", "tgl_lahir", "tgllahir", "tanggal_lhr", "tgl_lhr"),
+    "relationship": (
+        "hubungan_keluarga",
+        "hub_keluarga",
+        "shdk",
+        "hubungan_dengan_kepala_keluarga",
+        "hub_dgn_kk",
+        "hubungan_dgn_kepala_keluarga",
+        "status_hubungan_dalam_keluarga",
+    ),
+    "mother_name": ("nama_ibu_kandung", "nama_ibu", "ibu_kandung"),
+    "marital_status": ("status_perkawinan", "status_kawin", "sts_kawin"),
+    "education": ("pendidikan", "pendidikan_terakhir", "ijazah_tertinggi"),
+    "occupation": ("pekerjaan", "jenis_pekerjaan", "pekerjaan_utama"),
+    "disability": ("disabilitas", "penyandang_disabilitas", "difabel"),
+    "street": ("alamat", "alamat_lengkap", "jalan", "alamat_domisili"),
+    "rt": ("rt",),
+    "rw": ("rw",),
+    "village": (
+        "kode_desa",
+        "kode_kelurahan",
+        "kode_desa_kelurahan",
+        "kode_wilayah",
+        "kd_desa",
+        "kode_kel",
+        "kodedesa",
+    ),
+    "desil_national": ("desil_nasional", "desil", "desil_kesejahteraan", "peringkat_desil"),
+    "desil_province": ("desil_provinsi",),
+    "desil_regency": ("desil_kabupaten", "desil_kab_kota", "desil_kota"),
+    "welfare_date": ("tanggal_data", "tgl_data", "periode_data", "tanggal_pemutakhiran"),
+    "tenure": ("status_kepemilikan_rumah", "kepemilikan_rumah", "status_rumah"),
+    "floor_area_m2": ("luas_lantai_m2", "luas_lantai"),
+    "floor": ("jenis_lantai", "lantai"),
+    "wall": ("jenis_dinding", "dinding"),
+    "roof": ("jenis_atap", "atap"),
+    "drinking_water": ("sumber_air_minum", "air_minum"),
+    "sanitation": ("fasilitas_bab", "fasilitas_buang_air_besar", "jamban"),
+    "electricity": ("daya_listrik", "sumber_penerangan", "listrik"),
+    "cooking_fuel": ("bahan_bakar_memasak", "bahan_bakar_masak"),
+    "owns_car": ("aset_mobil", "mobil", "memiliki_mobil"),
+    "motorcycles": ("aset_sepeda_motor", "sepeda_motor", "jumlah_sepeda_motor"),
+}
+FIELD_LABELS = {
+    "kk": _("No. KK"),
+    "nik": _("NIK"),
+    "name": _("Nama"),
+    "village": _("Kode desa/kelurahan"),
+    "family_key": _("ID keluarga"),
+}
+_LOOKUP = {variant: canonical for canonical, variants in COLUMN_VARIANTS.items() for variant in variants}
+
+
+def normalise_header(text: str) -> str:
+    """`No. NIK ` → `no_nik`; `NOMOR INDUK KEPENDUDUKAN` → `nomor_induk_kependudukan`."""
+    return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
+
+
+def map_columns(headers: list[str]) -> dict[str, int]:
+    """canonical field -> column index, first match wins (duplicated headers keep the left-most column)."""
+    mapping: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        canonical = _LOOKUP.get(normalise_header(header))
+        if canonical and canonical not in mapping:
+            mapping[canonical] = index
+    return mapping

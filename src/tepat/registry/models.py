@@ -1,0 +1,263 @@
+"""The by-name-by-address registry: persons (NIK), families (KK), households, addresses, and their lineage.
+
+Lineage has two parts. Every row carries ``lineage``: for each field, the id of the SourceRecord (file row of an
+import batch, or a field submission) that set its current value, and ``created_batch``. Every later change of a
+value is a ``Change`` row with the old and new value, the source record or the user, and when. Together they
+answer "where does this value come from?" and "what was it before?" without copying whole rows per import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tepat.registry.querysets import FamilyQuerySet, PersonQuerySet
+
+
+class SourceRecord(models.Model):
+    """One row of one imported file, kept raw (values aligned with ``batch.columns``)."""
+
+    batch = models.ForeignKey("intake.ImportBatch", on_delete=models.CASCADE, related_name="records")
+    row_number = models.PositiveIntegerField(help_text=_("Nomor baris di berkas (baris judul = 1)."))
+    sheet = models.CharField(max_length=100, blank=True)
+    values = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "row_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(zip(self.batch.columns, self.values, strict=False))
+
+
+class Tracked(models.Model):
+    lineage = models.JSONField(default=dict, blank=True)
+    created_batch = models.ForeignKey(
+        "intake.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Laki-laki")
+    FEMALE = "P", _("Perempuan")
+
+
+class VitalStatus(models.TextChoices):
+    ALIVE = "alive", _("Hidup")
+    DECEASED = "deceased", _("Meninggal")
+    MOVED_OUT = "moved_out", _("Pindah keluar")
+
+
+class Person(Tracked):
+    # null, not '': "no usable NIK" must never equal another person's "no usable NIK"
+    nik = models.CharField(  # noqa: DJ001
+        max_length=16, null=True, blank=True, db_index=True, help_text=_("NIK ternormalisasi")
+    )
+    nik_raw = models.CharField(max_length=64, blank=True, help_text=_("NIK seperti tertulis di sumber"))
+    nik_valid = models.BooleanField(default=False)
+    nik_problems = models.JSONField(default=list, blank=True)
+    name = models.CharField(max_length=200)
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    birth_place = models.CharField(max_length=100, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    mother_name = models.CharField(max_length=200, blank=True)
+    marital_status = models.CharField(max_length=40, blank=True)
+    education = models.CharField(max_length=60, blank=True)
+    occupation = models.CharField(max_length=80, blank=True)
+    disability = models.BooleanField(null=True, blank=True)
+    vital_status = models.CharField(max_length=10, choices=VitalStatus.choices, default=VitalStatus.ALIVE)
+    death_date = models.DateField(null=True, blank=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("orang")
+        verbose_name_plural = _("orang")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Address(models.Model):
+    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    rt = models.CharField(max_length=3, blank=True)
+    rw = models.CharField(max_length=3, blank=True)
+    street = models.CharField(max_length=255, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alamat")
+        verbose_name_plural = _("alamat")
+
+    def __str__(self) -> str:
+        parts = [self.street]
+        if self.rt:
+            parts.append(f"RT {self.rt}")
+        if self.rw:
+            parts.append(f"RW {self.rw}")
+        return ", ".join(p for p in parts if p)
+
+
+class Household(Tracked):
+    """A dwelling (rumah tangga): one or more families under one roof, sharing the housing conditions."""
+
+    source_key = models.CharField(max_length=64, blank=True, db_index=True)
+    address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tenure = models.CharField(max_length=40, blank=True)
+    floor_area_m2 = models.FloatField(null=True, blank=True)
+    floor = models.CharField(max_length=40, blank=True)
+    wall = models.CharField(max_length=40, blank=True)
+    roof = models.CharField(max_length=40, blank=True)
+    drinking_water = models.CharField(max_length=40, blank=True)
+    sanitation = models.CharField(max_length=40, blank=True)
+    electricity = models.CharField(max_length=20, blank=True)
+    cooking_fuel = models.CharField(max_length=40, blank=True)
+    owns_car = models.BooleanField(null=True, blank=True)
+    motorcycles = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"RT {self.source_key or self.pk}"
+
+    class Meta:
+        verbose_name = _("rumah tangga")
+        verbose_name_plural = _("rumah tangga")
+
+
+class FamilyStatus(models.TextChoices):
+    ACTIVE = "active", _("Aktif")
+    RETIRED = "retired", _("Tidak aktif")
+
+
+class Family(Tracked):
+    kk = models.CharField(  # noqa: DJ001
+        max_length=16, null=True, blank=True, db_index=True, help_text=_("Nomor KK ternormalisasi")
+    )
+    kk_raw = models.CharField(max_length=64, blank=True)
+    kk_valid = models.BooleanField(default=False)
+    kk_problems = models.JSONField(default=list, blank=True)
+    source_key = models.CharField(max_length=64, blank=True, db_index=True, help_text=_("ID keluarga di sumber"))
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="families")
+    address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Denormalised from the address: every selector filters on it, so it must be one indexed column.
+    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=FamilyStatus.choices, default=FamilyStatus.ACTIVE)
+    # The official desil as imported from DTSEN; the region never computes or overwrites it (Inpres 4/2025).
+    desil_national = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    desil_province = models.PositiveSmallIntegerField(null=True, blank=True)
+    desil_regency = models.PositiveSmallIntegerField(null=True, blank=True)
+    welfare_date = models.DateField(null=True, blank=True, help_text=_("Tanggal data desil"))
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("keluarga")
+        verbose_name_plural = _("keluarga")
+        indexes = [models.Index(fields=["village", "desil_national"])]
+
+    def __str__(self) -> str:
+        return f"KK {self.kk or self.kk_raw or self.pk}"
+
+
+class Relationship(models.TextChoices):
+    HEAD = "kepala", _("Kepala keluarga")
+    WIFE = "istri", _("Istri")
+    HUSBAND = "suami", _("Suami")
+    CHILD = "anak", _("Anak")
+    CHILD_IN_LAW = "menantu", _("Menantu")
+    GRANDCHILD = "cucu", _("Cucu")
+    PARENT = "orang_tua", _("Orang tua")
+    PARENT_IN_LAW = "mertua", _("Mertua")
+    OTHER_RELATIVE = "famili_lain", _("Famili lain")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class Membership(Tracked):
+    """A person in a family (KK). At most one active membership per person: the database enforces it.
+
+    When a source lists a NIK in a second KK, that membership is stored inactive with ``conflict`` set and a
+    RegistryFlag is raised, so the second listing is kept for review instead of being dropped or winning silently.
+    """
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    relationship = models.CharField(max_length=12, choices=Relationship.choices, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text=_("Urutan di KK"))
+    active = models.BooleanField(default=True)
+    conflict = models.BooleanField(default=False)
+    ended_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.family_id}"
+
+    class Meta:
+        verbose_name = _("anggota keluarga")
+        verbose_name_plural = _("anggota keluarga")
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=Q(active=True), name="one_active_family_per_person"),
+            models.UniqueConstraint(fields=["family", "person"], name="person_once_per_family"),
+        ]
+        indexes = [models.Index(fields=["family", "position"])]
+
+
+class FlagKind(models.TextChoices):
+    NIK_INVALID = "nik_invalid", _("NIK tidak valid")
+    NIK_TWO_FAMILIES = "nik_two_families", _("NIK tercatat di dua KK aktif")
+    NIK_NAME_CONFLICT = "nik_name_conflict", _("Satu NIK dengan nama berbeda")
+    KK_INVALID = "kk_invalid", _("Nomor KK tidak valid")
+    NAME_EMPTY = "name_empty", _("Nama kosong")
+
+
+class RegistryFlag(models.Model):
+    """A finding about registry data that a person must look at. Never deletes or hides the data it is about."""
+
+    kind = models.CharField(max_length=24, choices=FlagKind.choices, db_index=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    family = models.ForeignKey(Family, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    source_record = models.ForeignKey(SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch = models.ForeignKey("intake.ImportBatch", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_id or self.family_id}"
+
+    class Meta:
+        verbose_name = _("temuan data")
+        verbose_name_plural = _("temuan data")
+
+
+class Change(models.Model):
+    """One value changed: append-only history of the registry."""
+
+    entity = models.CharField(max_length=20)
+    entity_id = models.BigIntegerField()
+    field = models.CharField(max_length=40)
+    old = models.JSONField(null=True)
+    new = models.JSONField(null=True)
+    source_record = models.ForeignKey(SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch = models.ForeignKey("intake.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.entity}:{self.entity_id}.{self.field}"
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "entity_id"])]
+        ordering = ["-at", "-id"]

@@ -1,0 +1,355 @@
+"""Commit parsed families and members into the registry in bulk, with lineage, history and flags.
+
+Every importer (DTSEN extracts, person lists, field submissions) ends here, so the rules live once:
+- a family is the same family when its valid KK number (or the source's family id) matches;
+- a person is the same person when the valid NIK matches; without a valid NIK, when name and birth date match
+  inside the same family — never across families, where that would merge strangers;
+- a changed value is written with a Change row (old, new, source row), never silently overwritten;
+- a NIK already active in another KK is kept as an inactive, conflicting membership and flagged.
+
+New rows are written through ``bulk.BulkTable`` (plain tuples, reserved ids); the few existing rows that change
+go through the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from tepat.intake.models import ImportBatch
+from tepat.registry.bulk import BulkTable
+from tepat.registry.models import (
+    Address,
+    Change,
+    Family,
+    FlagKind,
+    Household,
+    Membership,
+    Person,
+    RegistryFlag,
+)
+
+PERSON_FIELDS = (
+    "name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education", "occupation",
+    "disability",
+)  # fmt: skip
+FAMILY_FIELDS = ("desil_national", "desil_province", "desil_regency", "welfare_date")
+HOUSING_FIELDS = (
+    "tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
+    "cooking_fuel", "owns_car", "motorcycles",
+)  # fmt: skip
+CHUNK = 2000
+T = TypeVar("T")
+
+
+@dataclass
+class NikIn:
+    nik: str | None
+    raw: str
+    valid: bool
+    problems: list[str]
+
+
+@dataclass
+class PersonIn:
+    record: int  # index into the batch's source records
+    nik: NikIn
+    values: dict[str, Any]
+    relationship: str = ""
+    position: int = 0
+
+
+@dataclass
+class FamilyIn:
+    record: int
+    kk: NikIn
+    source_key: str
+    village: str
+    rt: str = ""
+    rw: str = ""
+    street: str = ""
+    household_key: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    housing: dict[str, Any] = field(default_factory=dict)
+    members: list[PersonIn] = field(default_factory=list)
+
+
+@dataclass
+class CommitCounts:
+    families_new: int = 0
+    families_changed: int = 0
+    persons_new: int = 0
+    persons_changed: int = 0
+    memberships_new: int = 0
+    conflicts: int = 0
+    flags: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _name_key(name: str, born: date | None) -> tuple[str, date | None]:
+    return (" ".join(name.upper().split()), born)
+
+
+def _filled(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass
+class _NewPerson:
+    """A person created by this batch: enough to match later rows of the same file against it."""
+
+    id: int
+    name: str
+    nik: str | None
+
+
+class RegistryWriter:
+    """One batch's commit. Call inside a transaction; the caller owns atomicity and progress."""
+
+    def __init__(self, batch: ImportBatch, record_ids: list[int], progress: Callable[[int], None] | None = None):
+        self.batch = batch
+        self.record_ids = record_ids
+        self.progress = progress or (lambda n: None)
+        self.counts = CommitCounts()
+        self.changes: list[dict[str, Any]] = []
+        self.flags: list[dict[str, Any]] = []
+        self.existing_family_ids: set[int] = set()
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _apply(self, obj: Any, entity: str, values: dict[str, Any], record: int) -> bool:
+        """Set changed values on an existing row, recording each change; True when anything changed."""
+        changed = False
+        src = self.record_ids[record]
+        for name, new in values.items():
+            old = getattr(obj, name)
+            if new in (None, "") or old == new:
+                continue
+            setattr(obj, name, new)
+            obj.lineage[name] = src
+            self.changes.append(
+                {"entity": entity, "entity_id": obj.pk, "field": name, "old": _json_value(old),
+                 "new": _json_value(new), "source_record_id": src, "batch_id": self.batch.pk}
+            )  # fmt: skip
+            changed = True
+        return changed
+
+    def _flag(self, kind: FlagKind, *, record: int, person: int | None = None, family: int | None = None,
+              **detail: Any) -> None:  # fmt: skip
+        self.flags.append(
+            {"kind": kind.value, "person_id": person, "family_id": family, "detail": detail,
+             "source_record_id": self.record_ids[record], "batch_id": self.batch.pk}
+        )  # fmt: skip
+
+    # -- the commit ----------------------------------------------------------------------------------------------
+    def commit(self, families: list[FamilyIn]) -> CommitCounts:
+        existing_families = self._existing_families(families)
+        family_ids = self._families(families, existing_families)
+        self._members(families, family_ids)
+        BulkTable(Change, assign_ids=False).insert(self.changes)
+        BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
+        self.counts.flags = len(self.flags)
+        return self.counts
+
+    def _existing_families(self, families: list[FamilyIn]) -> dict[str, Family]:
+        kks = sorted({f.kk.nik for f in families if f.kk.valid and f.kk.nik})
+        keys = sorted({f.source_key for f in families if f.source_key})
+        found: dict[str, Family] = {}
+        for part in chunks(kks):
+            for fam in Family.objects.filter(kk__in=part, status="active"):
+                found[fam.kk or ""] = fam
+        for part in chunks(keys):
+            for fam in Family.objects.filter(source_key__in=part, status="active"):
+                found["key:" + fam.source_key] = fam
+        return found
+
+    def _families(self, families: list[FamilyIn], existing: dict[str, Family]) -> dict[int, int]:
+        """Create or update families and their households; returns id(FamilyIn) -> family id."""
+        households = self._households(families)
+        family_table = BulkTable(Family)
+        new_rows: list[dict[str, Any]] = []
+        changed: list[Family] = []
+        ids: dict[int, int] = {}
+        for fam_in in families:
+            fam = existing.get(fam_in.kk.nik or "") if fam_in.kk.valid else None
+            fam = fam or (existing.get("key:" + fam_in.source_key) if fam_in.source_key else None)
+            if fam is not None:
+                if fam.pk not in self.existing_family_ids and self._apply(fam, "family", fam_in.values, fam_in.record):
+                    changed.append(fam)
+                self.existing_family_ids.add(fam.pk)
+                ids[id(fam_in)] = fam.pk
+                continue
+            src = self.record_ids[fam_in.record]
+            household_id, address_id = households[self._household_key(fam_in)]
+            values = _filled(fam_in.values)
+            family_id = family_table.reserve(1)
+            new_rows.append(
+                {"id": family_id, "kk": fam_in.kk.nik, "kk_raw": fam_in.kk.raw, "kk_valid": fam_in.kk.valid,
+                 "kk_problems": fam_in.kk.problems, "source_key": fam_in.source_key, "household_id": household_id,
+                 "address_id": address_id, "village_id": fam_in.village, "created_batch_id": self.batch.pk,
+                 "lineage": {**dict.fromkeys(values, src), "kk": src, "address": src}, **values}
+            )  # fmt: skip
+            ids[id(fam_in)] = family_id
+            if not fam_in.kk.valid:
+                self._flag(FlagKind.KK_INVALID, family=family_id, record=fam_in.record, kk=fam_in.kk.raw,
+                           reasons=fam_in.kk.problems)  # fmt: skip
+        family_table.insert(new_rows)
+        family_table.finish()
+        Family.objects.bulk_update(changed, [*FAMILY_FIELDS, "lineage", "updated_at"], batch_size=CHUNK)
+        self.counts.families_new = len(new_rows)
+        self.counts.families_changed = len(changed)
+        return ids
+
+    @staticmethod
+    def _household_key(fam_in: FamilyIn) -> str:
+        return fam_in.household_key or f"kk:{fam_in.source_key or fam_in.kk.nik or fam_in.kk.raw or fam_in.record}"
+
+    def _households(self, families: list[FamilyIn]) -> dict[str, tuple[int, int | None]]:
+        """household key -> (household id, address id), creating what is new and recording changes."""
+        keys = sorted({self._household_key(f) for f in families})
+        found: dict[str, tuple[int, int | None]] = {}
+        existing: dict[str, Household] = {}
+        for part in chunks(keys):
+            for hh in Household.objects.filter(source_key__in=part):
+                existing[hh.source_key] = hh
+                found[hh.source_key] = (hh.pk, hh.address_id)
+        households, addresses = BulkTable(Household), BulkTable(Address)
+        new_households: list[dict[str, Any]] = []
+        new_addresses: list[dict[str, Any]] = []
+        changed: dict[int, Household] = {}
+        for fam_in in families:
+            key = self._household_key(fam_in)
+            if key in existing:
+                hh = existing[key]
+                if self._apply(hh, "household", fam_in.housing, fam_in.record):
+                    changed[hh.pk] = hh
+                continue
+            if key in found:
+                continue
+            src = self.record_ids[fam_in.record]
+            address_id = addresses.reserve(1)
+            new_addresses.append(
+                {"id": address_id, "village_id": fam_in.village, "rt": fam_in.rt, "rw": fam_in.rw,
+                 "street": fam_in.street}
+            )  # fmt: skip
+            housing = _filled(fam_in.housing)
+            household_id = households.reserve(1)
+            new_households.append(
+                {"id": household_id, "source_key": key, "address_id": address_id, "created_batch_id": self.batch.pk,
+                 "lineage": dict.fromkeys(housing, src), **housing}
+            )  # fmt: skip
+            found[key] = (household_id, address_id)
+        addresses.insert(new_addresses)
+        addresses.finish()
+        households.insert(new_households)
+        households.finish()
+        Household.objects.bulk_update(
+            list(changed.values()), [*HOUSING_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
+        )
+        return found
+
+    def _members(self, families: list[FamilyIn], family_ids: dict[int, int]) -> None:
+        niks = sorted({m.nik.nik for f in families for m in f.members if m.nik.valid and m.nik.nik})
+        by_nik: dict[str, Person | _NewPerson] = {}
+        for nik_part in chunks(niks):
+            for known in Person.objects.filter(nik__in=nik_part, nik_valid=True).order_by("-pk"):
+                by_nik[known.nik or ""] = known
+        # Members of families that already existed: to match persons without a valid NIK and to see known links.
+        by_name: dict[tuple[int, tuple[str, date | None]], Person] = {}
+        linked: dict[tuple[int, int], Membership] = {}
+        active_in: dict[int, int] = {}
+        existing_family_ids = sorted(self.existing_family_ids)
+        for family_part in chunks(existing_family_ids):
+            for m in Membership.objects.filter(family_id__in=family_part).select_related("person"):
+                linked[(m.family_id, m.person_id)] = m
+                by_name[(m.family_id, _name_key(m.person.name, m.person.birth_date))] = m.person
+        person_ids = sorted(p.pk for p in by_nik.values() if isinstance(p, Person))
+        for person_part in chunks(person_ids):
+            for m in Membership.objects.filter(person_id__in=person_part, active=True):
+                active_in[m.person_id] = m.family_id
+
+        persons, memberships = BulkTable(Person), BulkTable(Membership)
+        new_persons: list[dict[str, Any]] = []
+        new_memberships: list[dict[str, Any]] = []
+        changed_persons: dict[int, Person] = {}
+        changed_memberships: list[Membership] = []
+        for fam_in in families:
+            family_id = family_ids[id(fam_in)]
+            seen_here: set[int] = set()
+            for p_in in fam_in.members:
+                src = self.record_ids[p_in.record]
+                name = str(p_in.values.get("name") or "")
+                person: Person | _NewPerson | None = by_nik.get(p_in.nik.nik or "") if p_in.nik.valid else None
+                if person is None:
+                    person = by_name.get((family_id, _name_key(name, p_in.values.get("birth_date"))))
+                if person is None:
+                    values = _filled(p_in.values)
+                    person_id = persons.reserve(1)
+                    new_persons.append(
+                        {"id": person_id, "nik": p_in.nik.nik, "nik_raw": p_in.nik.raw, "nik_valid": p_in.nik.valid,
+                         "nik_problems": p_in.nik.problems, "created_batch_id": self.batch.pk,
+                         "lineage": {**dict.fromkeys(values, src), "nik": src}, **values}
+                    )  # fmt: skip
+                    person = _NewPerson(person_id, name, p_in.nik.nik)
+                    if p_in.nik.valid and p_in.nik.nik:
+                        by_nik[p_in.nik.nik] = person
+                elif isinstance(person, Person):
+                    if self._apply(person, "person", p_in.values, p_in.record):
+                        changed_persons[person.pk] = person
+                elif name and _name_key(person.name, None) != _name_key(name, None):
+                    # The same NIK twice in one file under different names: keep the first, flag the second.
+                    self._flag(FlagKind.NIK_NAME_CONFLICT, record=p_in.record, person=person.id, family=family_id,
+                               nik=p_in.nik.nik, names=[person.name, name])  # fmt: skip
+                person_id = person.pk if isinstance(person, Person) else person.id
+                if person_id in seen_here:
+                    continue
+                seen_here.add(person_id)
+                current = linked.get((family_id, person_id))
+                if current is not None:
+                    if self._apply(current, "membership", {"relationship": p_in.relationship}, p_in.record):
+                        changed_memberships.append(current)
+                    continue
+                if not p_in.nik.valid:
+                    self._flag(FlagKind.NIK_INVALID, person=person_id, family=family_id, record=p_in.record,
+                               nik=p_in.nik.raw, reasons=p_in.nik.problems)  # fmt: skip
+                if not name:
+                    self._flag(FlagKind.NAME_EMPTY, person=person_id, family=family_id, record=p_in.record)
+                other = active_in.get(person_id)
+                conflict = other is not None and other != family_id
+                if conflict:
+                    self.counts.conflicts += 1
+                    self._flag(FlagKind.NIK_TWO_FAMILIES, person=person_id, family=family_id, record=p_in.record,
+                               nik=p_in.nik.nik, active_family=other)  # fmt: skip
+                else:
+                    active_in[person_id] = family_id
+                new_memberships.append(
+                    {"id": memberships.reserve(1), "family_id": family_id, "person_id": person_id,
+                     "relationship": p_in.relationship, "position": p_in.position, "active": not conflict,
+                     "conflict": conflict, "created_batch_id": self.batch.pk,
+                     "lineage": {"relationship": src, "family": src}}
+                )  # fmt: skip
+        for rows in chunks(new_persons, 10_000):
+            persons.insert(rows)
+            self.progress(len(rows))
+        persons.finish()
+        memberships.insert(new_memberships)
+        memberships.finish()
+        Person.objects.bulk_update(
+            list(changed_persons.values()), [*PERSON_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
+        )
+        Membership.objects.bulk_update(changed_memberships, ["relationship", "lineage", "updated_at"], batch_size=CHUNK)
+        self.counts.persons_new = len(new_persons)
+        self.counts.persons_changed = len(changed_persons)
+        self.counts.memberships_new = len(new_memberships)

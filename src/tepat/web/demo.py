@@ -1,0 +1,105 @@
+"""Building the demo instance: real areas, a synthetic registry for the deployment region, one user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from tepat.accounts.models import Organisation, OrganisationKind, Role, User
+from tepat.accounts.services import user_create
+from tepat.areas.models import Area, Level
+from tepat.areas.services import areas_load
+from tepat.engine.synth import SynthConfig, generate
+from tepat.errors import UserError
+from tepat.intake.models import SourceKind
+from tepat.intake.services import ImportResult, import_dtsen_extract
+
+DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
+
+
+@dataclass
+class DemoAccount:
+    username: str
+    role: Role
+    area: str | None
+    organisation: str | None
+    note: str
+
+
+def demo_accounts(region: str) -> list[DemoAccount]:
+    districts = list(Area.objects.filter(level=Level.DISTRICT, code__startswith=region + ".").order_by("code"))
+    villages = list(Area.objects.filter(level=Level.VILLAGE, code__startswith=region + ".").order_by("code"))
+    if not districts or not villages:
+        raise UserError(f"region {region} has no districts or villages in the reference data")
+    district = districts[-1]
+    village = next((v for v in villages if v.code.startswith(district.code + ".")), villages[0])
+    return [
+        DemoAccount("admin", Role.TKPK_ADMIN, None, "Bappeda (Sekretariat TKPK)", "seluruh wilayah"),
+        DemoAccount("analis", Role.TKPK_ANALYST, None, "Bappeda (Sekretariat TKPK)", "seluruh wilayah"),
+        DemoAccount("dinsos", Role.AGENCY_OPERATOR, None, "Dinas Sosial", "seluruh wilayah"),
+        DemoAccount("kelurahan", Role.VILLAGE_OPERATOR, village.code, None, village.label),
+        DemoAccount("enumerator", Role.ENUMERATOR, district.code, None, district.label),
+        DemoAccount("mitra", Role.PARTNER, None, "CSR PT Mitra Sejahtera (fiktif)", "NIK tersamar"),
+        DemoAccount("auditor", Role.AUDITOR, None, "Inspektorat Daerah", "baca saja + log audit"),
+    ]
+
+
+_ORG_KINDS = {
+    "Bappeda (Sekretariat TKPK)": OrganisationKind.TKPK,
+    "Dinas Sosial": OrganisationKind.AGENCY,
+    "CSR PT Mitra Sejahtera (fiktif)": OrganisationKind.COMPANY,
+    "Inspektorat Daerah": OrganisationKind.AGENCY,
+}
+
+
+def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAccount], ImportResult]:
+    """Migrate a fresh database, load Indonesia's areas, synthesise and import the region's registry."""
+    region = settings.TEPAT_REGION
+    call_command("migrate", verbosity=0, interactive=False)
+    progress("wilayah", 0, 1)
+    # The whole code list, boundaries only for the region: `tepat areas load` loads all of them when wanted.
+    areas_load(data_dir=Path(settings.DATA_DIR), boundaries=True, within=region, progress=None)
+    progress("wilayah", 1, 1)
+    if not Area.objects.filter(code=region).exists():
+        raise UserError(f"TEPAT_REGION={region} is not a known area code")
+    out = Path(settings.VAR_DIR) / "demo-data"
+    out.mkdir(parents=True, exist_ok=True)
+    generate(
+        SynthConfig(region=region, persons=persons, seed=seed),
+        reference_dir=Path(settings.DATA_DIR) / "reference",
+        out_dir=out,
+        progress=lambda done, total: progress("synth", done, total),
+    )
+    accounts = demo_accounts(region)
+    admin: User | None = None
+    for account in accounts:
+        org = None
+        if account.organisation:
+            org, _ = Organisation.objects.get_or_create(
+                name=account.organisation, defaults={"kind": _ORG_KINDS[account.organisation]}
+            )
+        user = user_create(
+            actor=admin,
+            username=account.username,
+            password=DEMO_PASSWORD,
+            role=account.role,
+            area_code=account.area,
+            organisation=org,
+        )
+        admin = admin or user
+    result = import_dtsen_extract(
+        actor=admin,
+        path=out / "dtsen_extract.csv",
+        source_name="DTSEN Kemensos (sintetis)",
+        kind=SourceKind.DTSEN,
+        progress=progress,
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return accounts, result

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def login(browser: Any, base: str, username: str) -> Any:
+    page = browser.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "tepat-demo")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/wilayah/$"))
+    return page
+
+
+def test_admin_walks_from_the_region_to_a_family_and_its_sources(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "admin")
+    assert page.locator("h1").inner_text() == "Kota Bontang"
+    families = int(page.locator("[data-stat=families]").inner_text().replace(",", "").replace(".", ""))
+    assert families > 500
+    page.click("text=Bontang Barat")
+    page.wait_for_url(re.compile(r".*/wilayah/64\.74\.03/$"))
+    page.click("tr[data-area='64.74.03.1002'] a")
+    page.wait_for_url(re.compile(r".*/keluarga/\?wilayah=64\.74\.03\.1002"))
+    page.locator("#family-rows tbody tr a").first.click()
+    page.wait_for_url(re.compile(r".*/keluarga/\d+/$"))
+    assert "Gunung Telihan" in page.locator("nav.crumbs").inner_text()
+    page.locator("details summary").first.click()
+    assert "dtsen_extract.csv" in page.locator("details").first.inner_text()
+
+
+def test_search_as_you_type_narrows_the_list(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "analis")
+    page.goto(f"{demo_server}/keluarga/")
+    rows = page.locator("#family-rows tbody tr")
+    assert rows.count() == 50
+    kk = rows.nth(7).locator("td").first.inner_text().strip()
+    page.fill("#q", kk)
+    page.wait_for_function("document.querySelectorAll('#family-rows tbody tr').length === 1")
+    assert rows.first.locator("td").first.inner_text().strip() == kk
+    assert f"q={kk}" in page.url  # the search is in the address bar, so it can be shared and reloaded
+
+
+def test_the_interface_switches_to_english(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "admin")
+    page.click("button[name=language][value=en]")
+    page.wait_for_load_state()
+    assert "Region overview" in page.locator("header nav").inner_text()
+    page.click("button[name=language][value=id]")
+    page.wait_for_load_state()
+    assert "Ringkasan wilayah" in page.locator("header nav").inner_text()
+
+
+def test_a_village_operator_cannot_reach_another_village(browser: Any, demo_server: str) -> None:
+    admin = login(browser, demo_server, "admin")
+    admin.goto(f"{demo_server}/keluarga/?wilayah=64.74.01.1001")
+    foreign = admin.locator("#family-rows tbody tr a").first.get_attribute("href")
+    operator = login(browser, demo_server, "kelurahan")
+    assert operator.locator("h1").inner_text().startswith("Kelurahan")
+    response = operator.goto(f"{demo_server}{foreign}")
+    assert response is not None and response.status == 404
+
+
+def test_a_partner_sees_masked_niks(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "mitra")
+    page.goto(f"{demo_server}/keluarga/")
+    page.locator("#family-rows tbody tr a").first.click()
+    niks = [n.strip().split()[0] for n in page.locator("td[data-nik]").all_inner_texts() if n.strip() != "—"]
+    assert niks and all(re.fullmatch(r"\d{4}\*{8}\d{4}", n) for n in niks)

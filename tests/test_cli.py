@@ -1,0 +1,85 @@
+"""The `tepat` command contracts (DESIGN.md): JSON lines from `nik check`, exit code 2 and one line for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEPAT = str(Path(sys.executable).with_name("tepat"))
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "TEPAT_SQLITE": str(tmp_path / "cli.sqlite3"), "TEPAT_VAR_DIR": str(tmp_path), **env}
+    environment.pop("DATABASE_URL", None) if "DATABASE_URL" not in env else None
+    return subprocess.run([TEPAT, *args], input=stdin, capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_nik_check_writes_one_json_object_per_line(tmp_path: Path) -> None:
+    lines = "\n".join(
+        [
+            "6474035508880002",  # a woman born 15-08-1988 in Bontang Barat
+            "6.47403E+15",  # Excel's scientific notation: digits lost
+            "6474035508880002,L,1988-08-15",  # recorded as a man: flagged, not rejected
+            "6474030000000000",
+        ]
+    )
+    result = run(["nik", "check"], tmp_path, stdin=lines + "\n")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 4
+    assert set(out[0]) == {"nik", "valid", "reasons", "province", "regency", "district", "birth_date", "sex"}
+    assert out[0] == {
+        "nik": "6474035508880002",
+        "valid": True,
+        "reasons": [],
+        "province": "64",
+        "regency": "64.74",
+        "district": "64.74.03",
+        "birth_date": "1988-08-15",
+        "sex": "P",
+    }
+    assert out[1]["valid"] is False and "nik.excel_scientific" in out[1]["reasons"]
+    assert out[2]["valid"] is True and "nik.sex_mismatch" in out[2]["reasons"]
+    assert out[3]["valid"] is False and "nik.placeholder" in out[3]["reasons"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["import", "/no/such/list.csv", "--source", "dtsen"], "tidak ditemukan"),
+        (["areas", "load", "--boundaries-within", "64-74"], "not a Kemendagri area code"),
+        (["synth", "--region", "99.99", "--persons", "10", "--out", "{tmp}/s"], "99.99"),
+        (["import", "{tmp}/x.csv", "--source", "program"], "not available yet"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], words: str) -> None:
+    result = run([a.replace("{tmp}", str(tmp_path)) for a in args], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tepat: ") and words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_is_down_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run(["areas", "stats"], tmp_path, DATABASE_URL="postgres://tepat@127.0.0.1:9/tepat")
+    assert result.returncode == 2
+    assert result.stderr.startswith("tepat: database unavailable") and "Traceback" not in result.stderr
+
+
+def test_synth_writes_the_lists_and_a_ground_truth(tmp_path: Path) -> None:
+    result = run(
+        ["synth", "--region", "64.74", "--persons", "500", "--seed", "3", "--out", str(tmp_path / "s")], tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    written = {p.name for p in (tmp_path / "s").iterdir()}
+    assert {
+        "dtsen_extract.csv",
+        "death_list.csv",
+        "exclusion_list.csv",
+        "truth_defects.csv",
+        "manifest.json",
+    } <= written
