@@ -15,11 +15,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
+
+from tepat.engine import values
 
 
 class Sex(StrEnum):
@@ -391,27 +393,14 @@ def parse_sex(value: object) -> Sex | None:
     return None
 
 
-_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?")
-_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
-
-
 def parse_date(value: object) -> date | None:
-    """A recorded date: date/datetime, ISO `YYYY-MM-DD` (the import template) or Indonesian `DD-MM-YYYY`."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
+    """A recorded birth date as lists write it (see engine.values.parse_date); None when unreadable or empty."""
+    if isinstance(value, bool) or not isinstance(value, str | date):
         return None
-    text = value.strip()
     try:
-        if match := _ISO.fullmatch(text):
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _DMY.fullmatch(text):
-            return date(int(match[3]), int(match[2]), int(match[1]))
-    except ValueError:
+        return values.parse_date(value)
+    except values.ValueError_:
         return None
-    return None
 
 
 def check_nik(
