@@ -17,6 +17,12 @@ class FileProblem(StrEnum):
     MISSING_COLUMNS = "file.missing_columns"
     NO_ROWS = "file.no_rows"
     UNKNOWN_REGION = "file.unknown_region"
+    TOO_LARGE = "file.too_large"
+    TOO_MANY_COLUMNS = "file.too_many_columns"
+    ZIP_BOMB = "file.zip_bomb"
+    CORRUPT = "file.corrupt"
+    ENCRYPTED = "file.encrypted"
+    UNKNOWN_SHEET = "file.unknown_sheet"
 
 
 MESSAGES = {
@@ -27,6 +33,26 @@ MESSAGES = {
     FileProblem.MISSING_COLUMNS: _("Kolom wajib tidak ada: {columns}"),
     FileProblem.NO_ROWS: _("Berkas hanya berisi judul kolom, tanpa baris data"),
     FileProblem.UNKNOWN_REGION: _("Tidak ada satu pun kode desa/kelurahan yang dikenal di berkas ini"),
+    FileProblem.TOO_LARGE: _(
+        "Berkas {path} terlalu besar ({size_mb} MB; batasnya {limit_mb} MB): pecah menjadi beberapa berkas"
+    ),
+    FileProblem.TOO_MANY_COLUMNS: _(
+        "Berkas {path} memiliki {count} kolom; paling banyak {limit} kolom yang bisa dibaca"
+    ),
+    FileProblem.ZIP_BOMB: _("Berkas {path} ditolak karena isinya mengembang terlalu besar saat dibuka ({detail})"),
+    FileProblem.CORRUPT: _(
+        "Berkas {path} rusak atau bukan lembar kerja {format} yang utuh: buka di Excel/LibreOffice lalu simpan ulang"
+    ),
+    FileProblem.ENCRYPTED: _(
+        "Berkas {path} dilindungi kata sandi: buka di Excel/LibreOffice, hapus kata sandinya, lalu unggah ulang"
+    ),
+    FileProblem.UNKNOWN_SHEET: _("Lembar kerja “{sheet}” tidak ada di {path}; lembar yang ada: {sheets}"),
+}
+
+# When the reader can say what the file really is ("berkas gambar PNG yang diberi nama .xlsx"), the message says it;
+# the code stays the same, so machines see no difference.
+MESSAGES_WITH_KIND = {
+    FileProblem.NOT_TEXT: _("Berkas {path} bukan CSV/teks atau lembar kerja yang bisa dibaca: ini berkas {kind}"),
 }
 
 
@@ -36,4 +62,5 @@ class IntakeError(UserError):
     def __init__(self, code: FileProblem, **params: object) -> None:
         self.code = code.value
         self.params = params
-        super().__init__(str(MESSAGES[code]).format(**params))
+        template = MESSAGES_WITH_KIND.get(code) if "kind" in params else None
+        super().__init__(str(template or MESSAGES[code]).format(**params))

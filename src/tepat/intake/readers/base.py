@@ -1,0 +1,124 @@
+"""The table every reader returns, the limits that keep a hostile file from hurting the server, and header finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol, TypeAlias
+
+from tepat.intake.errors import FileProblem, IntakeError
+
+Cell: TypeAlias = str | int | float | bool | date | datetime | None
+HeaderScore: TypeAlias = Callable[[list[str]], int]
+
+# Title rows ("DAFTAR PENERIMA BANTUAN ... TAHUN 2025", a blank line, the office's name) sit above the header;
+# thirty non-empty rows is far more than any template we have seen puts there.
+HEADER_SEARCH_ROWS = 30
+# A header needs this many recognised names (with a scorer) or filled cells (without) to be believed.
+HEADER_MIN_CELLS = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may cost the server before it is refused; the defaults fit the largest real DTSEN extracts."""
+
+    max_bytes: int = 250 * 1024 * 1024
+    max_columns: int = 1000
+    # xlsx/ods are zip archives: what they declare they unpack to, summed over the members (zip bombs).
+    max_uncompressed_bytes: int = 1024**3
+    # ... and how much more that is than the packed size; only judged above RATIO_GRACE_BYTES (see sniff.py).
+    max_compression_ratio: int = 200
+    # Excel's own cell limit: longer CSV cells are cut to this length.
+    max_cell_chars: int = 32_767
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class RowSource(Protocol):
+    def rows(self, table: Table) -> Iterator[tuple[int, list[Cell]]]: ...
+
+    def row_count_estimate(self, table: Table) -> int | None: ...
+
+
+@dataclass
+class Table:
+    """A sheet (or a CSV file) with its header found; the data rows are read lazily by `rows()`."""
+
+    path: Path
+    format: str  # "csv", "xlsx", "xlsb", "xls", "ods"
+    sheet: str  # "" for CSV
+    sheets: list[str]  # every sheet of a workbook, hidden ones included; [] for CSV
+    # CSV only ("utf-8", "cp1252", "mixed", "utf-16"); "" otherwise. A CSV is decoded line by line, so a cp1252 line
+    # found late in the file turns "utf-8" into "mixed" while rows() runs: read it after the rows if it matters.
+    encoding: str
+    delimiter: str  # CSV only; "" otherwise
+    header: list[str]  # stripped, trailing empty cells removed, empty ones kept as "" so positions hold
+    header_line: int  # 1-based, as the spreadsheet program numbers it
+    source: RowSource = field(repr=False, compare=False)
+
+    def rows(self) -> Iterator[tuple[int, list[Cell]]]:
+        """(1-based line number, cells) for every data row below the header with at least one non-empty cell.
+
+        Cells are padded or cut to len(header). CSV cells are the raw text (not stripped: the caller decides).
+        Workbook cells keep their type: str, int (integral numbers below 10**15), float, bool, date (a date-time at
+        midnight), datetime, None for empty. Formulas come back as the value Excel cached when it saved the file.
+        Numbers of 16 digits and more stay float: Excel keeps only 15 significant digits, so a NIK typed as a number
+        is already damaged, and the identity checks must be able to see that. A malformed row never raises.
+        """
+        return self.source.rows(self)
+
+    def row_count_estimate(self) -> int | None:
+        """A cheap guess of the number of data rows, for progress bars (never read the file to count)."""
+        return self.source.row_count_estimate(self)
+
+
+@dataclass(frozen=True)
+class Header:
+    line: int
+    cells: list[str]
+    score: int
+
+
+def trim_cells(cells: list[str]) -> list[str]:
+    """Strip every cell and drop the empty ones at the end of the row."""
+    stripped = [c.strip() for c in cells]
+    end = len(stripped)
+    while end and not stripped[end - 1]:
+        end -= 1
+    del stripped[end:]
+    return stripped
+
+
+def find_header(
+    rows: Iterable[tuple[int, list[str]]], *, score: HeaderScore | None, limits: Limits, path: Path
+) -> tuple[Header | None, bool]:
+    """The header among the first non-empty rows, and whether any non-empty row was seen at all.
+
+    With a scorer (the number of column names we recognise), the best-scoring row wins when it reaches
+    HEADER_MIN_CELLS: a merged title cell or a "No. | Keterangan" notes table above the list cannot beat the real
+    header. Otherwise the first row with HEADER_MIN_CELLS filled cells is taken, as spreadsheet users expect.
+    """
+    best: Header | None = None
+    first_plain: Header | None = None
+    seen = 0
+    for line, raw in rows:
+        cells = trim_cells(raw)
+        filled = sum(1 for c in cells if c)
+        if not filled:
+            continue
+        if filled > limits.max_columns:
+            # Checked on every candidate row, before any scoring: a 10,000-column file fails here, cheaply.
+            raise IntakeError(FileProblem.TOO_MANY_COLUMNS, path=path.name, count=filled, limit=limits.max_columns)
+        seen += 1
+        if first_plain is None and filled >= HEADER_MIN_CELLS:
+            first_plain = Header(line, cells, 0)
+        if score is not None:
+            points = score(cells)
+            if points >= HEADER_MIN_CELLS and (best is None or points > best.score):
+                best = Header(line, cells, points)
+        if seen >= HEADER_SEARCH_ROWS:
+            break
+    return best or first_plain, seen > 0

@@ -1,0 +1,209 @@
+"""Workbooks (xlsx, xlsb, xls, ods) through calamine.
+
+calamine loads a whole sheet when it is opened (the zip-bomb and size limits in sniff.py bound what that costs) and
+returns what Excel cached for formulas: we read values, never evaluate. A merged cell comes back as its value in the
+first cell and empty cells in the rest, which is exactly what a title row above the header looks like.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+
+from tepat.intake.errors import FileProblem, IntakeError
+from tepat.intake.readers.base import Cell, Header, HeaderScore, Limits, Table, find_header
+from tepat.intake.readers.sniff import looks_encrypted
+
+# Excel stores every number as a double but shows, and keeps when typed, only 15 significant digits: a 16-digit NIK
+# typed as a number has already lost its last digit. Such values stay float so engine.identity can tell.
+EXACT_INTEGER_LIMIT = 10**15
+MIDNIGHT = time()
+SUFFIXES = {"xlsx": ".xlsx", "xlsb": ".xlsb", "xls": ".xls", "ods": ".ods"}
+_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+T = TypeVar("T")
+
+
+def to_cell(value: Any) -> Cell:
+    """calamine's value as a Cell: "" is None, integral numbers below 10**15 are int, a midnight datetime is a date."""
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        if value.is_integer() and -EXACT_INTEGER_LIMIT < value < EXACT_INTEGER_LIMIT:
+            return int(value)
+        return value
+    if kind is bool or kind is int or kind is date:
+        return value
+    if kind is datetime:
+        return value.date() if value.time() == MIDNIGHT and value.tzinfo is None else value
+    if isinstance(value, time):
+        return value.isoformat()  # a time of day alone ("08:30"): no registry field takes it as a time
+    if isinstance(value, timedelta):
+        return str(value)
+    return None if value is None else str(value)
+
+
+def _safe_cell(value: Any) -> Cell:
+    try:
+        return to_cell(value)
+    except Exception:
+        return None
+
+
+def _filled(cell: Cell) -> bool:
+    return cell is not None and (type(cell) is not str or bool(cell.strip()))
+
+
+def header_text(value: Any) -> str:
+    cell = to_cell(value)
+    if cell is None:
+        return ""
+    if isinstance(cell, date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+@dataclass
+class WorkbookSource:
+    """A loaded sheet. python-calamine's iter_rows() starts at row 1 (rows above the used range come back empty)
+    but at the first used column, so index + 1 is the spreadsheet line and an empty column A is not part of the
+    table; test_a_table_that_starts_away_from_a1_keeps_spreadsheet_line_numbers guards this."""
+
+    sheet: CalamineSheet
+
+    def rows(self, table: Table) -> Iterator[tuple[int, list[Cell]]]:
+        width = len(table.header)
+        skip = table.header_line  # rows down to and including the header
+        convert = to_cell
+        for index, values in enumerate(self.sheet.iter_rows()):
+            if index < skip:
+                continue
+            try:
+                cells = [convert(value) for value in values[:width]]
+            except Exception:  # a value we cannot turn into a Cell: keep the row, lose the cell
+                cells = [_safe_cell(value) for value in values[:width]]
+            if not any(map(_filled, cells)):
+                continue
+            if len(cells) < width:
+                cells.extend([None] * (width - len(cells)))
+            yield index + 1, cells
+
+    def row_count_estimate(self, table: Table) -> int | None:
+        end = self.sheet.end
+        return None if end is None else max(0, end[0] + 1 - table.header_line)
+
+    def header_rows(self) -> Iterator[tuple[int, list[str]]]:
+        for index, values in enumerate(self.sheet.iter_rows()):
+            yield index + 1, [header_text(v) for v in values]
+
+
+def open_workbook(
+    path: Path, fmt: str, *, sheet: str | None, header_score: HeaderScore | None, limits: Limits
+) -> Table:
+    workbook = _calamine(path, fmt, lambda: _load(path, fmt))
+    with contextlib.closing(workbook):
+        names = list(workbook.sheet_names)
+        visible: list[str] = []
+        hidden: list[str] = []
+        if sheet is not None:
+            if sheet not in names:
+                raise IntakeError(
+                    FileProblem.UNKNOWN_SHEET, path=path.name, sheet=sheet, sheets=", ".join(f"“{n}”" for n in names)
+                )
+            visible = [sheet]
+        else:
+            for meta in workbook.sheets_metadata:
+                if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.DialogSheet):
+                    continue
+                (visible if meta.visible == SheetVisibleEnum.Visible else hidden).append(meta.name)
+        chosen, header, any_data = _choose(
+            workbook, path, fmt, visible, hidden, header_score=header_score, limits=limits
+        )
+    label = path.name if sheet is None else f"{path.name} (lembar “{sheet}”)"
+    if chosen is None or header is None:
+        raise IntakeError(FileProblem.NO_HEADER if any_data else FileProblem.EMPTY, path=label)
+    return Table(
+        path=path,
+        format=fmt,
+        sheet=chosen[0],
+        sheets=names,
+        encoding="",
+        delimiter="",
+        header=header.cells,
+        header_line=header.line,
+        source=chosen[1],
+    )
+
+
+def _choose(
+    workbook: CalamineWorkbook,
+    path: Path,
+    fmt: str,
+    visible: list[str],
+    hidden: list[str],
+    *,
+    header_score: HeaderScore | None,
+    limits: Limits,
+) -> tuple[tuple[str, WorkbookSource] | None, Header | None, bool]:
+    """The sheet whose header scores best; ties go to the first. Hidden sheets are looked at only when no visible
+    sheet has a header (an operator who hid the list still means it)."""
+    best: tuple[str, WorkbookSource] | None = None
+    best_header: Header | None = None
+    any_data = False
+    for position, name in enumerate(visible + hidden):
+        if position == len(visible) and best is not None:
+            break
+        loaded = _calamine(path, fmt, partial(workbook.get_sheet_by_name, name))
+        if loaded.start is None or loaded.height == 0:
+            continue
+        source = WorkbookSource(sheet=loaded)
+        header, seen = _calamine(
+            path, fmt, partial(find_header, source.header_rows(), score=header_score, limits=limits, path=path)
+        )
+        any_data = any_data or seen
+        if header is not None and (best_header is None or header.score > best_header.score):
+            best, best_header = (name, source), header
+    return best, best_header, any_data
+
+
+def _load(path: Path, fmt: str) -> CalamineWorkbook:
+    """calamine picks its reader by the file's extension; a workbook sent under another name is opened through a
+    symbolic link that has the right one (reading from a file object would copy the whole file into memory)."""
+    suffix = SUFFIXES[fmt]
+    if path.suffix == suffix or (fmt == "xlsx" and path.suffix in (".xlsm", ".xltx", ".xltm")):
+        return CalamineWorkbook.from_path(path)
+    with tempfile.TemporaryDirectory(prefix="tepat-") as folder:
+        link = Path(folder) / f"workbook{suffix}"
+        try:
+            os.symlink(path.resolve(), link)
+        except OSError:
+            with path.open("rb") as fh:
+                return CalamineWorkbook.from_filelike(fh)
+        return CalamineWorkbook.from_path(link)  # calamine holds the open file; the link may go
+
+
+def _calamine(path: Path, fmt: str, call: Callable[[], T]) -> T:
+    """Run a calamine call; whatever a broken file makes it raise becomes file.corrupt (or file.encrypted)."""
+    try:
+        return call()
+    except IntakeError:
+        raise
+    except PasswordError:
+        raise IntakeError(FileProblem.ENCRYPTED, path=path.name) from None
+    except _FATAL:
+        raise
+    except BaseException as exc:  # calamine's errors, and pyo3's PanicException (a BaseException) on malformed input
+        if fmt == "xls" and looks_encrypted(path):
+            raise IntakeError(FileProblem.ENCRYPTED, path=path.name) from None
+        raise IntakeError(FileProblem.CORRUPT, path=path.name, format=fmt) from exc
