@@ -83,3 +83,29 @@ def test_synth_writes_the_lists_and_a_ground_truth(tmp_path: Path) -> None:
         "truth_defects.csv",
         "manifest.json",
     } <= written
+
+
+def test_import_writes_a_report_with_row_column_code_and_message(tmp_path: Path) -> None:
+    from .conftest import EXTRACT
+
+    assert run(["migrate", "-v0"], tmp_path).returncode == 0
+    assert run(["areas", "load", "--no-boundaries"], tmp_path).returncode == 0
+    extract = tmp_path / "dtsen.csv"
+    extract.write_text(EXTRACT, encoding="utf-8")
+    result = run(["import", str(extract), "--source", "dtsen", "--report", str(tmp_path / "r.json")], tmp_path)
+    assert result.returncode == 0, result.stderr  # rows were rejected, but the file was read
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["status"] == "committed" and report["totals"]["persons_new"] == 5
+    assert report["rejected"] == [
+        {"row": 8, "column": "kode_desa", "field": "village", "code": "village.unknown",
+         "message": "Kode desa/kelurahan tidak dikenal (Kepmendagri)", "value": "99.99.99.9999"}
+    ]  # fmt: skip
+    again = run(["import", str(extract), "--source", "dtsen"], tmp_path)
+    assert again.returncode == 0 and again.stdout.startswith("unchanged")
+    dry = tmp_path / "dry.csv"
+    dry.write_text(EXTRACT.replace("Ahmad Fauzi", "Achmad Fauzi"), encoding="utf-8")
+    preview = run(
+        ["import", str(dry), "--source", "dtsen", "--dry-run", "--report", str(tmp_path / "d.json")], tmp_path
+    )
+    assert preview.returncode == 0
+    assert json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["preview"]["persons_changed"] == 1

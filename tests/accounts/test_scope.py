@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from tepat.accounts.models import Role, User
 from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, require, scope_code
-from tepat.intake.services import ImportResult
+from tepat.intake.services import ImportOutcome
 from tepat.registry.models import Family, Person
 from tepat.registry.selectors import family_list, family_profile, family_rows, region_overview
 
@@ -27,13 +27,13 @@ def test_an_area_outside_the_region_gives_nothing(make_user: Callable[..., User]
     assert scope_code(make_user("d", Role.TKPK_ANALYST, area="64")) == "64.74"
 
 
-def test_an_inactive_user_sees_nothing(make_user: Callable[..., User], imported: ImportResult) -> None:
+def test_an_inactive_user_sees_nothing(make_user: Callable[..., User], imported: ImportOutcome) -> None:
     user = make_user("e", Role.TKPK_ANALYST)
     user.is_active = False
     assert family_list(actor=user).count() == 0
 
 
-def test_a_village_operator_sees_only_their_village(make_user: Callable[..., User], imported: ImportResult) -> None:
+def test_a_village_operator_sees_only_their_village(make_user: Callable[..., User], imported: ImportOutcome) -> None:
     operator = make_user("kel", Role.VILLAGE_OPERATOR, area="64.74.03.1002")
     assert {f.village_id for f in family_list(actor=operator)} == {"64.74.03.1002"}
     assert Family.objects.visible_to(operator).count() == 1
@@ -46,13 +46,13 @@ def test_a_village_operator_sees_only_their_village(make_user: Callable[..., Use
     assert overview is not None and overview.area.code == "64.74.03.1002" and overview.families == 1
 
 
-def test_a_district_enumerator_sees_the_district(make_user: Callable[..., User], imported: ImportResult) -> None:
+def test_a_district_enumerator_sees_the_district(make_user: Callable[..., User], imported: ImportOutcome) -> None:
     enumerator = make_user("enum", Role.ENUMERATOR, area="64.74.02")
     assert [f.kk for f in family_list(actor=enumerator)] == ["6474021010200004"]
 
 
 def test_partners_see_masked_numbers_and_no_sensitive_fields(
-    make_user: Callable[..., User], imported: ImportResult
+    make_user: Callable[..., User], imported: ImportOutcome
 ) -> None:
     partner = make_user("mitra", Role.PARTNER, org="CSR PT Contoh")
     family = family_list(actor=partner).get(kk="6474031203150001")

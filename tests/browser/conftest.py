@@ -62,6 +62,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # Imports run in the background, as in `tepat demo`: one worker beside the server.
+    worker = subprocess.Popen(
+        [TEPAT, "db_worker", "--interval", "0.3"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -73,8 +77,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail("the demo server did not start")
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

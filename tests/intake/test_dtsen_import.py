@@ -8,17 +8,17 @@ from django.db import IntegrityError, transaction
 from tepat.accounts.models import AuditAction, AuditEvent, User
 from tepat.intake.errors import IntakeError
 from tepat.intake.models import BatchStatus, ImportBatch
-from tepat.intake.services import ImportResult, import_dtsen_extract
+from tepat.intake.services import ImportOutcome, import_dtsen_extract
 from tepat.registry.models import Change, Family, FlagKind, Membership, Person, RegistryFlag, SourceRecord
 
 pytestmark = pytest.mark.django_db
 
 
-def test_an_extract_becomes_families_members_and_households(imported: ImportResult) -> None:
+def test_an_extract_becomes_families_members_and_households(imported: ImportOutcome) -> None:
     assert imported.counts["families_new"] == 3 and imported.counts["persons_new"] == 5
     assert imported.counts["rejected_rows"] == 1  # the row with village 99.99.99.9999
-    assert [p.code for p in imported.rejected] == ["village.unknown"]
-    assert imported.rejected[0].row == 8  # spreadsheet line: header is line 1
+    rejected = imported.issues(errors_only=True)
+    assert [(i.row_number, i.column, i.code) for i in rejected] == [(8, "village", "village.unknown")]
     k1 = Family.objects.get(kk="6474031203150001")
     assert k1.village_id == "64.74.03.1002" and k1.desil_national == 2
     assert k1.household is not None and k1.household.floor == "Semen" and k1.household.owns_car is False
@@ -29,7 +29,7 @@ def test_an_extract_becomes_families_members_and_households(imported: ImportResu
     ]
 
 
-def test_every_value_knows_its_file_and_row(imported: ImportResult) -> None:
+def test_every_value_knows_its_file_and_row(imported: ImportOutcome) -> None:
     wife = Person.objects.get(nik="6474035508880002")
     record = SourceRecord.objects.get(pk=wife.lineage["name"])
     assert record.batch == imported.batch and record.row_number == 3
@@ -38,14 +38,14 @@ def test_every_value_knows_its_file_and_row(imported: ImportResult) -> None:
     assert SourceRecord.objects.get(pk=family.lineage["desil_national"]).row_number == 2
 
 
-def test_an_excel_damaged_nik_is_kept_raw_and_flagged(imported: ImportResult) -> None:
+def test_an_excel_damaged_nik_is_kept_raw_and_flagged(imported: ImportOutcome) -> None:
     child = Person.objects.get(name="Muhammad Rizky")
     assert child.nik is None and child.nik_raw == "6.47403E+15" and not child.nik_valid
     assert "nik.excel_scientific" in child.nik_problems
     assert RegistryFlag.objects.filter(kind=FlagKind.NIK_INVALID, person=child).exists()
 
 
-def test_one_nik_in_two_kks_is_kept_inactive_and_flagged(imported: ImportResult) -> None:
+def test_one_nik_in_two_kks_is_kept_inactive_and_flagged(imported: ImportOutcome) -> None:
     ahmad = Person.objects.get(nik="6474031207850001")
     memberships = Membership.objects.filter(person=ahmad).order_by("pk")
     assert [(m.family.kk, m.active, m.conflict) for m in memberships] == [
@@ -56,17 +56,17 @@ def test_one_nik_in_two_kks_is_kept_inactive_and_flagged(imported: ImportResult)
     assert flag.detail["active_family"] == memberships[0].family_id
 
 
-def test_the_database_refuses_a_second_active_family(imported: ImportResult) -> None:
+def test_the_database_refuses_a_second_active_family(imported: ImportOutcome) -> None:
     conflict = Membership.objects.get(conflict=True)
     conflict.active = True
     with pytest.raises(IntegrityError), transaction.atomic():
         conflict.save()
 
 
-def test_reimporting_the_same_file_changes_nothing(imported: ImportResult, admin: User, extract_file: Path) -> None:
+def test_reimporting_the_same_file_changes_nothing(imported: ImportOutcome, admin: User, extract_file: Path) -> None:
     counts = (Person.objects.count(), Family.objects.count(), SourceRecord.objects.count(), Change.objects.count())
     again = import_dtsen_extract(actor=admin, path=extract_file, source_name="DTSEN uji")
-    assert again.unchanged_file and again.batch == imported.batch
+    assert again.unchanged and again.batch.counts["same_as_batch"] == imported.batch.pk
     assert counts == (
         Person.objects.count(),
         Family.objects.count(),
@@ -76,7 +76,7 @@ def test_reimporting_the_same_file_changes_nothing(imported: ImportResult, admin
 
 
 def test_a_newer_extract_records_each_change_with_old_and_new(
-    imported: ImportResult, admin: User, extract_file: Path, tmp_path: Path
+    imported: ImportOutcome, admin: User, extract_file: Path, tmp_path: Path
 ) -> None:
     newer = tmp_path / "dtsen_2026_12.csv"
     text = (
@@ -99,7 +99,7 @@ def test_a_newer_extract_records_each_change_with_old_and_new(
     assert Person.objects.filter(name="Muhammad Rizky").count() == 1
 
 
-def test_the_commit_is_audited(imported: ImportResult) -> None:
+def test_the_commit_is_audited(imported: ImportOutcome) -> None:
     event = AuditEvent.objects.get(action=AuditAction.IMPORT_COMMIT)
     assert event.target_id == str(imported.batch.pk) and event.detail["persons_new"] == 5
     assert imported.batch.status == BatchStatus.COMMITTED
@@ -123,7 +123,10 @@ def test_unusable_files_are_refused_with_a_code_and_nothing_is_written(
     with pytest.raises(IntakeError) as err:
         import_dtsen_extract(actor=admin, path=path)
     assert err.value.code == code
-    assert ImportBatch.objects.count() == 0 and Person.objects.count() == 0
+    # The upload is recorded as a failed batch with its reason; nothing reaches the registry.
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.error_code) == (BatchStatus.FAILED, code)
+    assert Person.objects.count() == 0 and Family.objects.count() == 0
 
 
 def test_windows_1252_semicolon_files_with_a_title_row_are_read(admin: User, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from tepat.accounts.models import AuditAction, AuditEvent, Role, User
-from tepat.intake.services import ImportResult
+from tepat.intake.services import ImportOutcome
 from tepat.registry.models import Family
 
 from ..conftest import PASSWORD
@@ -25,7 +25,7 @@ def test_pages_need_a_login(client: Client) -> None:
     assert client.get("/accounts/login/").status_code == 200
 
 
-def test_the_overview_counts_families_persons_and_desil(client: Client, admin: User, imported: ImportResult) -> None:
+def test_the_overview_counts_families_persons_and_desil(client: Client, admin: User, imported: ImportOutcome) -> None:
     page = login(client, admin).get("/wilayah/").content.decode()
     assert "Kota Bontang" in page and "Bontang Barat" in page
     assert 'data-stat="families">3<' in page and 'data-stat="persons">5<' in page
@@ -34,7 +34,7 @@ def test_the_overview_counts_families_persons_and_desil(client: Client, admin: U
     assert "Gunung Telihan" in district
 
 
-def test_the_family_page_shows_sources_and_logs_the_view(client: Client, admin: User, imported: ImportResult) -> None:
+def test_the_family_page_shows_sources_and_logs_the_view(client: Client, admin: User, imported: ImportOutcome) -> None:
     family = Family.objects.get(kk="6474031203150001")
     page = login(client, admin).get(f"/keluarga/{family.pk}/?tujuan=verifikasi").content.decode()
     assert "Nur Aisyah" in page and "6474035508880002" in page
@@ -44,7 +44,7 @@ def test_the_family_page_shows_sources_and_logs_the_view(client: Client, admin: 
 
 
 def test_a_village_operator_cannot_open_another_village(
-    client: Client, make_user: Callable[..., User], imported: ImportResult
+    client: Client, make_user: Callable[..., User], imported: ImportOutcome
 ) -> None:
     operator = make_user("kel", Role.VILLAGE_OPERATOR, area="64.74.03.1002")
     other = Family.objects.get(kk="6474011405180003")
@@ -60,7 +60,7 @@ def test_a_village_operator_cannot_open_another_village(
 
 
 def test_partners_see_masked_niks_on_pages(
-    client: Client, make_user: Callable[..., User], imported: ImportResult
+    client: Client, make_user: Callable[..., User], imported: ImportOutcome
 ) -> None:
     partner = make_user("mitra", Role.PARTNER, org="CSR PT Contoh")
     family = Family.objects.get(kk="6474031203150001")
@@ -69,7 +69,7 @@ def test_partners_see_masked_niks_on_pages(
     assert "Siti Aminah" not in page  # mother's maiden name is sensitive
 
 
-def test_searches_are_logged_and_found(client: Client, admin: User, imported: ImportResult) -> None:
+def test_searches_are_logged_and_found(client: Client, admin: User, imported: ImportOutcome) -> None:
     page = login(client, admin).get("/keluarga/?q=6474035508880002").content.decode()
     assert "6474031203150001" in page
     event = AuditEvent.objects.get(action=AuditAction.PERSONAL_SEARCH)
@@ -84,7 +84,7 @@ def test_the_audit_log_is_for_auditors_and_admins(client: Client, make_user: Cal
     assert "Masuk" in page  # the login events themselves are audited
 
 
-def test_english_is_available(client: Client, admin: User, imported: ImportResult) -> None:
+def test_english_is_available(client: Client, admin: User, imported: ImportOutcome) -> None:
     login(client, admin)
     client.post("/i18n/setlang/", {"language": "en", "next": "/wilayah/"})
     page = client.get("/wilayah/").content.decode()

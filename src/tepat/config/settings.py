@@ -139,7 +139,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Imports and other long work run in `tepat db_worker` (the demo starts one). TEPAT_TASKS_BACKEND lets a
+# single-process setup run them inline: django_tasks.backends.immediate.ImmediateBackend.
+TASKS = {"default": {"BACKEND": os.environ.get("TEPAT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 LOGGING = {
     "version": 1,

@@ -5,5 +5,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("impor/", include("tepat.intake.urls")),
     path("", include("tepat.web.urls")),
 ]

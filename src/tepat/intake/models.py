@@ -37,31 +37,92 @@ class Source(models.Model):
 
 
 class BatchStatus(models.TextChoices):
-    STAGED = "staged", _("Diunggah")
-    VALIDATED = "validated", _("Divalidasi")
+    UPLOADED = "uploaded", _("Diunggah")
+    VALIDATING = "validating", _("Sedang divalidasi")
+    VALIDATED = "validated", _("Siap disimpan")
     COMMITTING = "committing", _("Sedang disimpan")
     COMMITTED = "committed", _("Tersimpan")
-    FAILED = "failed", _("Gagal")
+    UNCHANGED = "unchanged", _("Sama dengan impor sebelumnya")
+    FAILED = "failed", _("Berkas tidak dapat dipakai")
     ROLLED_BACK = "rolled_back", _("Dibatalkan")
 
 
 class ImportBatch(models.Model):
+    """One file through the pipeline: uploaded → validated (report, preview) → committed → maybe rolled back."""
+
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="batches")
     kind = models.CharField(max_length=12, choices=SourceKind.choices)
     file_name = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500, blank=True, help_text=_("Salinan berkas yang diunggah"))
     sha256 = models.CharField(max_length=64, db_index=True)
+    sheet = models.CharField(max_length=100, blank=True)
     columns = models.JSONField(default=list, help_text=_("Kolom asli berkas, urutan sesuai baris mentah."))
+    mapping = models.JSONField(default=dict, blank=True, help_text=_("Kolom sistem → nomor kolom berkas"))
+    header_line = models.PositiveIntegerField(default=1)
     snapshot_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.STAGED)
+    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.UPLOADED)
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    progress_stage = models.CharField(max_length=40, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    commit_valid_only = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         verbose_name = _("batch impor")
         verbose_name_plural = _("batch impor")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.file_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("Ditolak")
+    WARNING = "warning", _("Peringatan")
+
+
+class RowIssue(models.Model):
+    """What is wrong in one cell of one row: the validation report, kept with the batch."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="issues")
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=40)
+    header = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "severity", "row_number"])]
+        ordering = ["row_number", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number} {self.code}"
+
+
+class ColumnMapping(models.Model):
+    """A header the user mapped to a field once, remembered for that source's next files."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mappings")
+    header = models.CharField(max_length=100, help_text=_("Judul kolom ternormalisasi"))
+    field = models.CharField(max_length=40, blank=True, help_text=_("Kosong = abaikan kolom"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "header"], name="one_mapping_per_source_header")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.header} → {self.field or '-'}"

@@ -1,66 +1,65 @@
-"""Imports. This module holds the DTSEN/DTKS family-and-member extract import; others follow the same path:
-read → map columns → parse and validate each row → commit in one transaction through the registry writer.
+"""The import pipeline: stage → validate (report + preview) → commit → (rollback).
+
+- stage: keep a copy of the file and a batch row; the same file already committed for the same source is marked
+  UNCHANGED and nothing else happens (re-importing changes nothing).
+- validate: read every row, keep it raw (SourceRecord), parse it, write the report (RowIssue: row, column, code)
+  and a preview made by running the real commit inside a transaction that is rolled back — so the preview's
+  new/changed/unchanged counts are exactly what a commit would do.
+- commit: one transaction; rows with errors are committed only never — the user either commits the valid rows
+  (``valid_only``) or fixes the file and uploads again.
+- rollback: undo a committed batch (created rows deleted, changed values restored with their old lineage),
+  refused when a later batch built on it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tepat.accounts.models import AuditAction, User
+from tepat.accounts.permissions import Permission, require
 from tepat.accounts.services import audit
 from tepat.areas.selectors import region_codes, village_codes
 from tepat.engine.batch import gc_paused
-from tepat.engine.identity import RegionCodes, check_kk, check_nik, parse_sex
-from tepat.engine.values import (
-    ValueError_,
-    clean_name,
-    normalise_village_code,
-    pad_code,
-    parse_bool,
-    parse_date,
-    parse_decimal,
-    parse_int,
-    parse_relationship,
-)
-from tepat.intake.columns import map_columns
+from tepat.engine.values import normalise_village_code
+from tepat.errors import UserError
+from tepat.intake.columns import map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
-from tepat.intake.models import BatchStatus, ImportBatch, Source, SourceKind
-from tepat.intake.readers import open_text_table
+from tepat.intake.kinds import KINDS, Cells, Issue, family_in, person_in
+from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source, SourceKind
+from tepat.intake.readers import open_table
 from tepat.registry.bulk import BulkTable
-from tepat.registry.models import SourceRecord
-from tepat.registry.writer import FamilyIn, NikIn, PersonIn, RegistryWriter, chunks
+from tepat.registry.models import Address, Change, Family, Household, Membership, Person, RegistryFlag, SourceRecord
+from tepat.registry.writer import CommitCounts, FamilyIn, RegistryWriter
 
 Progress = Callable[[str, int, int], None]
-DTSEN_REQUIRED = ("nik", "name", "village")
+EXAMPLES = 5
+
+
+class PipelineError(UserError):
+    code = "import.state"
 
 
 @dataclass
-class RowProblem:
-    row: int
-    column: str
-    code: str
-    value: str = ""
-
-
-@dataclass
-class ImportResult:
-    batch: ImportBatch
+class Parsed:
+    families: list[FamilyIn] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    record_ids: list[int] = field(default_factory=list)  # index used by FamilyIn/PersonIn.record -> SourceRecord id
     rows: int = 0
-    rejected: list[RowProblem] = field(default_factory=list)
-    warnings: list[RowProblem] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    unchanged_file: bool = False
+    rejected_rows: set[int] = field(default_factory=set)
 
 
-def file_sha256(path: Path) -> str:
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -68,211 +67,379 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _row(cells: list[str], mapping: dict[str, int]) -> dict[str, str]:
-    """The mapped cells of one row, stripped; missing columns read as empty."""
-    width = len(cells)
-    return {name: cells[index].strip() if index < width else "" for name, index in mapping.items()}
+def _set_progress(batch: ImportBatch, stage: str, done: int, total: int, progress: Progress | None) -> None:
+    """Progress goes to the CLI callback and, every so often, to the batch row the web page polls."""
+    if progress:
+        progress(stage, done, total)
+    if stage != batch.progress_stage or done == total or done - batch.progress_done >= max(total // 50, 1000):
+        batch.progress_stage, batch.progress_done, batch.progress_total = stage, done, total
+        ImportBatch.objects.filter(pk=batch.pk).update(progress_stage=stage, progress_done=done, progress_total=total)
+
+
+# -- stage ----------------------------------------------------------------------------------------------------------
+def import_stage(
+    *, actor: User | None, path: Path, kind: str, source_name: str, file_name: str | None = None
+) -> ImportBatch:
+    if actor is not None:
+        require(actor, Permission.IMPORT_DATA)
+    if kind not in KINDS:
+        raise PipelineError(f"jenis impor belum didukung: {kind} (tersedia: {', '.join(KINDS)})")
+    if not path.exists() or not path.is_file():
+        raise IntakeError(FileProblem.NOT_FOUND, path=path)
+    sha = _sha256(path)
+    source, _ = Source.objects.get_or_create(name=source_name, defaults={"kind": kind})
+    batch = ImportBatch.objects.create(
+        source=source, kind=kind, file_name=file_name or path.name, sha256=sha, created_by=actor
+    )
+    folder = Path(settings.VAR_DIR) / "imports" / str(batch.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / Path(file_name or path.name).name
+    shutil.copyfile(path, stored)
+    batch.stored_path = str(stored)
+    previous = ImportBatch.objects.filter(source=source, sha256=sha, status=BatchStatus.COMMITTED).exclude(pk=batch.pk)
+    if previous.exists():
+        batch.status = BatchStatus.UNCHANGED
+        batch.counts = {"same_as_batch": previous.first().pk}  # type: ignore[union-attr]
+    batch.save()
+    return batch
+
+
+# -- read and parse -----------------------------------------------------------------------------------------------
+def _cell(value: Any) -> Any:
+    """Cells as JSON keeps them: dates as ISO text; so parsing a staged row gives what parsing the file gave."""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
+    mapping = map_columns(header)
+    remembered = {m.header: m.field for m in ColumnMapping.objects.filter(source=batch.source)}
+    for index, text in enumerate(header):
+        key = normalise_header(text)
+        if key in remembered:
+            for name, position in list(mapping.items()):
+                if position == index:
+                    del mapping[name]
+            if remembered[key]:
+                mapping[remembered[key]] = index
+    return mapping
+
+
+def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total: int,
+           progress: Progress | None) -> Parsed:  # fmt: skip
+    """rows: (SourceRecord id, line, cells). Builds the writer's input and the report."""
+    kind = KINDS[batch.kind]
+    mapping = {name: int(index) for name, index in batch.mapping.items()}
+    regions, villages = region_codes(), village_codes()
+    parsed = Parsed()
+    families: dict[str, FamilyIn] = {}
+    for count, (record_id, line, raw) in enumerate(rows, start=1):
+        width = len(raw)
+        cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
+        village = normalise_village_code(cells.text("village"))
+        if not village:
+            cells.reject("village", "village.missing")
+        elif village not in villages:
+            cells.reject("village", "village.unknown", village)
+        if not any(cells.text(name) for name in kind.one_of or ("nik",)):
+            cells.reject(kind.one_of[0] if kind.one_of else "nik", "row.no_identity")
+        person = person_in(cells, region_codes())
+        parsed.rows = count
+        if cells.rejected:
+            parsed.rejected_rows.add(line)
+            parsed.issues.extend(cells.issues)
+            continue
+        index = len(parsed.record_ids)
+        parsed.record_ids.append(record_id)
+        person.record = index
+        family_key = cells.text("family_key") or cells.text("kk") or f"row:{line}"
+        fam = families.get(family_key)
+        if fam is None:
+            fam = families[family_key] = family_in(cells, village, regions, index)
+        person.position = len(fam.members) + 1
+        fam.members.append(person)
+        parsed.issues.extend(cells.issues)
+        if count % 5000 == 0:
+            _set_progress(batch, "parse", count, total, progress)
+    parsed.families = list(families.values())
+    _set_progress(batch, "parse", parsed.rows, total, progress)
+    return parsed
+
+
+# -- validate -------------------------------------------------------------------------------------------------------
+def import_validate(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
+    """Read the file, keep every row raw, write the report and the preview. File-level problems fail the batch."""
+    _validate_or_fail(batch, progress, preview=True)
+    return batch
+
+
+def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
+    if batch.status != BatchStatus.UPLOADED:
+        raise PipelineError(f"batch #{batch.pk} sudah {batch.get_status_display().lower()}")
+    with gc_paused():
+        try:
+            return _validate(batch, progress, preview=preview)
+        except IntakeError as exc:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.FAILED, error_code=exc.code, error=str(exc)
+            )
+            batch.refresh_from_db()
+            raise
+
+
+def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
+    kind = KINDS[batch.kind]
+    table = open_table(Path(batch.stored_path), header_score=lambda cells: len(map_columns(cells)))
+    mapping = _mapping(batch, table.header)
+    missing = [name for name in kind.required if name not in mapping]
+    if kind.one_of and not any(name in mapping for name in kind.one_of):
+        missing.append(" / ".join(kind.one_of))
+    if missing:
+        raise IntakeError(FileProblem.MISSING_COLUMNS, columns=", ".join(missing))
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING)
+    estimate = table.row_count_estimate() or 0
+    records = BulkTable(SourceRecord)
+    staged: list[tuple[int, int, list[Any]]] = []
+    with transaction.atomic():
+        pending: list[dict[str, Any]] = []
+        for line, raw in table.rows():
+            cells = [_cell(c) for c in raw]
+            record_id = records.reserve(1)
+            pending.append({"id": record_id, "batch_id": batch.pk, "row_number": line, "sheet": table.sheet,
+                            "values": cells})  # fmt: skip
+            staged.append((record_id, line, cells))
+            if len(pending) >= 10_000:
+                records.insert(pending)
+                pending = []
+                _set_progress(batch, "read", len(staged), max(estimate, len(staged)), progress)
+        records.insert(pending)
+        records.finish()
+    if not staged:
+        raise IntakeError(FileProblem.NO_ROWS)
+    _set_progress(batch, "read", len(staged), len(staged), progress)
+    batch.columns, batch.mapping, batch.header_line, batch.sheet = table.header, mapping, table.header_line, table.sheet
+    batch.save(update_fields=["columns", "mapping", "header_line", "sheet"])
+    parsed = _parse(batch, staged, len(staged), progress)
+    if (
+        not parsed.record_ids
+        and parsed.rejected_rows
+        and all(i.code == "village.unknown" for i in parsed.issues if i.error)
+    ):
+        raise IntakeError(FileProblem.UNKNOWN_REGION)
+    _write_report(batch, parsed)
+    batch.status = BatchStatus.VALIDATED
+    batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids), "rejected_rows": len(parsed.rejected_rows),
+                    "warnings": sum(1 for i in parsed.issues if not i.error)}  # fmt: skip
+    batch.preview = _dry_run(batch, parsed, progress) if preview else {}
+    batch.save(update_fields=["status", "counts", "preview"])
+    return parsed
+
+
+def _write_report(batch: ImportBatch, parsed: Parsed) -> None:
+    headers = {name: batch.columns[index] for name, index in batch.mapping.items() if index < len(batch.columns)}
+    RowIssue.objects.filter(batch=batch).delete()
+    BulkTable(RowIssue, assign_ids=False).insert(
+        {"batch_id": batch.pk, "row_number": i.row, "column": i.column, "header": headers.get(i.column, "")[:100],
+         "code": i.code, "severity": Severity.ERROR if i.error else Severity.WARNING, "value": i.value[:200]}
+        for i in parsed.issues
+    )  # fmt: skip
+
+
+class _DryRun(Exception):
+    def __init__(self, counts: CommitCounts, examples: dict[str, Any]) -> None:
+        self.counts, self.examples = counts, examples
+
+
+def _dry_run(batch: ImportBatch, parsed: Parsed, progress: Progress | None) -> dict[str, Any]:
+    """Run the real commit and roll it back: the preview is exactly what a commit would do."""
+    try:
+        with transaction.atomic():
+            writer = RegistryWriter(batch, parsed.record_ids, examples=EXAMPLES)
+            counts = writer.commit(parsed.families)
+            raise _DryRun(counts, writer.examples)
+    except _DryRun as result:
+        return {**result.counts.as_dict(), "examples": result.examples}
+
+
+# -- commit ---------------------------------------------------------------------------------------------------------
+def import_commit(
+    *, actor: User | None, batch: ImportBatch, valid_only: bool = False, progress: Progress | None = None
+) -> ImportBatch:
+    """Commit a validated batch in one transaction. With rejected rows, the user must choose ``valid_only``."""
+    if actor is not None:
+        require(actor, Permission.IMPORT_DATA)
+    if batch.status != BatchStatus.VALIDATED:
+        raise PipelineError(f"batch #{batch.pk} tidak siap disimpan ({batch.get_status_display().lower()})")
+    if batch.counts.get("rejected_rows") and not valid_only:
+        raise PipelineError(
+            f"{batch.counts['rejected_rows']} baris ditolak: pilih 'simpan baris yang valid' atau perbaiki berkas"
+        )
+    with gc_paused():
+        rejected = set(
+            RowIssue.objects.filter(batch=batch, severity=Severity.ERROR).values_list("row_number", flat=True)
+        )
+        total = SourceRecord.objects.filter(batch=batch).count()
+        rows = (
+            (pk, line, values)
+            for pk, line, values in SourceRecord.objects.filter(batch=batch)
+            .order_by("row_number")
+            .values_list("pk", "row_number", "values")
+            .iterator(chunk_size=5000)
+            if line not in rejected
+        )
+        _commit(actor, batch, _parse(batch, rows, total, progress), valid_only, progress)
+    return batch
+
+
+def _commit(
+    actor: User | None, batch: ImportBatch, parsed: Parsed, valid_only: bool, progress: Progress | None
+) -> None:
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.COMMITTING)
+        done = [0]
+
+        def on_persons(n: int) -> None:
+            done[0] += n
+            _set_progress(batch, "commit", done[0], len(parsed.record_ids), progress)
+
+        counts = RegistryWriter(batch, parsed.record_ids, progress=on_persons).commit(parsed.families)
+        batch.counts = {**batch.counts, **counts.as_dict()}
+        batch.status = BatchStatus.COMMITTED
+        batch.commit_valid_only = valid_only
+        batch.committed_at = timezone.now()
+        batch.save(update_fields=["counts", "status", "commit_valid_only", "committed_at"])
+        audit(actor, AuditAction.IMPORT_COMMIT, target=batch, detail={"file": batch.file_name, **batch.counts})
+
+
+# -- one call for the CLI, the demo and scripts ----------------------------------------------------------------------
+@dataclass
+class ImportOutcome:
+    batch: ImportBatch
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return dict(self.batch.counts)
+
+    @property
+    def unchanged(self) -> bool:
+        return self.batch.status == BatchStatus.UNCHANGED
+
+    def issues(self, *, errors_only: bool = False) -> list[RowIssue]:
+        issues = RowIssue.objects.filter(batch=self.batch)
+        return list(issues.filter(severity=Severity.ERROR) if errors_only else issues)
+
+
+def import_file(
+    *,
+    actor: User | None,
+    path: Path,
+    kind: str,
+    source_name: str,
+    commit: bool = True,
+    valid_only: bool = True,
+    progress: Progress | None = None,
+) -> ImportOutcome:
+    """Stage, validate and (unless ``commit`` is False: a dry run with the preview) commit the valid rows.
+
+    One pass: the rows parsed for the report are the rows committed, so a large file is read and parsed once.
+    """
+    batch = import_stage(actor=actor, path=path, kind=kind, source_name=source_name)
+    if batch.status == BatchStatus.UNCHANGED:
+        return ImportOutcome(batch)
+    parsed = _validate_or_fail(batch, progress, preview=not commit)
+    if commit and parsed.record_ids:
+        if actor is not None:
+            require(actor, Permission.IMPORT_DATA)
+        with gc_paused():
+            _commit(actor, batch, parsed, valid_only, progress)
+    return ImportOutcome(batch)
 
 
 def import_dtsen_extract(
-    *,
-    actor: User | None,
-    path: Path,
-    source_name: str = "DTSEN Kemensos",
-    kind: SourceKind = SourceKind.DTSEN,
+    *, actor: User | None, path: Path, source_name: str = "DTSEN Kemensos", kind: SourceKind = SourceKind.DTSEN,
     progress: Progress | None = None,
-) -> ImportResult:
-    """Import a family-and-member extract (one row per person, family columns repeated on each row).
-
-    Rows without a usable village code are rejected (a family that cannot be placed cannot be scoped or served);
-    invalid NIKs and KKs are kept and flagged, because the person exists even when the number is wrong.
-    """
-    with gc_paused():
-        return _import_dtsen_extract(actor=actor, path=path, source_name=source_name, kind=kind, progress=progress)
+) -> ImportOutcome:  # fmt: skip
+    return import_file(actor=actor, path=path, kind=str(kind), source_name=source_name, progress=progress)
 
 
-def _import_dtsen_extract(
-    *,
-    actor: User | None,
-    path: Path,
-    source_name: str = "DTSEN Kemensos",
-    kind: SourceKind = SourceKind.DTSEN,
-    progress: Progress | None = None,
-) -> ImportResult:
-    table = open_text_table(path)
-    mapping = map_columns(table.header)
-    missing = [c for c in DTSEN_REQUIRED if c not in mapping]
-    if "family_key" not in mapping and "kk" not in mapping:
-        missing.append("kk")
-    if missing:
-        raise IntakeError(FileProblem.MISSING_COLUMNS, columns=", ".join(missing))
-    sha = file_sha256(path)
-    previous = ImportBatch.objects.filter(source__name=source_name, sha256=sha, status=BatchStatus.COMMITTED).first()
-    if previous is not None:
-        return ImportResult(batch=previous, counts=previous.counts, unchanged_file=True)
-
-    regions = region_codes()
-    villages = village_codes()
-    rows = list(table.rows())
-    if not rows:
-        raise IntakeError(FileProblem.NO_ROWS)
-    total = len(rows)
-    families: dict[str, FamilyIn] = {}
-    rejected: list[RowProblem] = []
-    kept: list[tuple[int, list[str]]] = []
-    warnings: list[RowProblem] = []
-    for line, raw_cells in rows:
-        problems: list[RowProblem] = []
-        cells = _Cells(_row(raw_cells, mapping), line, problems)
-        village = normalise_village_code(cells.text("village"))
-        if village not in villages:
-            rejected.append(RowProblem(line, "village", "village.unknown", village))
-            continue
-        record_index = len(kept)
-        kept.append((line, raw_cells))
-        person = _parse_person(cells, regions)
-        person.record = record_index
-        family_key = cells.text("family_key") or cells.text("kk")
-        fam = families.get(family_key)
-        if fam is None:
-            fam = families[family_key] = _parse_family(cells, village, regions, record_index)
-        person.position = len(fam.members) + 1
-        fam.members.append(person)
-        warnings.extend(problems)
-        if progress and line % 10_000 == 0:
-            progress("parse", line, total)
-    if not kept:
-        raise IntakeError(FileProblem.UNKNOWN_REGION)
-
-    with transaction.atomic():
-        source, _ = Source.objects.get_or_create(name=source_name, defaults={"kind": kind})
-        batch = ImportBatch.objects.create(
-            source=source,
-            kind=kind,
-            file_name=path.name,
-            sha256=sha,
-            columns=table.header,
-            status=BatchStatus.COMMITTING,
-            created_by=actor,
+# -- rollback -------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def import_rollback(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
+    """Undo a committed batch. Refused when a later batch changed or linked rows that this batch created."""
+    if actor is not None:
+        require(actor, Permission.IMPORT_DATA)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != BatchStatus.COMMITTED:
+        raise PipelineError(
+            f"hanya batch yang tersimpan yang dapat dibatalkan (#{batch.pk}: {batch.get_status_display()})"
         )
-        records = BulkTable(SourceRecord)
-        first = records.reserve(len(kept))
-        record_ids = list(range(first, first + len(kept)))
-        done = 0
-        for part in chunks(kept, 10_000):
-            records.insert(
-                {"id": first + done + i, "batch_id": batch.pk, "row_number": line, "values": cells}
-                for i, (line, cells) in enumerate(part)
-            )
-            done += len(part)
-            if progress:
-                progress("records", done, len(kept))
-        records.finish()
-        committed = [0]
-
-        def on_persons(n: int) -> None:
-            committed[0] += n
-            if progress:
-                progress("persons", committed[0], len(kept))
-
-        writer = RegistryWriter(batch, record_ids, progress=on_persons)
-        counts = writer.commit(list(families.values())).as_dict()
-        counts.update(rows=total, accepted=len(kept), rejected_rows=len({p.row for p in rejected}))
-        batch.counts = counts
-        batch.status = BatchStatus.COMMITTED
-        batch.committed_at = timezone.now()
-        batch.save(update_fields=["counts", "status", "committed_at"])
-        audit(actor, AuditAction.IMPORT_COMMIT, target=batch, detail={"file": path.name, **counts})
-    return ImportResult(batch=batch, rows=total, rejected=rejected, warnings=warnings, counts=counts)
-
-
-# Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
-_date = lru_cache(maxsize=1 << 16)(parse_date)
-_int = lru_cache(maxsize=1 << 12)(parse_int)
-_bool = lru_cache(maxsize=1 << 8)(parse_bool)
-_decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
-_relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
-_sex = lru_cache(maxsize=1 << 8)(parse_sex)
-
-
-class _Cells:
-    """One row's cells with the problems found while reading them (row, column, code, value)."""
-
-    __slots__ = ("line", "problems", "row")
-
-    def __init__(self, row: dict[str, str], line: int, problems: list[RowProblem]) -> None:
-        self.row, self.line, self.problems = row, line, problems
-
-    def text(self, name: str) -> str:
-        return self.row.get(name, "")
-
-    def parsed(self, name: str, parser: Callable[[str], Any]) -> Any:
-        raw = self.row.get(name, "")
-        if not raw:
-            return None
-        try:
-            return parser(raw)
-        except ValueError_ as exc:
-            self.problems.append(RowProblem(self.line, name, exc.code, raw))
-            return None
-
-
-def _parse_person(cells: _Cells, regions: RegionCodes) -> PersonIn:
-    sex = _sex(cells.text("sex"))
-    born = cells.parsed("birth_date", _date)
-    nik_check = check_nik(cells.text("nik"), regions=regions, sex=sex, born=born)
-    return PersonIn(
-        record=0,
-        nik=NikIn(nik_check.nik, nik_check.raw, nik_check.valid, [str(p) for p in nik_check.problems]),
-        values={
-            "name": clean_name(cells.text("name")),
-            "sex": sex.value if sex else "",
-            "birth_place": clean_name(cells.text("birth_place")),
-            "birth_date": born,
-            "mother_name": clean_name(cells.text("mother_name")),
-            "marital_status": cells.text("marital_status"),
-            "education": cells.text("education"),
-            "occupation": cells.text("occupation"),
-            "disability": cells.parsed("disability", _bool),
-        },
-        relationship=cells.parsed("relationship", _relationship) or "",
+    created = {
+        "person": Person.objects.filter(created_batch=batch).values("pk"),
+        "family": Family.objects.filter(created_batch=batch).values("pk"),
+        "household": Household.objects.filter(created_batch=batch).values("pk"),
+    }
+    later_changes = Change.objects.exclude(batch=batch).filter(_about(created))
+    later_links = (
+        Membership.objects.exclude(created_batch=batch).filter(person__created_batch=batch).exists()
+        or Membership.objects.exclude(created_batch=batch).filter(family__created_batch=batch).exists()
     )
+    if later_links or later_changes.exists():
+        raise PipelineError(f"batch #{batch.pk} sudah dipakai oleh impor berikutnya; batalkan impor berikutnya dulu")
+    _revert_changes(batch, actor)
+    RegistryFlag.objects.filter(batch=batch).delete()
+    Membership.objects.filter(created_batch=batch).delete()
+    Person.objects.filter(created_batch=batch).delete()
+    households = list(Household.objects.filter(created_batch=batch).values_list("pk", "address_id"))
+    Family.objects.filter(created_batch=batch).delete()
+    Household.objects.filter(pk__in=[h for h, _ in households]).delete()
+    Address.objects.filter(pk__in=[a for _, a in households if a]).exclude(
+        pk__in=Family.objects.values("address_id")
+    ).delete()
+    batch.status = BatchStatus.ROLLED_BACK
+    batch.rolled_back_at = timezone.now()
+    batch.rolled_back_by = actor
+    batch.save(update_fields=["status", "rolled_back_at", "rolled_back_by"])
+    audit(actor, AuditAction.IMPORT_ROLLBACK, target=batch, detail={"file": batch.file_name})
+    return batch
 
 
-def _parse_family(cells: _Cells, village: str, regions: RegionCodes, record: int) -> FamilyIn:
-    """Family and housing columns, read from the first row of each family (extracts repeat them per member)."""
-    desil = [cells.parsed(name, _int) for name in ("desil_national", "desil_province", "desil_regency")]
-    for index, value in enumerate(desil):
-        if value is not None and not 1 <= value <= 10:
-            cells.problems.append(RowProblem(cells.line, "desil_national", "desil.range", str(value)))
-            desil[index] = None
-    kk_check = check_kk(cells.text("kk"), regions=regions)
-    return FamilyIn(
-        record=record,
-        kk=NikIn(kk_check.kk, kk_check.raw, kk_check.valid, [str(p) for p in kk_check.problems]),
-        source_key=cells.text("family_key"),
-        household_key=cells.text("household_key"),
-        village=village,
-        rt=pad_code(cells.text("rt"), 3),
-        rw=pad_code(cells.text("rw"), 3),
-        street=clean_name(cells.text("street")),
-        values={
-            "desil_national": desil[0],
-            "desil_province": desil[1],
-            "desil_regency": desil[2],
-            "welfare_date": cells.parsed("welfare_date", _date),
-        },
-        housing={
-            "tenure": cells.text("tenure"),
-            "floor_area_m2": cells.parsed("floor_area_m2", _decimal),
-            "floor": cells.text("floor"),
-            "wall": cells.text("wall"),
-            "roof": cells.text("roof"),
-            "drinking_water": cells.text("drinking_water"),
-            "sanitation": cells.text("sanitation"),
-            "electricity": cells.text("electricity"),
-            "cooking_fuel": cells.text("cooking_fuel"),
-            "owns_car": cells.parsed("owns_car", _bool),
-            "motorcycles": cells.parsed("motorcycles", _int),
-        },
-    )
+def _about(created: dict[str, Any]) -> Q:
+    """Changes about any of the given rows (entity name -> ids)."""
+    q = Q(pk__in=[])
+    for entity, ids in created.items():
+        q |= Q(entity=entity, entity_id__in=ids)
+    return q
+
+
+_MODELS: dict[str, Any] = {"person": Person, "family": Family, "household": Household, "membership": Membership}
+
+
+def _revert_changes(batch: ImportBatch, actor: User | None) -> None:
+    """Restore every value the batch changed, newest first, and record each restoration as a change itself."""
+    reverts: list[Change] = []
+    for change in Change.objects.filter(batch=batch).order_by("-id"):
+        model = _MODELS[change.entity]
+        obj = model.objects.filter(pk=change.entity_id).first()
+        if obj is None:
+            continue
+        current = getattr(obj, change.field)
+        setattr(obj, change.field, model._meta.get_field(change.field).to_python(change.old))
+        if change.old_source_record_id:
+            obj.lineage[change.field] = change.old_source_record_id
+        else:
+            obj.lineage.pop(change.field, None)
+        obj.save(update_fields=[change.field, "lineage", "updated_at"])
+        reverts.append(
+            Change(entity=change.entity, entity_id=change.entity_id, field=change.field,
+                   old=current.isoformat() if isinstance(current, date) else current, new=change.old,
+                   source_record_id=change.old_source_record_id, actor=actor,
+                   reason=f"pembatalan impor #{batch.pk}")
+        )  # fmt: skip
+    Change.objects.bulk_create(reverts)
+
+
+def iter_issues(batch: ImportBatch) -> Iterator[RowIssue]:
+    return RowIssue.objects.filter(batch=batch).order_by("row_number", "id").iterator()

@@ -248,6 +248,14 @@ class Change(models.Model):
     old = models.JSONField(null=True)
     new = models.JSONField(null=True)
     source_record = models.ForeignKey(SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    old_source_record = models.ForeignKey(
+        SourceRecord,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the row that had set the old value: a rollback restores the lineage with it",
+    )
     batch = models.ForeignKey("intake.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

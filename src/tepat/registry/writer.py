@@ -82,6 +82,8 @@ class CommitCounts:
     families_changed: int = 0
     persons_new: int = 0
     persons_changed: int = 0
+    persons_unchanged: int = 0
+    families_unchanged: int = 0
     memberships_new: int = 0
     conflicts: int = 0
     flags: int = 0
@@ -119,8 +121,16 @@ class _NewPerson:
 class RegistryWriter:
     """One batch's commit. Call inside a transaction; the caller owns atomicity and progress."""
 
-    def __init__(self, batch: ImportBatch, record_ids: list[int], progress: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        batch: ImportBatch,
+        record_ids: list[int],
+        progress: Callable[[int], None] | None = None,
+        examples: int = 0,
+    ):
         self.batch = batch
+        self.max_examples = examples
+        self.examples: dict[str, list[dict[str, Any]]] = {"new_persons": [], "changes": []}
         self.record_ids = record_ids
         self.progress = progress or (lambda n: None)
         self.counts = CommitCounts()
@@ -138,11 +148,17 @@ class RegistryWriter:
             if new in (None, "") or old == new:
                 continue
             setattr(obj, name, new)
+            previous = obj.lineage.get(name)
             obj.lineage[name] = src
             self.changes.append(
                 {"entity": entity, "entity_id": obj.pk, "field": name, "old": _json_value(old),
-                 "new": _json_value(new), "source_record_id": src, "batch_id": self.batch.pk}
+                 "new": _json_value(new), "source_record_id": src, "old_source_record_id": previous,
+                 "batch_id": self.batch.pk}
             )  # fmt: skip
+            if len(self.examples["changes"]) < self.max_examples:
+                self.examples["changes"].append(
+                    {"entity": entity, "id": obj.pk, "field": name, "old": _json_value(old), "new": _json_value(new)}
+                )
             changed = True
         return changed
 
@@ -186,8 +202,11 @@ class RegistryWriter:
             fam = existing.get(fam_in.kk.nik or "") if fam_in.kk.valid else None
             fam = fam or (existing.get("key:" + fam_in.source_key) if fam_in.source_key else None)
             if fam is not None:
-                if fam.pk not in self.existing_family_ids and self._apply(fam, "family", fam_in.values, fam_in.record):
-                    changed.append(fam)
+                if fam.pk not in self.existing_family_ids:
+                    if self._apply(fam, "family", fam_in.values, fam_in.record):
+                        changed.append(fam)
+                    else:
+                        self.counts.families_unchanged += 1
                 self.existing_family_ids.add(fam.pk)
                 ids[id(fam_in)] = fam.pk
                 continue
@@ -303,11 +322,17 @@ class RegistryWriter:
                          "lineage": {**dict.fromkeys(values, src), "nik": src}, **values}
                     )  # fmt: skip
                     person = _NewPerson(person_id, name, p_in.nik.nik)
+                    if len(self.examples["new_persons"]) < self.max_examples:
+                        self.examples["new_persons"].append(
+                            {"name": name, "nik": p_in.nik.nik or p_in.nik.raw, "family": family_id}
+                        )
                     if p_in.nik.valid and p_in.nik.nik:
                         by_nik[p_in.nik.nik] = person
                 elif isinstance(person, Person):
                     if self._apply(person, "person", p_in.values, p_in.record):
                         changed_persons[person.pk] = person
+                    elif person.pk not in changed_persons:
+                        self.counts.persons_unchanged += 1
                 elif name and _name_key(person.name, None) != _name_key(name, None):
                     # The same NIK twice in one file under different names: keep the first, flag the second.
                     self._flag(FlagKind.NIK_NAME_CONFLICT, record=p_in.record, person=person.id, family=family_id,

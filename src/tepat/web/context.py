@@ -18,5 +18,6 @@ def deployment(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "persons": user is not None and has_permission(user, Permission.VIEW_PERSONS),
             "audit": user is not None and has_permission(user, Permission.VIEW_AUDIT),
+            "imports": user is not None and has_permission(user, Permission.IMPORT_DATA),
         },
     }

@@ -17,7 +17,7 @@ from tepat.areas.services import areas_load
 from tepat.engine.synth import SynthConfig, generate
 from tepat.errors import UserError
 from tepat.intake.models import SourceKind
-from tepat.intake.services import ImportResult, import_dtsen_extract
+from tepat.intake.services import ImportOutcome, import_dtsen_extract
 
 DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
 
@@ -57,7 +57,7 @@ _ORG_KINDS = {
 }
 
 
-def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAccount], ImportResult]:
+def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAccount], ImportOutcome]:
     """Migrate a fresh database, load Indonesia's areas, synthesise and import the region's registry."""
     region = settings.TEPAT_REGION
     call_command("migrate", verbosity=0, interactive=False)

@@ -8,50 +8,69 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from tepat.errors import UserError
-from tepat.intake.models import SourceKind
-from tepat.intake.services import import_dtsen_extract
+from tepat.intake.kinds import KINDS
+from tepat.intake.messages import issue_message
+from tepat.intake.services import import_file
 from tepat.progress import cli_progress
 
-KINDS = ["person", "dtsen", "program", "proposal", "death", "exclusion", "bps", "targets"]
-SUPPORTED = {"dtsen"}
+CONTRACT_KINDS = ["person", "dtsen", "program", "proposal", "death", "exclusion", "bps", "targets"]
 
 
 class Command(BaseCommand):
-    help = "Import a list: `tepat import FILE --source KIND [--report report.json]`."
+    help = (
+        "Import a list: `tepat import FILE --source KIND [--source-name NAME] [--dry-run] [--report report.json]`. "
+        "Valid rows are committed; rejected rows are listed in the report. Exit 0 when the file was read, "
+        "2 when the file itself is unusable."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
-        parser.add_argument("--source", required=True, choices=KINDS)
-        parser.add_argument("--source-name", default=None, help="who sent the list (remembered per source)")
+        parser.add_argument("--source", required=True, choices=CONTRACT_KINDS)
+        parser.add_argument(
+            "--source-name", default=None, help="who sent the list (column mappings are remembered per source)"
+        )
         parser.add_argument("--program", default=None)
-        parser.add_argument("--dry-run", action="store_true")
-        parser.add_argument("--report", default=None)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and preview only; write nothing to the registry"
+        )
+        parser.add_argument("--report", default=None, help="write the validation report as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["source"]
-        if kind not in SUPPORTED:
-            raise UserError(f"import of --source {kind} is not available yet in this version (available: dtsen)")
-        if options["dry_run"]:
-            raise UserError("--dry-run is not available yet in this version")
-        path = Path(options["file"])
-        with cli_progress(enabled=sys.stderr.isatty()) as progress:
-            result = import_dtsen_extract(
-                actor=None,
-                path=path,
-                source_name=options["source_name"] or "DTSEN",
-                kind=SourceKind.DTSEN,
-                progress=progress,
+        if kind not in KINDS:
+            raise UserError(
+                f"import of --source {kind} is not available yet in this version (available: {', '.join(KINDS)})"
             )
+        path = Path(options["file"])
+        source_name = options["source_name"] or {"dtsen": "DTSEN", "person": "Daftar orang"}.get(kind, kind)
+        with cli_progress(enabled=sys.stderr.isatty()) as progress:
+            outcome = import_file(actor=None, path=path, kind=kind, source_name=source_name,
+                                  commit=not options["dry_run"], progress=progress)  # fmt: skip
+        batch = outcome.batch
+        issues = outcome.issues()
         report = {
-            "file": path.name,
-            "batch": result.batch.pk,
-            "unchanged_file": result.unchanged_file,
-            "totals": result.counts,
-            "rejected": [{"row": p.row, "column": p.column, "code": p.code, "value": p.value} for p in result.rejected],
-        }
+            "file": batch.file_name,
+            "batch": batch.pk,
+            "status": batch.status,
+            "unchanged_file": outcome.unchanged,
+            "totals": {k: v for k, v in batch.counts.items()},
+            "preview": {k: v for k, v in batch.preview.items() if k != "examples"},
+            "rejected": [
+                {"row": i.row_number, "column": i.header or i.column, "field": i.column, "code": i.code,
+                 "message": issue_message(i.code), "value": i.value}
+                for i in issues if i.severity == "error"
+            ],
+            "warnings": [
+                {"row": i.row_number, "column": i.header or i.column, "field": i.column, "code": i.code,
+                 "message": issue_message(i.code), "value": i.value}
+                for i in issues if i.severity == "warning"
+            ],
+        }  # fmt: skip
         if options["report"]:
             Path(options["report"]).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        if result.unchanged_file:
-            self.stdout.write(f"unchanged: this file was already imported as batch {result.batch.pk}")
-        for key, value in result.counts.items():
+        if outcome.unchanged:
+            self.stdout.write(f"unchanged: this file was already imported (batch {batch.counts.get('same_as_batch')})")
+            return
+        self.stdout.write(f"batch {batch.pk}: {batch.get_status_display()}")
+        for key, value in batch.counts.items():
             self.stdout.write(f"{key}: {value}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,4 +59,10 @@ class Command(BaseCommand):
         url = f"http://127.0.0.1:{options['port']}/"
         Console().print(f"Buka {url} (masuk sebagai [bold]admin[/bold] / {DEMO_PASSWORD}); Ctrl+C untuk berhenti.")
         sys.stdout.flush()
-        call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False, use_threading=True)
+        # Imports run in the background: one worker process beside the web server, stopped with it.
+        worker = subprocess.Popen([sys.executable, "-m", "tepat.cli", "db_worker", "--interval", "0.5"])
+        try:
+            call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False, use_threading=True)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)

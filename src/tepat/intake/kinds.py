@@ -1,0 +1,173 @@
+"""What each import kind needs from a row, and how a row becomes registry input.
+
+A kind says which fields are required and parses one row (already mapped to canonical fields) into the
+registry writer's input, naming every problem with (row, column, code). Kinds that only update persons
+(deaths) say so; the pipeline does the rest the same way for all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from tepat.engine.identity import RegionCodes, Severity, check_kk, check_nik, parse_sex
+from tepat.engine.values import (
+    ValueError_,
+    clean_name,
+    pad_code,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_relationship,
+)
+from tepat.registry.writer import FamilyIn, NikIn, PersonIn
+
+# Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
+_date = lru_cache(maxsize=1 << 16)(parse_date)
+_int = lru_cache(maxsize=1 << 12)(parse_int)
+_bool = lru_cache(maxsize=1 << 8)(parse_bool)
+_decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
+_relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
+
+
+@dataclass(frozen=True)
+class Issue:
+    row: int
+    column: str
+    code: str
+    value: str = ""
+    error: bool = True
+
+
+@dataclass
+class Cells:
+    """One row mapped to canonical fields, with the issues found while reading it."""
+
+    row: dict[str, Any]
+    line: int
+    issues: list[Issue] = field(default_factory=list)
+
+    def text(self, name: str) -> str:
+        value = self.row.get(name)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            value = int(value)
+        return str(value).strip()
+
+    def raw(self, name: str) -> Any:
+        value = self.row.get(name)
+        return value.strip() if isinstance(value, str) else value
+
+    def parsed(self, name: str, parser: Callable[[Any], Any]) -> Any:
+        raw = self.raw(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            return parser(raw)
+        except ValueError_ as exc:
+            self.issues.append(Issue(self.line, name, exc.code, str(raw)[:200], error=False))
+            return None
+        except TypeError:  # an unhashable or odd cell type from a workbook
+            self.issues.append(Issue(self.line, name, "value.invalid", str(raw)[:200], error=False))
+            return None
+
+    def reject(self, column: str, code: str, value: Any = "") -> None:
+        self.issues.append(Issue(self.line, column, code, str(value)[:200], error=True))
+
+    @property
+    def rejected(self) -> bool:
+        return any(issue.error for issue in self.issues)
+
+
+def nik_in(cells: Cells, regions: RegionCodes, *, sex: Any = None, born: Any = None) -> NikIn:
+    check = check_nik(cells.raw("nik"), regions=regions, sex=sex, born=born)
+    for problem in check.problems:
+        if problem.severity is Severity.WARNING:
+            cells.issues.append(Issue(cells.line, "nik", problem.value, check.raw[:200], error=False))
+    if not check.valid:
+        reason = next(p for p in check.problems if p.severity is Severity.ERROR)
+        cells.issues.append(Issue(cells.line, "nik", reason.value, check.raw[:200], error=False))
+    return NikIn(check.nik, check.raw, check.valid, [str(p) for p in check.problems])
+
+
+def person_in(cells: Cells, regions: RegionCodes) -> PersonIn:
+    sex = parse_sex(cells.raw("sex"))
+    born = cells.parsed("birth_date", _date)
+    return PersonIn(
+        record=0,
+        nik=nik_in(cells, regions, sex=sex, born=born),
+        values={
+            "name": clean_name(cells.text("name")),
+            "sex": sex.value if sex else "",
+            "birth_place": clean_name(cells.text("birth_place")),
+            "birth_date": born,
+            "mother_name": clean_name(cells.text("mother_name")),
+            "marital_status": cells.text("marital_status"),
+            "education": cells.text("education"),
+            "occupation": cells.text("occupation"),
+            "disability": cells.parsed("disability", _bool),
+        },
+        relationship=cells.parsed("relationship", _relationship) or "",
+    )
+
+
+def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> FamilyIn:
+    """Family and housing columns, read from the first row of each family (extracts repeat them per member)."""
+    desil = [cells.parsed(name, _int) for name in ("desil_national", "desil_province", "desil_regency")]
+    for index, (name, value) in enumerate(
+        zip(("desil_national", "desil_province", "desil_regency"), desil, strict=True)
+    ):
+        if value is not None and not 1 <= value <= 10:
+            cells.issues.append(Issue(cells.line, name, "desil.range", str(value), error=False))
+            desil[index] = None
+    kk = check_kk(cells.raw("kk"), regions=regions)
+    return FamilyIn(
+        record=record,
+        kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
+        source_key=cells.text("family_key"),
+        household_key=cells.text("household_key"),
+        village=village,
+        rt=pad_code(cells.text("rt"), 3),
+        rw=pad_code(cells.text("rw"), 3),
+        street=clean_name(cells.text("street")),
+        values={
+            "desil_national": desil[0],
+            "desil_province": desil[1],
+            "desil_regency": desil[2],
+            "welfare_date": cells.parsed("welfare_date", _date),
+        },
+        housing={
+            "tenure": cells.text("tenure"),
+            "floor_area_m2": cells.parsed("floor_area_m2", _decimal),
+            "floor": cells.text("floor"),
+            "wall": cells.text("wall"),
+            "roof": cells.text("roof"),
+            "drinking_water": cells.text("drinking_water"),
+            "sanitation": cells.text("sanitation"),
+            "electricity": cells.text("electricity"),
+            "cooking_fuel": cells.text("cooking_fuel"),
+            "owns_car": cells.parsed("owns_car", _bool),
+            "motorcycles": cells.parsed("motorcycles", _int),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    required: tuple[str, ...]
+    one_of: tuple[str, ...] = ()  # at least one of these
+    registry: bool = True  # rows become families and members
+
+
+KINDS: dict[str, Kind] = {
+    # A national extract: one row per person, families by the source's family id or KK.
+    "dtsen": Kind("dtsen", required=("nik", "name", "village"), one_of=("family_key", "kk")),
+    # A person list (the DESIGN template): persons by NIK, families by KK; any column may be empty, but a row
+    # needs a NIK or a name, and a village code to be placed.
+    "person": Kind("person", required=("village",), one_of=("nik", "name")),
+}

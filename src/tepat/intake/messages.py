@@ -1,0 +1,31 @@
+"""People-readable messages for row issue codes (Bahasa Indonesia first, English via the catalogue)."""
+
+from __future__ import annotations
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from tepat.engine.identity import KkProblem, NikProblem
+
+ROW_MESSAGES = {
+    "village.missing": _("Kode desa/kelurahan kosong: keluarga tidak dapat ditempatkan"),
+    "village.unknown": _("Kode desa/kelurahan tidak dikenal (Kepmendagri)"),
+    "row.no_identity": _("Baris tanpa NIK dan tanpa nama"),
+    "date.invalid": _("Tanggal tidak dapat dibaca atau tidak ada di kalender"),
+    "number.invalid": _("Bukan angka"),
+    "bool.invalid": _("Isi harus Ya atau Tidak"),
+    "relationship.invalid": _("Hubungan keluarga tidak dikenal"),
+    "desil.range": _("Desil harus 1 sampai 10"),
+    "value.invalid": _("Isi sel tidak dapat dibaca"),
+}
+
+
+def issue_message(code: str) -> str:
+    """The message for a row issue code; NIK and KK codes come from the identity engine's own table."""
+    lang = "en" if (get_language() or "id").startswith("en") else "id"
+    for enum in (NikProblem, KkProblem):
+        try:
+            return enum(code).message(lang)
+        except ValueError:
+            continue
+    return str(ROW_MESSAGES.get(code, code))

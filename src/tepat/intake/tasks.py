@@ -1,0 +1,32 @@
+"""Background work for imports (django-tasks; run `tepat db_worker`). Thin: each task calls one service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from tepat.accounts.models import User
+from tepat.errors import UserError
+from tepat.intake.models import ImportBatch
+from tepat.intake.services import import_commit, import_validate
+
+
+@task()
+def validate_batch(batch_id: int) -> str:
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        import_validate(batch=batch)
+    except UserError as exc:  # recorded on the batch by the service; the page shows it
+        return exc.code
+    return batch.status
+
+
+@task()
+def commit_batch(batch_id: int, user_id: int | None, valid_only: bool) -> str:
+    batch = ImportBatch.objects.get(pk=batch_id)
+    actor = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        import_commit(actor=actor, batch=batch, valid_only=valid_only)
+    except UserError as exc:
+        ImportBatch.objects.filter(pk=batch_id).update(error=str(exc))
+        return exc.code
+    return batch.status

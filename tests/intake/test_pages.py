@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tepat.accounts.models import User
+from tepat.intake.models import BatchStatus, ImportBatch
+from tepat.registry.models import Person
+
+from ..conftest import EXTRACT, PASSWORD
+
+pytestmark = pytest.mark.django_db
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_upload_report_commit_and_rollback_through_the_pages(
+    client: Client, admin: User, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    settings.TASKS = IMMEDIATE
+    assert client.login(username=admin.username, password=PASSWORD)
+    assert "Unggah daftar" in client.get("/impor/").content.decode()
+    upload = SimpleUploadedFile("dtsen_bontang.csv", EXTRACT.encode(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/impor/", {"berkas": upload, "jenis": "dtsen", "sumber": "DTSEN Kemensos"})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/impor/{batch.pk}/"
+    page = client.get(f"/impor/{batch.pk}/").content.decode()
+    assert batch.status == "uploaded" or 'data-status="validated"' in page
+    assert "Kode desa/kelurahan tidak dikenal" in page and "Simpan baris yang valid saja" in page
+    rejected = client.get(f"/impor/{batch.pk}/ditolak.xlsx")
+    assert rejected.status_code == 200 and rejected["Content-Type"].startswith("application/vnd.openxmlformats")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/impor/{batch.pk}/simpan/", {"pilihan": "valid"})
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.COMMITTED and Person.objects.count() == 5
+    client.post(f"/impor/{batch.pk}/batalkan/")
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.ROLLED_BACK and Person.objects.count() == 0
+
+
+def test_a_template_downloads(client: Client, admin: User) -> None:
+    assert client.login(username=admin.username, password=PASSWORD)
+    response = client.get("/impor/templat/person.xlsx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from tepat.accounts.models import AuditAction, AuditEvent, Role, User
+from tepat.intake.exports import rejected_rows_xlsx, template_xlsx
+from tepat.intake.models import BatchStatus, ColumnMapping, RowIssue, Source
+from tepat.intake.services import (
+    ImportOutcome,
+    PipelineError,
+    import_commit,
+    import_file,
+    import_rollback,
+    import_stage,
+    import_validate,
+)
+from tepat.registry.models import Change, Family, Person, SourceRecord
+
+from ..conftest import EXTRACT
+
+pytestmark = pytest.mark.django_db
+
+
+def staged(admin: User, tmp_path: Path, text: str = EXTRACT, kind: str = "dtsen", name: str = "DTSEN uji"):  # type: ignore[no-untyped-def]
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(text, encoding="utf-8")
+    batch = import_stage(actor=admin, path=path, kind=kind, source_name=name)
+    return import_validate(batch=batch)
+
+
+def test_validation_reports_and_previews_without_touching_the_registry(admin: User, tmp_path: Path) -> None:
+    batch = staged(admin, tmp_path)
+    assert batch.status == BatchStatus.VALIDATED
+    assert batch.counts == {"rows": 7, "accepted": 6, "rejected_rows": 1, "warnings": batch.counts["warnings"]}
+    assert batch.preview["families_new"] == 3 and batch.preview["persons_new"] == 5
+    assert batch.preview["conflicts"] == 1 and batch.preview["examples"]["new_persons"][0]["name"] == "Ahmad Fauzi"
+    assert Person.objects.count() == 0 and Family.objects.count() == 0
+    assert SourceRecord.objects.filter(batch=batch).count() == 7  # every raw row kept, the rejected one too
+    codes = set(RowIssue.objects.filter(batch=batch).values_list("code", flat=True))
+    assert {"village.unknown", "nik.excel_scientific", "nik.placeholder"} <= codes
+
+
+def test_rejected_rows_need_a_choice(admin: User, tmp_path: Path) -> None:
+    batch = staged(admin, tmp_path)
+    with pytest.raises(PipelineError, match="1 baris ditolak"):
+        import_commit(actor=admin, batch=batch)
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    assert batch.status == BatchStatus.COMMITTED and Person.objects.count() == 5
+    assert not Person.objects.filter(name="Tanpa Desa").exists()
+    assert AuditEvent.objects.filter(action=AuditAction.IMPORT_COMMIT, target_id=str(batch.pk)).exists()
+
+
+def test_the_rejected_rows_download_says_why(admin: User, tmp_path: Path) -> None:
+    batch = staged(admin, tmp_path)
+    book = CalamineWorkbook.from_filelike(io.BytesIO(rejected_rows_xlsx(batch)))
+    rows = book.get_sheet_by_name("Ditolak").to_python()
+    assert rows[0][:3] == ["baris_asal", "alasan_ditolak", "id_keluarga"]
+    assert rows[1][0] == 8 and "village.unknown" in rows[1][1] and "Tanpa Desa" in rows[1]
+
+
+def test_rollback_restores_values_and_lineage(imported: ImportOutcome, admin: User, tmp_path: Path) -> None:
+    wife = Person.objects.get(nik="6474035508880002")
+    old_source = wife.lineage["name"]
+    newer = EXTRACT.replace("Nur Aisyah,P", "Nur Aisyah Rahman,P").replace(
+        "6474025104900005,Tanpa Desa,P,Bontang,1990-04-11,Kepala Keluarga,Marni,Gg. Damai,010,,99.99.99.9999",
+        "6474025104900005,Rina Marlina,P,Bontang,1990-04-11,Kepala Keluarga,Marni,Gg. Damai,010,,64.74.02.1002",
+    )
+    second = staged(admin, tmp_path, newer)
+    import_commit(actor=admin, batch=second, valid_only=True)
+    assert (
+        Person.objects.get(pk=wife.pk).name == "Nur Aisyah Rahman"
+        and Person.objects.filter(name="Rina Marlina").exists()
+    )
+    with pytest.raises(PipelineError, match="dipakai oleh impor berikutnya"):
+        import_rollback(actor=admin, batch=imported.batch)
+    import_rollback(actor=admin, batch=second)
+    wife.refresh_from_db()
+    assert wife.name == "Nur Aisyah" and wife.lineage["name"] == old_source
+    assert not Person.objects.filter(name="Rina Marlina").exists()
+    assert Change.objects.filter(entity="person", entity_id=wife.pk, reason__startswith="pembatalan").exists()
+    second.refresh_from_db()
+    assert second.status == BatchStatus.ROLLED_BACK
+
+
+def test_a_person_list_with_indonesian_headers_joins_families_by_kk(imported: ImportOutcome, admin: User,
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    text = ("No.;NIK;NO KK;NAMA LENGKAP;JK;TGL LAHIR;HUB KELUARGA;KODE DESA\n"
+            "1;6474034101150003;6474031203150001;Aisyah Putri;P;01/01/2015;Anak;64.74.03.1002\n"
+            "2;6474035508880002;6474031203150001;NUR AISYAH;P;15/08/1988;Istri;64.74.03.1002\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "dinsos.csv", text), kind="person", source_name="Dinsos")
+    assert outcome.batch.status == BatchStatus.COMMITTED
+    family = Family.objects.get(kk="6474031203150001")
+    names = set(family.memberships.values_list("person__name", flat=True))
+    assert "Aisyah Putri" in names and outcome.counts["persons_new"] == 1
+    assert Person.objects.get(nik="6474035508880002").name == "NUR AISYAH"  # a changed value, recorded
+    assert Change.objects.filter(field="name", new="NUR AISYAH").exists()
+
+
+def test_a_mapping_confirmed_once_is_remembered_for_the_source(admin: User, tmp_path: Path) -> None:
+    source = Source.objects.create(name="Kelurahan X", kind="person")
+    ColumnMapping.objects.create(source=source, header="identitas", field="nik")
+    ColumnMapping.objects.create(source=source, header="nama", field="")  # ignore this column
+    ColumnMapping.objects.create(source=source, header="nama_warga", field="name")
+    text = "identitas,nama,nama_warga,kode_desa,no_kk\n6474031207850001,X,Ahmad Fauzi,64.74.03.1002,6474031203150001\n"
+    outcome = import_file(actor=admin, path=_write(tmp_path, "x.csv", text), kind="person", source_name="Kelurahan X")
+    assert (
+        outcome.batch.mapping["nik"] == 0 and outcome.batch.mapping["name"] == 2 and "nama" not in outcome.batch.mapping
+    )
+    assert Person.objects.get(nik="6474031207850001").name == "Ahmad Fauzi"
+
+
+def test_an_agency_operator_without_import_rights_is_refused(make_user: Callable[..., User], tmp_path: Path) -> None:
+    partner = make_user("mitra", Role.PARTNER, org="CSR")
+    from tepat.accounts.permissions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        import_stage(actor=partner, path=_write(tmp_path, "a.csv", EXTRACT), kind="dtsen", source_name="X")
+
+
+def test_templates_have_a_header_and_an_explanation_sheet() -> None:
+    book = CalamineWorkbook.from_filelike(io.BytesIO(template_xlsx("person")))
+    assert book.sheet_names == ["Data", "Penjelasan"]
+    header = book.get_sheet_by_name("Data").to_python()[0]
+    assert header[:4] == ["record_id", "nik", "no_kk", "nama"] and header[-1] == "kode_desa"
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
