@@ -308,6 +308,20 @@ EN = {
     "NIK di dua KK aktif (ditandai)": "NIK in two active family cards (flagged)",
     "Temuan data baru": "New data findings",
     "Hubungan keluarga tidak dikenal": "Unknown family relationship",
+    "RT": "RT (neighbourhood)",
+    "RW": "RW (hamlet)",
+    "Pemetaan kolom": "Column mapping",
+    "kolom wajib belum ditemukan:": "required columns not found:",
+    "Pilih arti setiap kolom berkas. Pilihan Anda diingat untuk sumber ini, sehingga berkas berikutnya langsung terbaca.": "Choose what each column of the file means. Your choices are remembered for this source, so its next files are read directly.",
+    "Artinya": "Meaning",
+    "— abaikan —": "— ignore —",
+    "Simpan pemetaan dan periksa ulang": "Save the mapping and check again",
+    "Kolom di berkas": "Column in the file",
+    "(tanpa judul)": "(no header)",
+    "Memetakan kolom impor": "Mapped import columns",
+    "ID baris di sumber": "Row ID in the source",
+    "ID rumah tangga di sumber": "Household ID in the source",
+    "Hubungan keluarga": "Family relationship",
 }
 
 

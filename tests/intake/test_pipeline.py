@@ -8,6 +8,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from tepat.accounts.models import AuditAction, AuditEvent, Role, User
+from tepat.intake.errors import IntakeError
 from tepat.intake.exports import rejected_rows_xlsx, template_xlsx
 from tepat.intake.models import BatchStatus, ColumnMapping, RowIssue, Source
 from tepat.intake.services import (
@@ -15,6 +16,7 @@ from tepat.intake.services import (
     PipelineError,
     import_commit,
     import_file,
+    import_map_columns,
     import_rollback,
     import_stage,
     import_validate,
@@ -133,3 +135,51 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_unrecognised_columns_are_mapped_once_and_remembered(admin: User, tmp_path: Path) -> None:
+    text = "Identitas Warga;Nama Warga;Wilayah;Kartu\n6474031207850001;Ahmad Fauzi;6474031002;6474031203150001\n"
+    path = _write(tmp_path, "kel.csv", text)
+    batch = import_stage(actor=admin, path=path, kind="person", source_name="Kelurahan Y")
+    with pytest.raises(IntakeError) as err:
+        import_validate(batch=batch)
+    assert err.value.code == "file.missing_columns"
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.FAILED and batch.columns == ["Identitas Warga", "Nama Warga", "Wilayah", "Kartu"]
+    import_map_columns(actor=admin, batch=batch, choices={0: "nik", 1: "name", 2: "village", 3: "kk"})
+    import_validate(batch=batch)
+    assert batch.status == BatchStatus.VALIDATED and batch.counts["accepted"] == 1
+    # The next file from the same source is read without asking.
+    again = import_file(actor=admin, path=_write(tmp_path, "kel2.csv", text.replace("Ahmad", "Achmad")),
+                        kind="person", source_name="Kelurahan Y")  # fmt: skip
+    assert again.batch.status == BatchStatus.COMMITTED and Person.objects.get().name == "Achmad Fauzi"
+
+
+def test_a_commit_that_dies_half_way_leaves_nothing_and_can_be_run_again(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = staged(admin, tmp_path)
+    from tepat.registry import writer
+
+    def die(self: object, *args: object) -> None:
+        raise SystemExit("worker killed")  # what a dying worker looks like to the open transaction
+
+    monkeypatch.setattr(writer.RegistryWriter, "_members", die)
+    with pytest.raises(SystemExit):
+        import_commit(actor=admin, batch=batch, valid_only=True)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.VALIDATED
+    assert Family.objects.count() == 0 and Person.objects.count() == 0  # families were written, then undone
+    monkeypatch.undo()
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    assert batch.status == BatchStatus.COMMITTED and Person.objects.count() == 5
+
+
+def test_a_validation_interrupted_by_a_dead_worker_runs_again_cleanly(admin: User, tmp_path: Path) -> None:
+    path = _write(tmp_path, "x.csv", EXTRACT)
+    batch = import_stage(actor=admin, path=path, kind="dtsen", source_name="DTSEN uji")
+    import_validate(batch=batch)
+    batch.status = BatchStatus.VALIDATING  # as a worker that died would leave it
+    batch.save()
+    import_validate(batch=batch)
+    assert SourceRecord.objects.filter(batch=batch).count() == 7 and batch.status == BatchStatus.VALIDATED

@@ -89,3 +89,9 @@ def test_english_is_available(client: Client, admin: User, imported: ImportOutco
     client.post("/i18n/setlang/", {"language": "en", "next": "/wilayah/"})
     page = client.get("/wilayah/").content.decode()
     assert "Region overview" in page and "families" in page
+
+
+def test_indonesian_is_the_default_whatever_the_browser_prefers(client: Client, admin: User) -> None:
+    login(client, admin)
+    page = client.get("/wilayah/", headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
+    assert "Ringkasan wilayah" in page and "Region overview" not in page

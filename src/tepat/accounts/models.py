@@ -72,6 +72,7 @@ class AuditAction(models.TextChoices):
     AREAS_LOAD = "areas.load", _("Memuat kode wilayah")
     IMPORT_COMMIT = "import.commit", _("Menyimpan impor")
     IMPORT_ROLLBACK = "import.rollback", _("Membatalkan impor")
+    IMPORT_MAPPING = "import.mapping", _("Memetakan kolom impor")
     REGISTRY_CHANGE = "registry.change", _("Mengubah data registri")
     PERSONAL_VIEW = "personal.view", _("Melihat data pribadi")
     PERSONAL_SEARCH = "personal.search", _("Mencari data pribadi")

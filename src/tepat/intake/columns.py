@@ -60,12 +60,19 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "motorcycles": ("aset_sepeda_motor", "sepeda_motor", "jumlah_sepeda_motor"),
 }
 FIELD_LABELS = {
-    "kk": _("No. KK"),
-    "nik": _("NIK"),
-    "name": _("Nama"),
-    "village": _("Kode desa/kelurahan"),
-    "family_key": _("ID keluarga"),
-}
+    "record_id": _("ID baris di sumber"), "family_key": _("ID keluarga di sumber"),
+    "household_key": _("ID rumah tangga di sumber"), "kk": _("No. KK"), "nik": _("NIK"), "name": _("Nama"),
+    "sex": _("Jenis kelamin"), "birth_place": _("Tempat lahir"), "birth_date": _("Tanggal lahir"),
+    "relationship": _("Hubungan keluarga"), "mother_name": _("Nama ibu kandung"),
+    "marital_status": _("Status perkawinan"), "education": _("Pendidikan"), "occupation": _("Pekerjaan"),
+    "disability": _("Disabilitas"), "street": _("Alamat"), "rt": _("RT"), "rw": _("RW"),
+    "village": _("Kode desa/kelurahan"), "desil_national": _("Desil nasional"), "desil_province": _("Desil provinsi"),
+    "desil_regency": _("Desil kabupaten/kota"), "welfare_date": _("Tanggal data desil"),
+    "tenure": _("Status kepemilikan rumah"), "floor_area_m2": _("Luas lantai (m²)"), "floor": _("Jenis lantai"),
+    "wall": _("Jenis dinding"), "roof": _("Jenis atap"), "drinking_water": _("Sumber air minum"),
+    "sanitation": _("Fasilitas BAB"), "electricity": _("Daya listrik"), "cooking_fuel": _("Bahan bakar memasak"),
+    "owns_car": _("Memiliki mobil"), "motorcycles": _("Jumlah sepeda motor"),
+}  # fmt: skip
 _LOOKUP = {variant: canonical for canonical, variants in COLUMN_VARIANTS.items() for variant in variants}
 
 

@@ -33,7 +33,7 @@ from tepat.areas.selectors import region_codes, village_codes
 from tepat.engine.batch import gc_paused
 from tepat.engine.values import normalise_village_code
 from tepat.errors import UserError
-from tepat.intake.columns import map_columns, normalise_header
+from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Cells, Issue, family_in, person_in
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source, SourceKind
@@ -169,6 +169,36 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
     return parsed
 
 
+def missing_fields(kind: str, mapping: dict[str, int]) -> list[str]:
+    definition = KINDS[kind]
+    missing = [name for name in definition.required if name not in mapping]
+    if definition.one_of and not any(name in mapping for name in definition.one_of):
+        missing.append(" / ".join(definition.one_of))
+    return missing
+
+
+@transaction.atomic
+def import_map_columns(*, actor: User | None, batch: ImportBatch, choices: dict[int, str]) -> ImportBatch:
+    """The user's column choices (file column index -> field, '' = ignore), remembered for the batch's source.
+
+    The batch goes back to UPLOADED so validation runs again with the mapping.
+    """
+    if actor is not None:
+        require(actor, Permission.IMPORT_DATA)
+    if batch.status not in RERUNNABLE and batch.status != BatchStatus.VALIDATED:
+        raise PipelineError(f"kolom batch #{batch.pk} tidak dapat diubah lagi ({batch.get_status_display().lower()})")
+    fields = set(COLUMN_VARIANTS)
+    for index, field_name in choices.items():
+        if index >= len(batch.columns) or (field_name and field_name not in fields):
+            raise PipelineError(f"pilihan kolom tidak dikenal: {field_name}")
+        header = normalise_header(batch.columns[index])
+        ColumnMapping.objects.update_or_create(source=batch.source, header=header, defaults={"field": field_name})
+    batch.status = BatchStatus.UPLOADED
+    batch.save(update_fields=["status"])
+    audit(actor, AuditAction.IMPORT_MAPPING, target=batch, detail={"choices": {str(k): v for k, v in choices.items()}})
+    return batch
+
+
 # -- validate -------------------------------------------------------------------------------------------------------
 def import_validate(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
     """Read the file, keep every row raw, write the report and the preview. File-level problems fail the batch."""
@@ -176,9 +206,17 @@ def import_validate(*, batch: ImportBatch, progress: Progress | None = None) -> 
     return batch
 
 
+RERUNNABLE = (BatchStatus.UPLOADED, BatchStatus.VALIDATING, BatchStatus.FAILED)
+
+
 def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
-    if batch.status != BatchStatus.UPLOADED:
+    # VALIDATING again: a worker died half-way; FAILED again: the user mapped the columns. Staged rows are
+    # never committed data, so a re-run starts from a clean slate.
+    if batch.status not in RERUNNABLE:
         raise PipelineError(f"batch #{batch.pk} sudah {batch.get_status_display().lower()}")
+    RowIssue.objects.filter(batch=batch).delete()
+    SourceRecord.objects.filter(batch=batch).delete()
+    batch.error_code = batch.error = ""
     with gc_paused():
         try:
             return _validate(batch, progress, preview=preview)
@@ -191,12 +229,12 @@ def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview:
 
 
 def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
-    kind = KINDS[batch.kind]
     table = open_table(Path(batch.stored_path), header_score=lambda cells: len(map_columns(cells)))
     mapping = _mapping(batch, table.header)
-    missing = [name for name in kind.required if name not in mapping]
-    if kind.one_of and not any(name in mapping for name in kind.one_of):
-        missing.append(" / ".join(kind.one_of))
+    # Kept even when columns are missing: the page offers the file's headers for the user to map.
+    batch.columns, batch.mapping, batch.header_line, batch.sheet = table.header, mapping, table.header_line, table.sheet
+    batch.save(update_fields=["columns", "mapping", "header_line", "sheet", "error_code", "error"])
+    missing = missing_fields(batch.kind, mapping)
     if missing:
         raise IntakeError(FileProblem.MISSING_COLUMNS, columns=", ".join(missing))
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING)
@@ -220,8 +258,6 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
     if not staged:
         raise IntakeError(FileProblem.NO_ROWS)
     _set_progress(batch, "read", len(staged), len(staged), progress)
-    batch.columns, batch.mapping, batch.header_line, batch.sheet = table.header, mapping, table.header_line, table.sheet
-    batch.save(update_fields=["columns", "mapping", "header_line", "sheet"])
     parsed = _parse(batch, staged, len(staged), progress)
     if (
         not parsed.record_ids

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 from tepat.accounts.permissions import Permission, has_permission
 from tepat.errors import UserError
 from tepat.intake import tasks
+from tepat.intake.columns import FIELD_LABELS
 from tepat.intake.exports import TEMPLATES, rejected_rows_xlsx, template_xlsx
 from tepat.intake.kinds import KINDS
 from tepat.intake.messages import issue_message
 from tepat.intake.models import BatchStatus, ImportBatch, Source, SourceKind
 from tepat.intake.selectors import batch_issues, batch_list
-from tepat.intake.services import import_rollback, import_stage
+from tepat.intake.services import import_map_columns, import_rollback, import_stage, missing_fields
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 250 * 1024 * 1024
@@ -87,7 +88,13 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("page")
     )
     rows = [{"issue": i, "message": issue_message(i.code)} for i in issues]
-    context = {"batch": batch, "issues": issues, "rows": rows, "severity": severity, "can_import": _can_import(request),
+    by_index = {index: name for name, index in batch.mapping.items()}
+    columns = [{"index": i, "header": h, "field": by_index.get(i, "")} for i, h in enumerate(batch.columns)]
+    context = {"columns": columns, "fields": sorted(FIELD_LABELS.items(), key=lambda item: str(item[1])),
+               "missing": missing_fields(batch.kind, batch.mapping) if batch.columns else [],
+               "can_map": bool(batch.columns) and _can_import(request)
+               and batch.status in (BatchStatus.FAILED, BatchStatus.VALIDATED),
+               "batch": batch, "issues": issues, "rows": rows, "severity": severity, "can_import": _can_import(request),
                "busy": batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATING, BatchStatus.COMMITTING)
                or (batch.status == BatchStatus.VALIDATED and batch.progress_stage == "queued")}  # fmt: skip
     if request.htmx and request.GET.get("progres"):  # type: ignore[attr-defined]
@@ -111,6 +118,25 @@ def batch_commit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("intake:batch", pk=pk)
     ImportBatch.objects.filter(pk=pk).update(progress_stage="queued", progress_done=0, progress_total=0)
     tasks.commit_batch.enqueue(pk, request.user.pk, valid_only)
+    return redirect("intake:batch", pk=pk)
+
+
+@login_required
+@require_POST
+def batch_columns(request: HttpRequest, pk: int) -> HttpResponse:
+    """The user maps the file's columns; the choices are remembered for the source and validation runs again."""
+    batch = _batch(request, pk)
+    choices = {}
+    for index in range(len(batch.columns)):
+        value = request.POST.get(f"kolom_{index}")
+        if value is not None:
+            choices[index] = value
+    try:
+        import_map_columns(actor=request.user, batch=batch, choices=choices)  # type: ignore[arg-type]
+    except UserError as exc:
+        messages.error(request, str(exc))
+        return redirect("intake:batch", pk=pk)
+    tasks.validate_batch.enqueue(batch.pk)
     return redirect("intake:batch", pk=pk)
 
 
