@@ -86,17 +86,20 @@ def main() -> None:
         started = time.perf_counter()
         path = make_list(args.rows, args.format, folder)
         made = time.perf_counter() - started
+        size_mb = path.stat().st_size / 1e6
         env = {**os.environ, "TEPAT_VAR_DIR": tmp, "TEPAT_SQLITE": f"{tmp}/bench.sqlite3",
                "DJANGO_SETTINGS_MODULE": "tepat.config.settings"}  # fmt: skip
         env.pop("DATABASE_URL", None)
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
         out = subprocess.run([sys.executable, "-c", IMPORT.replace("PATH", repr(str(path)))], env=env,
-                             capture_output=True, text=True, check=True)  # fmt: skip
+                             capture_output=True, text=True)  # fmt: skip
+        if out.returncode:
+            sys.exit(out.stderr[-3000:])
         result = json.loads(out.stdout.strip().splitlines()[-1])
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"{backend}, {args.format}, {result['rows']:,} rows (file made in {made:.0f} s, "
-          f"{path.stat().st_size / 1e6:.0f} MB): peak RSS {result['peak_rss_mb']:.0f} MB")  # fmt: skip
+          f"{size_mb:.0f} MB): peak RSS {result['peak_rss_mb']:.0f} MB")  # fmt: skip
     for stage in ("read", "parse", "commit", "total"):
         print(f"| {backend} | {args.format} | {result['rows']:,} | {stage} | {result[stage]:.1f} s | "
               f"{result['rows'] / max(result[stage], 1e-9):,.0f} rows/s |")  # fmt: skip

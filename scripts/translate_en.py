@@ -322,6 +322,20 @@ EN = {
     "ID baris di sumber": "Row ID in the source",
     "ID rumah tangga di sumber": "Household ID in the source",
     "Hubungan keluarga": "Family relationship",
+    "Keterangan": "Note",
+    "ASN (PNS/PPPK)": "Civil servant (ASN)",
+    "TNI/Polri": "Military/police (TNI/Polri)",
+    "Guru bersertifikasi": "Certified teacher",
+    "Pelanggan PLN ≥ 900 VA nonsubsidi": "PLN customer ≥ 900 VA, non-subsidised",
+    "Upah di atas UMK": "Wage above the regional minimum (UMK)",
+    "Pemilik mobil": "Car owner",
+    "Perangkat desa": "Village official",
+    "Pengusaha terdaftar": "Registered business owner",
+    "temuan pengecualian": "exclusion finding",
+    "Pengecualian": "Exclusion",
+    "Tanggal meninggal": "Date of death",
+    "Jenis pengecualian": "Exclusion type",
+    "Instansi sumber": "Issuing agency",
 }
 
 

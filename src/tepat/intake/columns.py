@@ -58,6 +58,10 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "cooking_fuel": ("bahan_bakar_memasak", "bahan_bakar_masak"),
     "owns_car": ("aset_mobil", "mobil", "memiliki_mobil"),
     "motorcycles": ("aset_sepeda_motor", "sepeda_motor", "jumlah_sepeda_motor"),
+    "death_date": ("tanggal_meninggal", "tgl_meninggal", "tanggal_kematian", "tgl_kematian", "tanggal_wafat"),
+    "exclusion": ("jenis_pengecualian", "pengecualian", "alasan_pengecualian", "kategori", "jenis_eksklusi"),
+    "issuer": ("sumber", "sumber_data", "instansi", "penerbit"),
+    "note": ("keterangan", "catatan", "ket"),
 }
 FIELD_LABELS = {
     "record_id": _("ID baris di sumber"), "family_key": _("ID keluarga di sumber"),
@@ -72,6 +76,8 @@ FIELD_LABELS = {
     "wall": _("Jenis dinding"), "roof": _("Jenis atap"), "drinking_water": _("Sumber air minum"),
     "sanitation": _("Fasilitas BAB"), "electricity": _("Daya listrik"), "cooking_fuel": _("Bahan bakar memasak"),
     "owns_car": _("Memiliki mobil"), "motorcycles": _("Jumlah sepeda motor"),
+    "death_date": _("Tanggal meninggal"), "exclusion": _("Jenis pengecualian"), "issuer": _("Instansi sumber"),
+    "note": _("Keterangan"),
 }  # fmt: skip
 _LOOKUP = {variant: canonical for canonical, variants in COLUMN_VARIANTS.items() for variant in variants}
 

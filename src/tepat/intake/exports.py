@@ -41,6 +41,16 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("daya_listrik", "Tanpa listrik/450 VA/900 VA/…"), ("bahan_bakar_memasak", "Bahan bakar memasak"),
         ("aset_mobil", "Ya/Tidak"), ("aset_sepeda_motor", "Jumlah sepeda motor"),
     ],
+    "death": [
+        ("nik", "NIK orang yang meninggal (wajib)"), ("nama", "Nama"), ("tanggal_lahir", "Tanggal lahir"),
+        ("tanggal_meninggal", "Tanggal meninggal, YYYY-MM-DD atau DD/MM/YYYY"), ("kode_desa", "Kode desa/kelurahan"),
+        ("no_akta_kematian", "Nomor akta kematian"),
+    ],
+    "exclusion": [
+        ("nik", "NIK (wajib)"), ("nama", "Nama"),
+        ("jenis_pengecualian", "asn, tni_polri, guru_sertifikasi, pln_900va_nonsubsidi, pemilik_mobil, upah_di_atas_umk, perangkat_desa, pengusaha"),
+        ("sumber", "Instansi pemilik data (BKN, PLN, Samsat, BPJS Ketenagakerjaan …)"), ("keterangan", "Keterangan"),
+    ],
 }  # fmt: skip
 
 

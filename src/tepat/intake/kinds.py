@@ -16,6 +16,7 @@ from tepat.engine.identity import RegionCodes, Severity, check_kk, check_nik, pa
 from tepat.engine.values import (
     ValueError_,
     clean_name,
+    normalise_village_code,
     pad_code,
     parse_bool,
     parse_date,
@@ -23,7 +24,7 @@ from tepat.engine.values import (
     parse_int,
     parse_relationship,
 )
-from tepat.registry.writer import FamilyIn, NikIn, PersonIn
+from tepat.registry.writer import CommitCounts, ExclusionIn, FamilyIn, NikIn, PersonIn, PersonUpdate, RegistryWriter
 
 # Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
 _date = lru_cache(maxsize=1 << 16)(parse_date)
@@ -156,12 +157,123 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
     )
 
 
+def require_valid_nik(cells: Cells, regions: RegionCodes) -> None:
+    """Lists that only say something about a person (deaths, exclusions) are useless without a valid NIK."""
+    check = check_nik(cells.raw("nik"), regions=regions)
+    if check.valid:
+        cells.row["nik"] = check.nik
+    else:
+        reason = next((p for p in check.problems if p.severity is Severity.ERROR), None)
+        cells.reject("nik", reason.value if reason else "nik.empty", check.raw)
+
+
+class Handler:
+    """One import kind: checks an accepted-so-far row, collects what it means, and commits the collection."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
+        self.regions, self.villages = regions, villages
+
+    def check(self, cells: Cells) -> None:
+        """Add rejections for rows this kind cannot use."""
+
+    def add(self, cells: Cells, index: int) -> None:
+        raise NotImplementedError
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        raise NotImplementedError
+
+
+class FamilyListHandler(Handler):
+    """Extracts and person lists: rows become persons in families (by the source's family id or the KK)."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
+        super().__init__(regions, villages)
+        self.families: dict[str, FamilyIn] = {}
+
+    def check(self, cells: Cells) -> None:
+        village = normalise_village_code(cells.text("village"))
+        cells.row["village"] = village
+        if not village:
+            cells.reject("village", "village.missing")
+        elif village not in self.villages:
+            cells.reject("village", "village.unknown", village)
+        if not (cells.text("nik") or cells.text("name")):
+            cells.reject("nik", "row.no_identity")
+
+    def add(self, cells: Cells, index: int) -> None:
+        person = person_in(cells, self.regions)
+        person.record = index
+        key = cells.text("family_key") or cells.text("kk") or f"row:{cells.line}"
+        family = self.families.get(key)
+        if family is None:
+            family = self.families[key] = family_in(cells, cells.text("village"), self.regions, index)
+        person.position = len(family.members) + 1
+        family.members.append(person)
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.commit(list(self.families.values()))
+
+
+class DeathListHandler(Handler):
+    """Dukcapil death records: the matched person is marked deceased with the date (BPK: 1.69 M dead still active)."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
+        super().__init__(regions, villages)
+        self.updates: list[PersonUpdate] = []
+
+    def check(self, cells: Cells) -> None:
+        require_valid_nik(cells, self.regions)
+
+    def add(self, cells: Cells, index: int) -> None:
+        died = cells.parsed("death_date", _date)
+        self.updates.append(PersonUpdate(index, cells.text("nik"), {"vital_status": "deceased", "death_date": died},
+                                         name=clean_name(cells.text("name")), line=cells.line))  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.update_persons(self.updates)
+
+
+EXCLUSION_KINDS = {
+    "asn": "asn", "pns": "asn", "pppk": "asn", "aparatur sipil negara": "asn", "tni": "tni_polri", "polri": "tni_polri",
+    "tni/polri": "tni_polri", "tni_polri": "tni_polri", "guru sertifikasi": "guru_sertifikasi",
+    "guru_sertifikasi": "guru_sertifikasi", "pln 900 va": "pln_900va_nonsubsidi",
+    "pln_900va_nonsubsidi": "pln_900va_nonsubsidi",
+    "listrik 900 va non subsidi": "pln_900va_nonsubsidi", "pemilik mobil": "pemilik_mobil", "mobil": "pemilik_mobil",
+    "pemilik_mobil": "pemilik_mobil", "upah di atas umk": "upah_di_atas_umk", "upah_di_atas_umk": "upah_di_atas_umk",
+    "upah di atas ump": "upah_di_atas_umk", "perangkat desa": "perangkat_desa", "perangkat_desa": "perangkat_desa",
+    "pengusaha terdaftar": "pengusaha", "pengusaha": "pengusaha",
+}  # fmt: skip
+
+
+class ExclusionListHandler(Handler):
+    """Custodians' matches (BKN, PLN, Samsat, BPJS-TK, …): kept as findings by NIK, linked to the person if known."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
+        super().__init__(regions, villages)
+        self.findings: list[ExclusionIn] = []
+
+    def check(self, cells: Cells) -> None:
+        require_valid_nik(cells, self.regions)
+        kind = " ".join(cells.text("exclusion").lower().replace("-", " ").split())
+        if kind not in EXCLUSION_KINDS:
+            cells.reject("exclusion", "exclusion.unknown", cells.text("exclusion"))
+        else:
+            cells.row["exclusion"] = EXCLUSION_KINDS[kind]
+
+    def add(self, cells: Cells, index: int) -> None:
+        self.findings.append(ExclusionIn(index, cells.text("nik"), cells.text("exclusion"),
+                                         note=cells.text("note")[:200], issuer=cells.text("issuer")[:100]))  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.record_exclusions(self.findings)
+
+
 @dataclass(frozen=True)
 class Kind:
     code: str
     required: tuple[str, ...]
     one_of: tuple[str, ...] = ()  # at least one of these
-    registry: bool = True  # rows become families and members
+    handler: type[Handler] = FamilyListHandler
 
 
 KINDS: dict[str, Kind] = {
@@ -170,4 +282,6 @@ KINDS: dict[str, Kind] = {
     # A person list (the DESIGN template): persons by NIK, families by KK; any column may be empty, but a row
     # needs a NIK or a name, and a village code to be placed.
     "person": Kind("person", required=("village",), one_of=("nik", "name")),
+    "death": Kind("death", required=("nik",), handler=DeathListHandler),
+    "exclusion": Kind("exclusion", required=("nik", "exclusion"), handler=ExclusionListHandler),
 }

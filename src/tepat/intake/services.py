@@ -31,16 +31,25 @@ from tepat.accounts.permissions import Permission, require
 from tepat.accounts.services import audit
 from tepat.areas.selectors import region_codes, village_codes
 from tepat.engine.batch import gc_paused
-from tepat.engine.values import normalise_village_code
 from tepat.errors import UserError
 from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
-from tepat.intake.kinds import KINDS, Cells, Issue, family_in, person_in
+from tepat.intake.kinds import KINDS, Cells, Handler, Issue
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source, SourceKind
 from tepat.intake.readers import open_table
 from tepat.registry.bulk import BulkTable
-from tepat.registry.models import Address, Change, Family, Household, Membership, Person, RegistryFlag, SourceRecord
-from tepat.registry.writer import CommitCounts, FamilyIn, RegistryWriter
+from tepat.registry.models import (
+    Address,
+    Change,
+    Exclusion,
+    Family,
+    Household,
+    Membership,
+    Person,
+    RegistryFlag,
+    SourceRecord,
+)
+from tepat.registry.writer import CommitCounts, RegistryWriter
 
 Progress = Callable[[str, int, int], None]
 EXAMPLES = 5
@@ -52,7 +61,7 @@ class PipelineError(UserError):
 
 @dataclass
 class Parsed:
-    families: list[FamilyIn] = field(default_factory=list)
+    handler: Handler
     issues: list[Issue] = field(default_factory=list)
     record_ids: list[int] = field(default_factory=list)  # index used by FamilyIn/PersonIn.record -> SourceRecord id
     rows: int = 0
@@ -130,23 +139,14 @@ def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
 
 def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total: int,
            progress: Progress | None) -> Parsed:  # fmt: skip
-    """rows: (SourceRecord id, line, cells). Builds the writer's input and the report."""
-    kind = KINDS[batch.kind]
+    """rows: (SourceRecord id, line, cells). Builds the kind's commit input and the report."""
     mapping = {name: int(index) for name, index in batch.mapping.items()}
-    regions, villages = region_codes(), village_codes()
-    parsed = Parsed()
-    families: dict[str, FamilyIn] = {}
+    handler = KINDS[batch.kind].handler(region_codes(), village_codes())
+    parsed = Parsed(handler=handler)
     for count, (record_id, line, raw) in enumerate(rows, start=1):
         width = len(raw)
         cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
-        village = normalise_village_code(cells.text("village"))
-        if not village:
-            cells.reject("village", "village.missing")
-        elif village not in villages:
-            cells.reject("village", "village.unknown", village)
-        if not any(cells.text(name) for name in kind.one_of or ("nik",)):
-            cells.reject(kind.one_of[0] if kind.one_of else "nik", "row.no_identity")
-        person = person_in(cells, region_codes())
+        handler.check(cells)
         parsed.rows = count
         if cells.rejected:
             parsed.rejected_rows.add(line)
@@ -154,17 +154,10 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
             continue
         index = len(parsed.record_ids)
         parsed.record_ids.append(record_id)
-        person.record = index
-        family_key = cells.text("family_key") or cells.text("kk") or f"row:{line}"
-        fam = families.get(family_key)
-        if fam is None:
-            fam = families[family_key] = family_in(cells, village, regions, index)
-        person.position = len(fam.members) + 1
-        fam.members.append(person)
+        handler.add(cells, index)
         parsed.issues.extend(cells.issues)
         if count % 5000 == 0:
             _set_progress(batch, "parse", count, total, progress)
-    parsed.families = list(families.values())
     _set_progress(batch, "parse", parsed.rows, total, progress)
     return parsed
 
@@ -294,8 +287,8 @@ def _dry_run(batch: ImportBatch, parsed: Parsed, progress: Progress | None) -> d
     try:
         with transaction.atomic():
             writer = RegistryWriter(batch, parsed.record_ids, examples=EXAMPLES)
-            counts = writer.commit(parsed.families)
-            raise _DryRun(counts, writer.examples)
+            counts = parsed.handler.commit(writer)
+            raise _DryRun(counts, {**writer.examples, "unmatched_rows": writer.unmatched[:EXAMPLES]})
     except _DryRun as result:
         return {**result.counts.as_dict(), "examples": result.examples}
 
@@ -341,7 +334,7 @@ def _commit(
             done[0] += n
             _set_progress(batch, "commit", done[0], len(parsed.record_ids), progress)
 
-        counts = RegistryWriter(batch, parsed.record_ids, progress=on_persons).commit(parsed.families)
+        counts = parsed.handler.commit(RegistryWriter(batch, parsed.record_ids, progress=on_persons))
         batch.counts = {**batch.counts, **counts.as_dict()}
         batch.status = BatchStatus.COMMITTED
         batch.commit_valid_only = valid_only
@@ -426,6 +419,7 @@ def import_rollback(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
         raise PipelineError(f"batch #{batch.pk} sudah dipakai oleh impor berikutnya; batalkan impor berikutnya dulu")
     _revert_changes(batch, actor)
     RegistryFlag.objects.filter(batch=batch).delete()
+    Exclusion.objects.filter(batch=batch).delete()
     Membership.objects.filter(created_batch=batch).delete()
     Person.objects.filter(created_batch=batch).delete()
     households = list(Household.objects.filter(created_batch=batch).values_list("pk", "address_id"))

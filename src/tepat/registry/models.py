@@ -239,6 +239,40 @@ class RegistryFlag(models.Model):
         verbose_name_plural = _("temuan data")
 
 
+class ExclusionKind(models.TextChoices):
+    """BPK's exclusion flags: people who should not receive social assistance (LHP BPK on DTKS)."""
+
+    CIVIL_SERVANT = "asn", _("ASN (PNS/PPPK)")
+    MILITARY_POLICE = "tni_polri", _("TNI/Polri")
+    CERTIFIED_TEACHER = "guru_sertifikasi", _("Guru bersertifikasi")
+    PLN_900VA = "pln_900va_nonsubsidi", _("Pelanggan PLN ≥ 900 VA nonsubsidi")
+    CAR_OWNER = "pemilik_mobil", _("Pemilik mobil")
+    WAGE_ABOVE_MINIMUM = "upah_di_atas_umk", _("Upah di atas UMK")
+    VILLAGE_OFFICIAL = "perangkat_desa", _("Perangkat desa")
+    BUSINESS_OWNER = "pengusaha", _("Pengusaha terdaftar")
+
+
+class Exclusion(models.Model):
+    """A custodian says this NIK should be excluded for this reason. Kept by NIK even when the person is not (yet)
+    in the registry: the next import that brings the person links it."""
+
+    nik = models.CharField(max_length=16, db_index=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="exclusions")
+    kind = models.CharField(max_length=24, choices=ExclusionKind.choices)
+    issuer = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    source_record = models.ForeignKey(SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch = models.ForeignKey("intake.ImportBatch", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("temuan pengecualian")
+        verbose_name_plural = _("temuan pengecualian")
+
+    def __str__(self) -> str:
+        return f"{self.nik} {self.kind}"
+
+
 class Change(models.Model):
     """One value changed: append-only history of the registry."""
 

@@ -21,6 +21,7 @@ from tepat.areas.selectors import within_q
 from tepat.engine.identity import mask_nik
 from tepat.registry.models import (
     Change,
+    Exclusion,
     Family,
     FamilyStatus,
     Household,
@@ -261,6 +262,10 @@ def family_profile(*, actor: Actor, family: Family, today: date | None = None) -
         {"kind": f.get_kind_display(), "detail": f.detail, "at": f.created_at, "resolved": f.resolved_at is not None}
         for f in family.flags.all().order_by("-created_at")
     ]
+    for exclusion in Exclusion.objects.filter(person_id__in=person_ids).select_related("person"):
+        flags.append({"kind": f"{_('Pengecualian')}: {exclusion.get_kind_display()}",
+                      "detail": {"nama": exclusion.person.name if exclusion.person else "", "sumber": exclusion.issuer},
+                      "at": exclusion.created_at, "resolved": False})  # fmt: skip
     for m in memberships:
         flags.extend(
             {

@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
+from django.db.models import OuterRef, Subquery
+
 from tepat.intake.models import ImportBatch
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
     Address,
     Change,
+    Exclusion,
     Family,
     FlagKind,
     Household,
@@ -77,6 +80,26 @@ class FamilyIn:
 
 
 @dataclass
+class PersonUpdate:
+    """New values for a person known by NIK (a death record, a field verification)."""
+
+    record: int
+    nik: str
+    values: dict[str, Any]
+    name: str = ""
+    line: int = 0
+
+
+@dataclass
+class ExclusionIn:
+    record: int
+    nik: str
+    kind: str
+    note: str = ""
+    issuer: str = ""
+
+
+@dataclass
 class CommitCounts:
     families_new: int = 0
     families_changed: int = 0
@@ -85,6 +108,8 @@ class CommitCounts:
     persons_unchanged: int = 0
     families_unchanged: int = 0
     memberships_new: int = 0
+    persons_not_found: int = 0
+    exclusions_new: int = 0
     conflicts: int = 0
     flags: int = 0
 
@@ -137,6 +162,7 @@ class RegistryWriter:
         self.changes: list[dict[str, Any]] = []
         self.flags: list[dict[str, Any]] = []
         self.existing_family_ids: set[int] = set()
+        self.unmatched: list[int] = []  # lines whose person is not in the registry
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _apply(self, obj: Any, entity: str, values: dict[str, Any], record: int) -> bool:
@@ -177,6 +203,51 @@ class RegistryWriter:
         BulkTable(Change, assign_ids=False).insert(self.changes)
         BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
         self.counts.flags = len(self.flags)
+        return self.counts
+
+    def update_persons(self, updates: list[PersonUpdate]) -> CommitCounts:
+        """Apply values to persons matched by valid NIK; unmatched NIKs are counted (and kept as source rows)."""
+        niks = sorted({u.nik for u in updates})
+        persons: dict[str, Person] = {}
+        for part in chunks(niks):
+            for known in Person.objects.filter(nik__in=part, nik_valid=True).order_by("pk"):
+                persons.setdefault(known.nik or "", known)
+        changed: dict[int, Person] = {}
+        for update in updates:
+            found = persons.get(update.nik)
+            if found is None:
+                self.counts.persons_not_found += 1
+                self.unmatched.append(update.line)
+                continue
+            if self._apply(found, "person", update.values, update.record):
+                changed[found.pk] = found
+            else:
+                self.counts.persons_unchanged += 1
+        fields = sorted({name for u in updates for name in u.values})
+        Person.objects.bulk_update(list(changed.values()), [*fields, "lineage", "updated_at"], batch_size=CHUNK)
+        self.counts.persons_changed = len(changed)
+        BulkTable(Change, assign_ids=False).insert(self.changes)
+        return self.counts
+
+    def record_exclusions(self, findings: list[ExclusionIn]) -> CommitCounts:
+        """Exclusion findings by NIK, linked to the registry person when there is one (BPK's exclusion flags)."""
+        niks = sorted({f.nik for f in findings})
+        person_ids: dict[str, int] = {}
+        for part in chunks(niks):
+            for pk, nik in Person.objects.filter(nik__in=part, nik_valid=True).values_list("pk", "nik"):
+                person_ids.setdefault(nik or "", pk)
+        rows = []
+        for finding in findings:
+            person_id = person_ids.get(finding.nik)
+            if person_id is None:
+                self.counts.persons_not_found += 1
+            rows.append(
+                {"nik": finding.nik, "person_id": person_id, "kind": finding.kind, "note": finding.note,
+                 "issuer": finding.issuer, "source_record_id": self.record_ids[finding.record],
+                 "batch_id": self.batch.pk}
+            )  # fmt: skip
+        BulkTable(Exclusion, assign_ids=False).insert(rows)
+        self.counts.exclusions_new = len(rows)
         return self.counts
 
     def _existing_families(self, families: list[FamilyIn]) -> dict[str, Family]:
@@ -369,6 +440,12 @@ class RegistryWriter:
             persons.insert(rows)
             self.progress(len(rows))
         persons.finish()
+        if new_persons:
+            # Exclusion findings that arrived before the person did are linked now.
+            first_new = min(row["id"] for row in new_persons)
+            arrived = Person.objects.filter(pk__gte=first_new, nik_valid=True).values("nik")
+            first_person = Person.objects.filter(nik=OuterRef("nik"), nik_valid=True).order_by("pk").values("pk")[:1]
+            Exclusion.objects.filter(person__isnull=True, nik__in=arrived).update(person_id=Subquery(first_person))
         memberships.insert(new_memberships)
         memberships.finish()
         Person.objects.bulk_update(

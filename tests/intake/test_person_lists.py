@@ -1,0 +1,69 @@
+"""Death and exclusion lists, tested on the synthetic Bontang lists with their ground truth."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tepat.accounts.models import User
+from tepat.engine.synth import SynthConfig, generate
+from tepat.intake.models import BatchStatus, RowIssue
+from tepat.intake.services import import_file, import_rollback
+from tepat.registry.models import Exclusion, Person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bontang(admin: User, tmp_path: Path) -> Path:
+    out = tmp_path / "synth"
+    generate(SynthConfig(region="64.74", persons=1500, seed=21), reference_dir=Path(settings.DATA_DIR) / "reference",
+             out_dir=out)  # fmt: skip
+    outcome = import_file(actor=admin, path=out / "dtsen_extract.csv", kind="dtsen", source_name="DTSEN")
+    assert outcome.batch.status == BatchStatus.COMMITTED
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_death_list_marks_the_registered_dead(admin: User, bontang: Path) -> None:
+    deaths = _rows(bontang / "death_list.csv")
+    registered = {d["nik"] for d in deaths} & set(Person.objects.values_list("nik", flat=True))
+    assert registered, "the synthetic extract lists some of the dead (the BPK finding)"
+    outcome = import_file(actor=admin, path=bontang / "death_list.csv", kind="death", source_name="Dukcapil")
+    assert outcome.batch.status == BatchStatus.COMMITTED
+    dead = Person.objects.filter(vital_status="deceased")
+    assert set(dead.values_list("nik", flat=True)) == registered
+    sample = next(d for d in deaths if d["nik"] in registered)
+    assert str(Person.objects.get(nik=sample["nik"]).death_date) == sample["tanggal_meninggal"]
+    assert outcome.counts["persons_not_found"] == len(deaths) - len(registered)
+    import_rollback(actor=admin, batch=outcome.batch)
+    assert not Person.objects.filter(vital_status="deceased").exists()
+
+
+def test_an_exclusion_list_is_kept_by_nik_and_linked(admin: User, bontang: Path) -> None:
+    findings = _rows(bontang / "exclusion_list.csv")
+    outcome = import_file(actor=admin, path=bontang / "exclusion_list.csv", kind="exclusion", source_name="BKN")
+    assert outcome.batch.status == BatchStatus.COMMITTED
+    assert Exclusion.objects.count() == len(findings)
+    linked = Exclusion.objects.filter(person__isnull=False)
+    assert linked.exists() and all(e.person.nik == e.nik for e in linked[:50])
+    assert set(Exclusion.objects.values_list("kind", flat=True)) <= {
+        k for k, _ in Exclusion._meta.get_field("kind").choices
+    }
+
+
+def test_unknown_exclusion_kinds_and_bad_niks_are_rejected_by_row(admin: User, tmp_path: Path) -> None:
+    path = tmp_path / "pengecualian.csv"
+    path.write_text("NIK;JENIS PENGECUALIAN;SUMBER\n6474031207850001;PNS;BKN\n6474031207850002;Hobi memancing;X\n"
+                    "6.47403E+15;Mobil;Samsat\n", encoding="utf-8")  # fmt: skip
+    outcome = import_file(actor=admin, path=path, kind="exclusion", source_name="Campuran")
+    codes = {(i.row_number, i.code) for i in RowIssue.objects.filter(batch=outcome.batch, severity="error")}
+    assert codes == {(3, "exclusion.unknown"), (4, "nik.excel_scientific")}
+    assert list(Exclusion.objects.values_list("kind", "issuer")) == [("asn", "BKN")]
