@@ -67,3 +67,32 @@ def test_unknown_exclusion_kinds_and_bad_niks_are_rejected_by_row(admin: User, t
     codes = {(i.row_number, i.code) for i in RowIssue.objects.filter(batch=outcome.batch, severity="error")}
     assert codes == {(3, "exclusion.unknown"), (4, "nik.excel_scientific")}
     assert list(Exclusion.objects.values_list("kind", "issuer")) == [("asn", "BKN")]
+
+
+def test_program_lists_become_ledger_rows_as_agencies_write_them(admin: User, bontang: Path) -> None:
+    from tepat.programs.models import Benefit, Program
+
+    for name in ("program_pkh.csv", "program_rtlh.csv", "program_sembako.csv"):
+        rows = sum(1 for _ in (bontang / name).open(encoding="utf-8")) - 1
+        outcome = import_file(actor=admin, path=bontang / name, kind="program", source_name=name)
+        assert outcome.batch.status == BatchStatus.COMMITTED, (name, outcome.batch.error)
+        assert outcome.counts["benefits_new"] + outcome.counts["rejected_rows"] == rows
+    rtlh = Benefit.objects.filter(program__code__icontains="RTLH")
+    assert rtlh.exists() and {b.amount for b in rtlh} == {20_000_000}  # "20.000.000" in a ';' Perkim sheet
+    pkh = Benefit.objects.filter(program__code="PKH")
+    assert pkh.filter(person__isnull=False).count() > 0.8 * pkh.count()  # recipients found in the registry
+    # Excel-damaged NIKs (6.47403E+15) are kept in the ledger with the raw value, unlinked, for review.
+    damaged = Benefit.objects.filter(program__in=Program.objects.filter(code__icontains="sembako"), nik="")
+    assert damaged.exists() and all("E+15" in b.nik_raw or b.nik_raw == "" or len(b.nik_raw) != 16 for b in damaged)
+
+
+def test_a_program_list_without_a_program_column_needs_the_program_named(admin: User, tmp_path: Path) -> None:
+    from tepat.programs.models import Benefit
+
+    path = tmp_path / "blt.csv"
+    path.write_text("NIK;NAMA;NOMINAL\n6474031207850001;Ahmad Fauzi;Rp 300.000\n", encoding="utf-8")
+    refused = import_file(actor=admin, path=path, kind="program", source_name="PMD")
+    assert refused.counts["rejected_rows"] == 1
+    named = import_file(actor=admin, path=path, kind="program", source_name="PMD 2", program="BLT-DD")
+    assert named.batch.status == BatchStatus.COMMITTED
+    assert Benefit.objects.get(program__code="BLT-DD").amount == 300_000

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tepat.areas",
     "tepat.intake",
     "tepat.registry",
+    "tepat.programs",
     "tepat.web",
 ]
 

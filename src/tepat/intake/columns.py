@@ -62,6 +62,10 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "exclusion": ("jenis_pengecualian", "pengecualian", "alasan_pengecualian", "kategori", "jenis_eksklusi"),
     "issuer": ("sumber", "sumber_data", "instansi", "penerbit"),
     "note": ("keterangan", "catatan", "ket"),
+    "program": ("program", "nama_program", "jenis_bantuan", "bantuan", "kode_program"),
+    "period": ("periode", "tahap", "periode_penyaluran", "bulan", "tahun_anggaran"),
+    "amount": ("nominal", "jumlah_bantuan", "nilai_bantuan", "besaran", "nilai", "jumlah_rp"),
+    "village_name": ("kelurahan", "desa", "desa_kelurahan", "nama_desa", "nama_kelurahan"),
 }
 FIELD_LABELS = {
     "record_id": _("ID baris di sumber"), "family_key": _("ID keluarga di sumber"),
@@ -77,7 +81,8 @@ FIELD_LABELS = {
     "sanitation": _("Fasilitas BAB"), "electricity": _("Daya listrik"), "cooking_fuel": _("Bahan bakar memasak"),
     "owns_car": _("Memiliki mobil"), "motorcycles": _("Jumlah sepeda motor"),
     "death_date": _("Tanggal meninggal"), "exclusion": _("Jenis pengecualian"), "issuer": _("Instansi sumber"),
-    "note": _("Keterangan"),
+    "note": _("Keterangan"), "program": _("Program"), "period": _("Periode"), "amount": _("Nominal (Rp)"),
+    "village_name": _("Nama desa/kelurahan"),
 }  # fmt: skip
 _LOOKUP = {variant: canonical for canonical, variants in COLUMN_VARIANTS.items() for variant in variants}
 

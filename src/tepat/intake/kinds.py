@@ -24,7 +24,16 @@ from tepat.engine.values import (
     parse_int,
     parse_relationship,
 )
-from tepat.registry.writer import CommitCounts, ExclusionIn, FamilyIn, NikIn, PersonIn, PersonUpdate, RegistryWriter
+from tepat.registry.writer import (
+    BenefitIn,
+    CommitCounts,
+    ExclusionIn,
+    FamilyIn,
+    NikIn,
+    PersonIn,
+    PersonUpdate,
+    RegistryWriter,
+)
 
 # Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
 _date = lru_cache(maxsize=1 << 16)(parse_date)
@@ -170,8 +179,8 @@ def require_valid_nik(cells: Cells, regions: RegionCodes) -> None:
 class Handler:
     """One import kind: checks an accepted-so-far row, collects what it means, and commits the collection."""
 
-    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
-        self.regions, self.villages = regions, villages
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        self.regions, self.villages, self.program = regions, villages, program
 
     def check(self, cells: Cells) -> None:
         """Add rejections for rows this kind cannot use."""
@@ -186,8 +195,8 @@ class Handler:
 class FamilyListHandler(Handler):
     """Extracts and person lists: rows become persons in families (by the source's family id or the KK)."""
 
-    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
-        super().__init__(regions, villages)
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
         self.families: dict[str, FamilyIn] = {}
 
     def check(self, cells: Cells) -> None:
@@ -217,8 +226,8 @@ class FamilyListHandler(Handler):
 class DeathListHandler(Handler):
     """Dukcapil death records: the matched person is marked deceased with the date (BPK: 1.69 M dead still active)."""
 
-    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
-        super().__init__(regions, villages)
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
         self.updates: list[PersonUpdate] = []
 
     def check(self, cells: Cells) -> None:
@@ -248,8 +257,8 @@ EXCLUSION_KINDS = {
 class ExclusionListHandler(Handler):
     """Custodians' matches (BKN, PLN, Samsat, BPJS-TK, …): kept as findings by NIK, linked to the person if known."""
 
-    def __init__(self, regions: RegionCodes, villages: set[str]) -> None:
-        super().__init__(regions, villages)
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
         self.findings: list[ExclusionIn] = []
 
     def check(self, cells: Cells) -> None:
@@ -268,6 +277,42 @@ class ExclusionListHandler(Handler):
         return writer.record_exclusions(self.findings)
 
 
+class ProgramListHandler(Handler):
+    """Recipient lists (PKH, Sembako, PBI-JK, PIP, RTLH, CSR, BAZNAS…): one ledger row per recipient and period.
+
+    A row is kept even when its NIK is damaged or unknown to the registry (warned, not rejected): the payment
+    happened, and who received it is exactly what the ledger must show. It needs some identity and a program.
+    """
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.benefits: list[BenefitIn] = []
+
+    def check(self, cells: Cells) -> None:
+        if not (cells.text("nik") or cells.text("name")):
+            cells.reject("nik", "row.no_identity")
+        if not (cells.text("program") or self.program):
+            cells.reject("program", "program.missing")
+
+    def add(self, cells: Cells, index: int) -> None:
+        village = normalise_village_code(cells.text("village"))
+        self.benefits.append(
+            BenefitIn(
+                record=index,
+                program=(cells.text("program") or self.program)[:80],
+                period=cells.text("period")[:20],
+                amount=cells.parsed("amount", _decimal),
+                nik=nik_in(cells, self.regions),
+                name=clean_name(cells.text("name")),
+                village=village if village in self.villages else None,
+                line=cells.line,
+            )
+        )
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.record_benefits(self.benefits)
+
+
 @dataclass(frozen=True)
 class Kind:
     code: str
@@ -284,4 +329,6 @@ KINDS: dict[str, Kind] = {
     "person": Kind("person", required=("village",), one_of=("nik", "name")),
     "death": Kind("death", required=("nik",), handler=DeathListHandler),
     "exclusion": Kind("exclusion", required=("nik", "exclusion"), handler=ExclusionListHandler),
+    # One program per file (or a `program` column); `--program` / the form names it when the file does not.
+    "program": Kind("program", required=(), one_of=("nik", "name"), handler=ProgramListHandler),
 }

@@ -17,6 +17,8 @@ ROW_MESSAGES = {
     "relationship.invalid": _("Hubungan keluarga tidak dikenal"),
     "desil.range": _("Desil harus 1 sampai 10"),
     "value.invalid": _("Isi sel tidak dapat dibaca"),
+    "program.missing": _("Program tidak disebut: isi kolom program atau pilih program saat mengunggah"),
+    "exclusion.unknown": _("Jenis pengecualian tidak dikenal"),
 }
 
 

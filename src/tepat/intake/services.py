@@ -37,6 +37,7 @@ from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Cells, Handler, Issue
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source, SourceKind
 from tepat.intake.readers import open_table
+from tepat.programs.models import Benefit
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
     Address,
@@ -87,7 +88,7 @@ def _set_progress(batch: ImportBatch, stage: str, done: int, total: int, progres
 
 # -- stage ----------------------------------------------------------------------------------------------------------
 def import_stage(
-    *, actor: User | None, path: Path, kind: str, source_name: str, file_name: str | None = None
+    *, actor: User | None, path: Path, kind: str, source_name: str, file_name: str | None = None, program: str = ""
 ) -> ImportBatch:
     if actor is not None:
         require(actor, Permission.IMPORT_DATA)
@@ -98,7 +99,12 @@ def import_stage(
     sha = _sha256(path)
     source, _ = Source.objects.get_or_create(name=source_name, defaults={"kind": kind})
     batch = ImportBatch.objects.create(
-        source=source, kind=kind, file_name=file_name or path.name, sha256=sha, created_by=actor
+        source=source,
+        kind=kind,
+        file_name=file_name or path.name,
+        sha256=sha,
+        created_by=actor,
+        program_code=program.strip()[:80],
     )
     folder = Path(settings.VAR_DIR) / "imports" / str(batch.pk)
     folder.mkdir(parents=True, exist_ok=True)
@@ -141,7 +147,7 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
            progress: Progress | None) -> Parsed:  # fmt: skip
     """rows: (SourceRecord id, line, cells). Builds the kind's commit input and the report."""
     mapping = {name: int(index) for name, index in batch.mapping.items()}
-    handler = KINDS[batch.kind].handler(region_codes(), village_codes())
+    handler = KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
     parsed = Parsed(handler=handler)
     for count, (record_id, line, raw) in enumerate(rows, start=1):
         width = len(raw)
@@ -369,13 +375,14 @@ def import_file(
     source_name: str,
     commit: bool = True,
     valid_only: bool = True,
+    program: str = "",
     progress: Progress | None = None,
 ) -> ImportOutcome:
     """Stage, validate and (unless ``commit`` is False: a dry run with the preview) commit the valid rows.
 
     One pass: the rows parsed for the report are the rows committed, so a large file is read and parsed once.
     """
-    batch = import_stage(actor=actor, path=path, kind=kind, source_name=source_name)
+    batch = import_stage(actor=actor, path=path, kind=kind, source_name=source_name, program=program)
     if batch.status == BatchStatus.UNCHANGED:
         return ImportOutcome(batch)
     parsed = _validate_or_fail(batch, progress, preview=not commit)
@@ -420,6 +427,7 @@ def import_rollback(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
     _revert_changes(batch, actor)
     RegistryFlag.objects.filter(batch=batch).delete()
     Exclusion.objects.filter(batch=batch).delete()
+    Benefit.objects.filter(batch=batch).delete()
     Membership.objects.filter(created_batch=batch).delete()
     Person.objects.filter(created_batch=batch).delete()
     households = list(Household.objects.filter(created_batch=batch).values_list("pk", "address_id"))

@@ -64,7 +64,8 @@ def _upload(request: HttpRequest) -> HttpResponse:
                 fh.write(chunk)
         try:
             batch = import_stage(actor=request.user, path=path, kind=kind, source_name=source_name,  # type: ignore[arg-type]
-                                 file_name=Path(upload.name or "berkas").name)  # fmt: skip
+                                 file_name=Path(upload.name or "berkas").name,
+                                 program=request.POST.get("program", ""))  # fmt: skip
         except UserError as exc:
             messages.error(request, str(exc))
             return redirect("intake:batches")

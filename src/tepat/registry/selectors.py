@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tepat.accounts.permissions import Permission, has_permission, scope_code
 from tepat.areas.models import Area, Level
-from tepat.areas.selectors import within_q
+from tepat.areas.selectors import area_path, within_q
 from tepat.engine.identity import mask_nik
+from tepat.programs.models import Benefit
 from tepat.registry.models import (
     Change,
     Exclusion,
@@ -139,6 +140,7 @@ class FamilyProfile:
     housing: list[FieldValue]
     history: list[dict[str, Any]] = field(default_factory=list)
     flags: list[dict[str, Any]] = field(default_factory=list)
+    benefits: list[dict[str, Any]] = field(default_factory=list)
 
 
 PERSON_LABELS: dict[str, Any] = {
@@ -276,9 +278,14 @@ def family_profile(*, actor: Actor, family: Family, today: date | None = None) -
             }
             for f in m.person.flags.filter(family=family)
         )
-    from tepat.areas.selectors import area_path
-
+    benefits = [
+        {"program": b.program.name, "period": b.period, "amount": b.amount,
+         "name": b.person.name if b.person else b.name, "source": b.batch.file_name if b.batch else ""}
+        for b in Benefit.objects.filter(person_id__in=person_ids).select_related("program", "person", "batch")
+        .order_by("-period", "program__name")[:200]
+    ]  # fmt: skip
     return FamilyProfile(
+        benefits=benefits,
         family=family,
         kk=_shown_number(actor, family.kk, family.kk_raw),
         kk_problems=list(family.kk_problems),

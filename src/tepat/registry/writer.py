@@ -100,6 +100,18 @@ class ExclusionIn:
 
 
 @dataclass
+class BenefitIn:
+    record: int
+    program: str
+    period: str
+    amount: float | None
+    nik: NikIn
+    name: str
+    village: str | None
+    line: int = 0
+
+
+@dataclass
 class CommitCounts:
     families_new: int = 0
     families_changed: int = 0
@@ -110,6 +122,8 @@ class CommitCounts:
     memberships_new: int = 0
     persons_not_found: int = 0
     exclusions_new: int = 0
+    benefits_new: int = 0
+    programs_new: int = 0
     conflicts: int = 0
     flags: int = 0
 
@@ -248,6 +262,37 @@ class RegistryWriter:
             )  # fmt: skip
         BulkTable(Exclusion, assign_ids=False).insert(rows)
         self.counts.exclusions_new = len(rows)
+        return self.counts
+
+    def record_benefits(self, benefits: list[BenefitIn]) -> CommitCounts:
+        """Ledger rows per program and period, linked to registry persons by valid NIK."""
+        from tepat.programs.models import Benefit, Program
+
+        codes = sorted({b.program for b in benefits})
+        programs = {p.code: p.pk for p in Program.objects.filter(code__in=codes)}
+        for code in codes:
+            if code not in programs:
+                programs[code] = Program.objects.create(code=code, name=code).pk
+                self.counts.programs_new += 1
+        niks = sorted({b.nik.nik for b in benefits if b.nik.valid and b.nik.nik})
+        person_ids: dict[str, int] = {}
+        for part in chunks(niks):
+            for pk, nik in Person.objects.filter(nik__in=part, nik_valid=True).order_by("pk").values_list("pk", "nik"):
+                person_ids.setdefault(nik or "", pk)
+        rows = []
+        for benefit in benefits:
+            person_id = person_ids.get(benefit.nik.nik or "") if benefit.nik.valid else None
+            if person_id is None:
+                self.counts.persons_not_found += 1
+                self.unmatched.append(benefit.line)
+            rows.append(
+                {"program_id": programs[benefit.program], "period": benefit.period, "amount": benefit.amount,
+                 "nik": benefit.nik.nik or "", "nik_raw": benefit.nik.raw[:64], "name": benefit.name[:200],
+                 "village_id": benefit.village, "person_id": person_id,
+                 "source_record_id": self.record_ids[benefit.record], "batch_id": self.batch.pk}
+            )  # fmt: skip
+        BulkTable(Benefit, assign_ids=False).insert(rows)
+        self.counts.benefits_new = len(rows)
         return self.counts
 
     def _existing_families(self, families: list[FamilyIn]) -> dict[str, Family]:

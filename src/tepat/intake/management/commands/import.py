@@ -42,10 +42,17 @@ class Command(BaseCommand):
                 f"import of --source {kind} is not available yet in this version (available: {', '.join(KINDS)})"
             )
         path = Path(options["file"])
-        source_name = options["source_name"] or {"dtsen": "DTSEN", "person": "Daftar orang"}.get(kind, kind)
+        source_name = options["source_name"] or {
+            "dtsen": "DTSEN",
+            "person": "Daftar orang",
+            "death": "Dukcapil (kematian)",
+            "exclusion": "Daftar pengecualian",
+            "program": options["program"] or "Daftar penerima",
+        }.get(kind, kind)
         with cli_progress(enabled=sys.stderr.isatty()) as progress:
             outcome = import_file(actor=None, path=path, kind=kind, source_name=source_name,
-                                  commit=not options["dry_run"], progress=progress)  # fmt: skip
+                                  commit=not options["dry_run"], program=options["program"] or "",
+                                  progress=progress)  # fmt: skip
         batch = outcome.batch
         issues = outcome.issues()
         report = {
