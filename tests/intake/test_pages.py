@@ -26,7 +26,8 @@ def test_upload_report_commit_and_rollback_through_the_pages(
     batch = ImportBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/impor/{batch.pk}/"
     page = client.get(f"/impor/{batch.pk}/").content.decode()
-    assert batch.status == "uploaded" or 'data-status="validated"' in page
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.VALIDATED and 'data-status="validated"' in page
     assert "Kode desa/kelurahan tidak dikenal" in page and "Simpan baris yang valid saja" in page
     rejected = client.get(f"/impor/{batch.pk}/ditolak.xlsx")
     assert rejected.status_code == 200 and rejected["Content-Type"].startswith("application/vnd.openxmlformats")
