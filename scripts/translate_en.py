@@ -359,6 +359,17 @@ EN = {
     "Nama desa/kelurahan": "Village name",
     "Jenis pengecualian tidak dikenal": "Unknown exclusion type",
     "Program dan penerima manfaat": "Programs and benefits",
+    "Baris manfaat baru di buku besar": "New benefit rows in the ledger",
+    "Penerima tidak ditemukan di registri (NIK rusak atau belum terdaftar)": "Recipients not found in the registry (damaged or unregistered NIK)",
+    "Program baru": "New programs",
+    "Orang ditandai meninggal": "Persons marked deceased",
+    "Sudah tercatat sama": "Already recorded the same",
+    "NIK tidak ada di registri": "NIK not in the registry",
+    "Temuan pengecualian baru": "New exclusion findings",
+    "NIK belum ada di registri (disimpan, ditautkan kemudian)": "NIK not yet in the registry (kept, linked later)",
+    "%(n)s baris manfaat tersimpan; %(m)s penerima tidak ditemukan di registri.": "%(n)s benefit rows committed; %(m)s recipients not found in the registry.",
+    "%(n)s temuan pengecualian tersimpan.": "%(n)s exclusion findings committed.",
+    "Judul kolom ternormalisasi": "Normalised column header",
 }
 
 
@@ -374,6 +385,8 @@ def main() -> int:
         if entry.msgctxt:
             if (entry.msgctxt, entry.msgid) in EN_CONTEXT:
                 entry.msgstr = EN_CONTEXT[(entry.msgctxt, entry.msgid)]
+                if "fuzzy" in entry.flags:
+                    entry.flags.remove("fuzzy")
             else:
                 missing.append(f"{entry.msgctxt}|{entry.msgid}")
             continue
@@ -381,7 +394,7 @@ def main() -> int:
             entry.msgstr = EN[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-        elif not entry.msgstr:
+        elif not entry.msgstr or "fuzzy" in entry.flags:
             missing.append(entry.msgid)
     po.save()
     po.save_as_mofile(str(root / "django.mo"))

@@ -44,3 +44,20 @@ def test_a_template_downloads(client: Client, admin: User) -> None:
     assert client.login(username=admin.username, password=PASSWORD)
     response = client.get("/impor/templat/person.xlsx")
     assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_a_program_list_previews_in_ledger_terms(
+    client: Client, admin: User, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    settings.TASKS = IMMEDIATE
+    assert client.login(username=admin.username, password=PASSWORD)
+    text = (
+        "NIK;NAMA;PERIODE;NOMINAL\n6474031207850001;Ahmad Fauzi;2026-09;Rp 300.000\n6.47403E+15;Siti;2026-09;300000\n"
+    )
+    upload = SimpleUploadedFile("blt.csv", text.encode(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/impor/", {"berkas": upload, "jenis": "program", "sumber": "PMD", "program": "BLT-DD"})
+    batch = ImportBatch.objects.get()
+    page = client.get(f"/impor/{batch.pk}/").content.decode()
+    assert "Baris manfaat baru di buku besar" in page and 'data-preview="benefits">2<' in page
+    assert "Keluarga baru" not in page

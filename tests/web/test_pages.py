@@ -95,3 +95,11 @@ def test_indonesian_is_the_default_whatever_the_browser_prefers(client: Client, 
     login(client, admin)
     page = client.get("/wilayah/", headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
     assert "Ringkasan wilayah" in page and "Region overview" not in page
+
+
+def test_the_family_heading_is_singular_in_english(client: Client, admin: User, imported: ImportOutcome) -> None:
+    login(client, admin)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/wilayah/"})
+    family = Family.objects.get(kk="6474031203150001")
+    page = client.get(f"/keluarga/{family.pk}/").content.decode()
+    assert "<h1>Family <span" in page
