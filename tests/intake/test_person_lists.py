@@ -79,6 +79,9 @@ def test_program_lists_become_ledger_rows_as_agencies_write_them(admin: User, bo
         assert outcome.counts["benefits_new"] + outcome.counts["rejected_rows"] == rows
     rtlh = Benefit.objects.filter(program__code__icontains="RTLH")
     assert rtlh.exists() and {b.amount for b in rtlh} == {20_000_000}  # "20.000.000" in a ';' Perkim sheet
+    # The Perkim sheet names the kelurahan ("BONTANG KUALA") instead of coding it: resolved within the region.
+    assert not rtlh.filter(village__isnull=True).exists()
+    assert {b.village_id[:5] for b in rtlh} == {"64.74"}
     pkh = Benefit.objects.filter(program__code="PKH")
     assert pkh.filter(person__isnull=False).count() > 0.8 * pkh.count()  # recipients found in the registry
     # Excel-damaged NIKs (6.47403E+15) are kept in the ledger with the raw value, unlinked, for review.

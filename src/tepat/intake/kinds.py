@@ -166,6 +166,19 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
     )
 
 
+_VILLAGE_PREFIXES = ("kelurahan ", "kel. ", "kel ", "desa ", "ds. ", "ds ")
+
+
+def village_key(name: str) -> str:
+    """'KELURAHAN BONTANG KUALA', 'Kel. Bontang Kuala' and 'bontang  kuala' are the same village name."""
+    text = " ".join(name.lower().replace("-", " ").split())
+    for prefix in _VILLAGE_PREFIXES:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return text.replace(" ", "")
+
+
 def require_valid_nik(cells: Cells, regions: RegionCodes) -> None:
     """Lists that only say something about a person (deaths, exclusions) are useless without a valid NIK."""
     check = check_nik(cells.raw("nik"), regions=regions)
@@ -287,6 +300,23 @@ class ProgramListHandler(Handler):
     def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
         super().__init__(regions, villages, program)
         self.benefits: list[BenefitIn] = []
+        self._names: dict[str, str | None] | None = None
+
+    def _village_by_name(self, name: str) -> str | None:
+        """Agency sheets often name the kelurahan instead of coding it; names unique within the region resolve."""
+        if self._names is None:
+            from django.conf import settings
+
+            from tepat.areas.models import Area, Level
+            from tepat.areas.selectors import within_q
+
+            self._names = {}
+            for code, village in Area.objects.filter(within_q(settings.TEPAT_REGION), level=Level.VILLAGE).values_list(
+                "code", "name"
+            ):
+                key = village_key(village)
+                self._names[key] = None if key in self._names else code  # a name twice in the region is ambiguous
+        return self._names.get(village_key(name))
 
     def check(self, cells: Cells) -> None:
         if not (cells.text("nik") or cells.text("name")):
@@ -295,7 +325,9 @@ class ProgramListHandler(Handler):
             cells.reject("program", "program.missing")
 
     def add(self, cells: Cells, index: int) -> None:
-        village = normalise_village_code(cells.text("village"))
+        village: str | None = normalise_village_code(cells.text("village"))
+        if village not in self.villages:
+            village = self._village_by_name(cells.text("village_name")) if cells.text("village_name") else None
         self.benefits.append(
             BenefitIn(
                 record=index,
@@ -304,7 +336,7 @@ class ProgramListHandler(Handler):
                 amount=cells.parsed("amount", _decimal),
                 nik=nik_in(cells, self.regions),
                 name=clean_name(cells.text("name")),
-                village=village if village in self.villages else None,
+                village=village,
                 line=cells.line,
             )
         )
