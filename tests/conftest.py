@@ -12,7 +12,7 @@ from django.conf import settings
 
 from tepat.accounts.models import Organisation, OrganisationKind, Role, User
 from tepat.accounts.services import user_create
-from tepat.intake.services import ImportOutcome, import_dtsen_extract
+from tepat.intake.services import ImportOutcome, import_file
 
 REGION = "64.74"
 PASSWORD = "correct-horse-battery"
@@ -70,4 +70,4 @@ def extract_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def imported(db: None, admin: User, extract_file: Path) -> ImportOutcome:
-    return import_dtsen_extract(actor=admin, path=extract_file, source_name="DTSEN uji")
+    return import_file(actor=admin, path=extract_file, kind="dtsen", source_name="DTSEN uji")

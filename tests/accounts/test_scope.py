@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.test import override_settings
 
 from tepat.accounts.models import Role, User
 from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, require, scope_code
@@ -85,6 +84,5 @@ def test_role_permissions(make_user: Callable[..., User], role: Role, permission
             require(user, permission)
 
 
-@override_settings(TEPAT_REGION="64.74")
 def test_passwords_are_hashed_with_argon2(make_user: Callable[..., User]) -> None:
     assert make_user("z", Role.AUDITOR).password.startswith("argon2")

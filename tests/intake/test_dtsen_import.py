@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from tepat.accounts.models import AuditAction, AuditEvent, User
 from tepat.intake.errors import IntakeError
 from tepat.intake.models import BatchStatus, ImportBatch
-from tepat.intake.services import ImportOutcome, import_dtsen_extract
+from tepat.intake.services import ImportOutcome, import_file
 from tepat.registry.models import Change, Family, FlagKind, Membership, Person, RegistryFlag, SourceRecord
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_the_database_refuses_a_second_active_family(imported: ImportOutcome) ->
 
 def test_reimporting_the_same_file_changes_nothing(imported: ImportOutcome, admin: User, extract_file: Path) -> None:
     counts = (Person.objects.count(), Family.objects.count(), SourceRecord.objects.count(), Change.objects.count())
-    again = import_dtsen_extract(actor=admin, path=extract_file, source_name="DTSEN uji")
+    again = import_file(actor=admin, path=extract_file, kind="dtsen", source_name="DTSEN uji")
     assert again.unchanged and again.batch.counts["same_as_batch"] == imported.batch.pk
     assert counts == (
         Person.objects.count(),
@@ -85,7 +85,7 @@ def test_a_newer_extract_records_each_change_with_old_and_new(
         .replace("Nur Aisyah,P", "Nur Aisyah Rahman,P")
     )
     newer.write_text(text, encoding="utf-8")
-    result = import_dtsen_extract(actor=admin, path=newer, source_name="DTSEN uji")
+    result = import_file(actor=admin, path=newer, kind="dtsen", source_name="DTSEN uji")
     assert result.counts["families_new"] == 0 and result.counts["persons_new"] == 0
     assert result.counts["families_changed"] == 1 and result.counts["persons_changed"] == 1
     family = Family.objects.get(kk="6474031203150001")
@@ -121,7 +121,7 @@ def test_unusable_files_are_refused_with_a_code_and_nothing_is_written(
     path = tmp_path / "list.csv"
     path.write_bytes(content)
     with pytest.raises(IntakeError) as err:
-        import_dtsen_extract(actor=admin, path=path)
+        import_file(actor=admin, path=path, kind="dtsen", source_name="DTSEN Kemensos")
     assert err.value.code == code
     # The upload is recorded as a failed batch with its reason; nothing reaches the registry.
     batch = ImportBatch.objects.get()
@@ -138,6 +138,6 @@ def test_windows_1252_semicolon_files_with_a_title_row_are_read(admin: User, tmp
         "6474031203150001;6474035508880002;Nur Ai\u0161ah;P;6474031002\n"
     )
     path.write_bytes(text.encode("cp1252"))
-    result = import_dtsen_extract(actor=admin, path=path, source_name="Dinsos")
+    result = import_file(actor=admin, path=path, kind="dtsen", source_name="Dinsos")
     assert result.counts["persons_new"] == 2
     assert Person.objects.get(nik="6474035508880002").name == "Nur Aišah"

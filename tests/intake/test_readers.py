@@ -19,7 +19,7 @@ import xlsxwriter
 
 from tepat.intake.columns import map_columns
 from tepat.intake.errors import FileProblem, IntakeError
-from tepat.intake.readers import Limits, Table, open_table, open_text_table
+from tepat.intake.readers import Limits, Table, open_table
 from tepat.intake.readers import sniff as sniff_module
 
 
@@ -334,13 +334,6 @@ def test_line_ends_split_across_read_blocks(tmp_path: Path) -> None:
         got = rows(open_table(path))
         assert len(got) == 40_000 and got[-1] == (40_001, ["39999", "Nama 39999"]), encoding
         assert all(line == i + 2 for i, (line, _) in enumerate(got))
-
-
-def test_open_text_table_still_works(tmp_path: Path) -> None:
-    path = tmp_path / "daftar.csv"
-    path.write_text("nik,nama\n1,Budi\n", encoding="utf-8")
-    table = open_text_table(path)
-    assert table.header == ["nik", "nama"] and rows(table) == [(2, ["1", "Budi"])]
 
 
 def test_rows_are_streamed(tmp_path: Path) -> None:

@@ -29,6 +29,11 @@ class Kind(models.TextChoices):
 CODE_LENGTHS = {Level.PROVINCE: 2, Level.REGENCY: 5, Level.DISTRICT: 8, Level.VILLAGE: 13}
 
 
+def ancestor_codes(code: str) -> list[str]:
+    """The code itself and every area above it, province first: `64.74.03` → `64`, `64.74`, `64.74.03`."""
+    return [code[:n] for n in CODE_LENGTHS.values() if n <= len(code)]
+
+
 class Area(models.Model):
     code = models.CharField(max_length=13, primary_key=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from tepat.areas.models import Area, Level
+from tepat.areas.models import Area, Level, ancestor_codes
 from tepat.engine.identity import RegionCodes
 
 
@@ -33,7 +33,7 @@ def areas_within(code: str, *, level: Level | None = None) -> QuerySet[Area]:
 
 def area_path(area: Area) -> list[Area]:
     """Province down to the area itself, for breadcrumbs."""
-    codes = [area.code[:n] for n in (2, 5, 8, 13) if n <= len(area.code)]
+    codes = ancestor_codes(area.code)
     by_code = {a.code: a for a in Area.objects.filter(code__in=codes)}
     return [by_code[c] for c in codes if c in by_code]
 

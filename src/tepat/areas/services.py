@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from tepat.areas.models import Area, Boundary, Kind, Level
+from tepat.areas.models import CODE_LENGTHS, Area, Boundary, Kind, Level
 from tepat.engine.geo import summarise
 from tepat.errors import UserError
 
@@ -62,7 +62,7 @@ def _read_reference(path: Path, columns: tuple[str, ...], level: Level) -> list[
         if header != columns:
             raise AreaDataError(f"{path.name}: expected columns {','.join(columns)}, found {','.join(header)}")
         areas = []
-        expected_len = {Level.PROVINCE: 2, Level.REGENCY: 5, Level.DISTRICT: 8, Level.VILLAGE: 13}[level]
+        expected_len = CODE_LENGTHS[level]
         for line, row in enumerate(reader, start=2):
             code = row[0].strip()
             if len(code) != expected_len:

@@ -6,6 +6,8 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
+from tepat.registry.labels import LABELS
+
 # canonical field -> accepted header spellings (after normalise_header)
 COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "record_id": ("record_id", "id", "no_urut", "id_record", "id_data"),
@@ -67,22 +69,13 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "amount": ("nominal", "jumlah_bantuan", "nilai_bantuan", "besaran", "nilai", "jumlah_rp"),
     "village_name": ("kelurahan", "desa", "desa_kelurahan", "nama_desa", "nama_kelurahan"),
 }
+# The registry's own field names are labelled once, in registry.labels; these are the import-only fields.
 FIELD_LABELS = {
+    **{name: LABELS[name] for name in COLUMN_VARIANTS if name in LABELS},
     "record_id": _("ID baris di sumber"), "family_key": _("ID keluarga di sumber"),
-    "household_key": _("ID rumah tangga di sumber"), "kk": _("No. KK"), "nik": _("NIK"), "name": _("Nama"),
-    "sex": _("Jenis kelamin"), "birth_place": _("Tempat lahir"), "birth_date": _("Tanggal lahir"),
-    "relationship": _("Hubungan keluarga"), "mother_name": _("Nama ibu kandung"),
-    "marital_status": _("Status perkawinan"), "education": _("Pendidikan"), "occupation": _("Pekerjaan"),
-    "disability": _("Disabilitas"), "street": _("Alamat"), "rt": _("RT"), "rw": _("RW"),
-    "village": _("Kode desa/kelurahan"), "desil_national": _("Desil nasional"), "desil_province": _("Desil provinsi"),
-    "desil_regency": _("Desil kabupaten/kota"), "welfare_date": _("Tanggal data desil"),
-    "tenure": _("Status kepemilikan rumah"), "floor_area_m2": _("Luas lantai (m²)"), "floor": _("Jenis lantai"),
-    "wall": _("Jenis dinding"), "roof": _("Jenis atap"), "drinking_water": _("Sumber air minum"),
-    "sanitation": _("Fasilitas BAB"), "electricity": _("Daya listrik"), "cooking_fuel": _("Bahan bakar memasak"),
-    "owns_car": _("Memiliki mobil"), "motorcycles": _("Jumlah sepeda motor"),
-    "death_date": _("Tanggal meninggal"), "exclusion": _("Jenis pengecualian"), "issuer": _("Instansi sumber"),
-    "note": _("Keterangan"), "program": _("Program"), "period": _("Periode"), "amount": _("Nominal (Rp)"),
-    "village_name": _("Nama desa/kelurahan"),
+    "household_key": _("ID rumah tangga di sumber"), "exclusion": _("Jenis pengecualian"),
+    "issuer": _("Instansi sumber"), "note": _("Keterangan"), "program": _("Program"), "period": _("Periode"),
+    "amount": _("Nominal (Rp)"), "village_name": _("Nama desa/kelurahan"),
 }  # fmt: skip
 _LOOKUP = {variant: canonical for canonical, variants in COLUMN_VARIANTS.items() for variant in variants}
 

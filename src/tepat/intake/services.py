@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ from tepat.errors import UserError
 from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Cells, Handler, Issue
-from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source, SourceKind
+from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source
 from tepat.intake.readers import open_table
 from tepat.programs.models import Benefit
 from tepat.registry.bulk import BulkTable
@@ -394,13 +394,6 @@ def import_file(
     return ImportOutcome(batch)
 
 
-def import_dtsen_extract(
-    *, actor: User | None, path: Path, source_name: str = "DTSEN Kemensos", kind: SourceKind = SourceKind.DTSEN,
-    progress: Progress | None = None,
-) -> ImportOutcome:  # fmt: skip
-    return import_file(actor=actor, path=path, kind=str(kind), source_name=source_name, progress=progress)
-
-
 # -- rollback -------------------------------------------------------------------------------------------------------
 @transaction.atomic
 def import_rollback(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
@@ -477,7 +470,3 @@ def _revert_changes(batch: ImportBatch, actor: User | None) -> None:
                    reason=f"pembatalan impor #{batch.pk}")
         )  # fmt: skip
     Change.objects.bulk_create(reverts)
-
-
-def iter_issues(batch: ImportBatch) -> Iterator[RowIssue]:
-    return RowIssue.objects.filter(batch=batch).order_by("row_number", "id").iterator()

@@ -16,10 +16,11 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from tepat.accounts.permissions import Permission, has_permission, scope_code
-from tepat.areas.models import Area, Level
+from tepat.areas.models import Area, Level, ancestor_codes
 from tepat.areas.selectors import area_path, within_q
 from tepat.engine.identity import mask_nik
 from tepat.programs.models import Benefit
+from tepat.registry.labels import labels
 from tepat.registry.models import (
     Change,
     Exclusion,
@@ -143,40 +144,33 @@ class FamilyProfile:
     benefits: list[dict[str, Any]] = field(default_factory=list)
 
 
-PERSON_LABELS: dict[str, Any] = {
-    "name": _("Nama"),
-    "nik": _("NIK"),
-    "sex": _("Jenis kelamin"),
-    "birth_place": _("Tempat lahir"),
-    "birth_date": _("Tanggal lahir"),
-    "mother_name": _("Nama ibu kandung"),
-    "marital_status": _("Status perkawinan"),
-    "education": _("Pendidikan"),
-    "occupation": _("Pekerjaan"),
-    "disability": _("Disabilitas"),
-}
+PERSON_LABELS = labels(
+    "name",
+    "nik",
+    "sex",
+    "birth_place",
+    "birth_date",
+    "mother_name",
+    "marital_status",
+    "education",
+    "occupation",
+    "disability",
+)
 SENSITIVE = {"mother_name", "disability", "birth_date", "birth_place"}
-FAMILY_LABELS: dict[str, Any] = {
-    "kk": _("Nomor KK"),
-    "desil_national": _("Desil nasional"),
-    "desil_province": _("Desil provinsi"),
-    "desil_regency": _("Desil kabupaten/kota"),
-    "welfare_date": _("Tanggal data desil"),
-    "address": _("Alamat"),
-}
-HOUSING_LABELS: dict[str, Any] = {
-    "tenure": _("Status kepemilikan rumah"),
-    "floor_area_m2": _("Luas lantai (m²)"),
-    "floor": _("Jenis lantai"),
-    "wall": _("Jenis dinding"),
-    "roof": _("Jenis atap"),
-    "drinking_water": _("Sumber air minum"),
-    "sanitation": _("Fasilitas BAB"),
-    "electricity": _("Daya listrik"),
-    "cooking_fuel": _("Bahan bakar memasak"),
-    "owns_car": _("Memiliki mobil"),
-    "motorcycles": _("Jumlah sepeda motor"),
-}
+FAMILY_LABELS = labels("kk", "desil_national", "desil_province", "desil_regency", "welfare_date", "address")
+HOUSING_LABELS = labels(
+    "tenure",
+    "floor_area_m2",
+    "floor",
+    "wall",
+    "roof",
+    "drinking_water",
+    "sanitation",
+    "electricity",
+    "cooking_fuel",
+    "owns_car",
+    "motorcycles",
+)
 
 
 def _age(born: date | None, today: date) -> int | None:
@@ -342,14 +336,14 @@ def region_overview(*, actor: Actor) -> AreaCounts | None:
         if counts.area.level != Level.VILLAGE:
             continue
         for desil, n in village_families.get(code, []):
-            for ancestor in {code[:k] for k in (2, 5, 8, 13) if len(code) >= k} & areas.keys():
+            for ancestor in set(ancestor_codes(code)) & areas.keys():
                 target = areas[ancestor]
                 target.families += n
                 if desil and 1 <= desil <= 10:
                     target.desil_families[desil - 1] += n
                 else:
                     target.no_desil += n
-        for ancestor in {code[:k] for k in (2, 5, 8, 13)} & areas.keys():
+        for ancestor in set(ancestor_codes(code)) & areas.keys():
             areas[ancestor].persons += village_persons.get(code, 0)
     for code, counts in sorted(areas.items()):
         parent = counts.area.parent_id

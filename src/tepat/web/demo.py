@@ -17,7 +17,7 @@ from tepat.areas.services import areas_load
 from tepat.engine.synth import SynthConfig, generate
 from tepat.errors import UserError
 from tepat.intake.models import SourceKind
-from tepat.intake.services import ImportOutcome, import_dtsen_extract
+from tepat.intake.services import ImportOutcome, import_file
 
 DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
 
@@ -92,11 +92,11 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
             organisation=org,
         )
         admin = admin or user
-    result = import_dtsen_extract(
+    result = import_file(
         actor=admin,
         path=out / "dtsen_extract.csv",
-        source_name="DTSEN Kemensos (sintetis)",
         kind=SourceKind.DTSEN,
+        source_name="DTSEN Kemensos (sintetis)",
         progress=progress,
     )
     if connection.vendor == "sqlite":

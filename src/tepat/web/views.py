@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from tepat.accounts.models import AuditEvent
 from tepat.accounts.permissions import Permission, has_permission, scope_code
-from tepat.areas.models import Area, Level
+from tepat.areas.models import Area, Level, ancestor_codes
 from tepat.areas.selectors import area_path, within_q
 from tepat.registry.models import Family
 from tepat.registry.selectors import family_get, family_list, family_profile, family_rows, region_overview
@@ -33,7 +33,7 @@ def overview(request: HttpRequest, code: str = "") -> HttpResponse:
     if code and not (code == root.area.code or code.startswith(root.area.code + ".")):
         raise Http404  # outside the user's area: not found, as if it did not exist
     if code and code != root.area.code:
-        path = [code[:k] for k in (2, 5, 8, 13) if len(code) >= k and len(code[:k]) > len(root.area.code)]
+        path = [c for c in ancestor_codes(code) if len(c) > len(root.area.code)]
         for step in path:
             node = next((c for c in node.children if c.area.code == step), None)  # type: ignore[assignment]
             if node is None:

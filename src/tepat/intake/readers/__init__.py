@@ -20,7 +20,7 @@ from tepat.intake.readers.sniff import sniff_format
 from tepat.intake.readers.text import open_text
 from tepat.intake.readers.workbook import open_workbook
 
-__all__ = ["DEFAULT_LIMITS", "Cell", "HeaderScore", "Limits", "Table", "open_table", "open_text_table"]
+__all__ = ["DEFAULT_LIMITS", "Cell", "HeaderScore", "Limits", "Table", "open_table"]
 
 
 def open_table(
@@ -42,8 +42,3 @@ def open_table(
     if sniffed.format == "csv":
         return open_text(path, utf16=sniffed.text_encoding, header_score=header_score, limits=limits)
     return open_workbook(path, sniffed.format, sheet=sheet, header_score=header_score, limits=limits)
-
-
-def open_text_table(path: Path) -> Table:
-    """The name the importers used before workbooks were read; goes once they call open_table."""
-    return open_table(path)
