@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "tepat.intake",
     "tepat.registry",
     "tepat.programs",
+    "tepat.linkage",
+    "tepat.targeting",
+    "tepat.monitoring",
     "tepat.web",
 ]
 

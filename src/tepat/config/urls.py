@@ -6,5 +6,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("impor/", include("tepat.intake.urls")),
+    path("linkage/", include("tepat.linkage.urls")),
+    path("penargetan/", include("tepat.targeting.urls")),
+    path("pemantauan/", include("tepat.monitoring.urls")),
     path("", include("tepat.web.urls")),
 ]

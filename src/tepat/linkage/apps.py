@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LinkageConfig(AppConfig):
+    name = "tepat.linkage"
+    verbose_name = "Linkage dan kualitas data"

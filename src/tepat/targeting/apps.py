@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TargetingConfig(AppConfig):
+    name = "tepat.targeting"
+    verbose_name = "Penargetan"
