@@ -84,9 +84,15 @@ def test_the_trend_settings_change_the_projection(client: Client, admin: User, b
 
 def test_the_page_in_english_uses_a_decimal_point(client: Client, admin: User, bps: Callable[..., int]) -> None:
     bps(BENGKAYANG)
+    targets_save(
+        targets=[TargetIn(BENGKAYANG, "p0_pct", 2026, Decimal("5.62"), "<", "RPJMD 2021–2026")],
+        batch_id=None,
+        actor=admin,
+    )
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = login(client, admin).get(f"/pemantauan/{BENGKAYANG}/").content.decode()
     assert cells(page, 2018)[0] == "7.17" and "Poverty headcount ratio (P0)" in page
+    assert "At risk" in page and "Projection for 2026: 5.68 %" in page
 
 
 def test_any_province_or_regency_can_be_found_and_opened(client: Client, admin: User, bps: Callable[..., int]) -> None:
