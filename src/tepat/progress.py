@@ -6,14 +6,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 STAGE_LABELS = {
-    "parse": "membaca baris",
-    "records": "menyimpan baris sumber",
-    "persons": "menyimpan orang",
-    "synth": "membuat data sintetis",
+    "parse": _("membaca dan memeriksa baris"),
+    "commit": _("menyimpan ke registri"),
+    "records": _("menyimpan baris sumber"),
+    "persons": _("menyimpan orang"),
+    "synth": _("membuat data sintetis"),
 }
+
+
+def stage_label(stage: str) -> str:
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 @contextmanager
@@ -29,7 +35,7 @@ def cli_progress(*, enabled: bool = True) -> Iterator[Any]:
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = progress.add_task(STAGE_LABELS.get(stage, stage), total=total)
+                tasks[stage] = progress.add_task(stage_label(stage), total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
         yield update

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from tepat.engine import values
 
@@ -361,6 +363,7 @@ def _year(yy: int, month: int, day: int, today: date, recorded: date | None) -> 
     return 2000 + yy if (2000 + yy, month, day) <= (today.year, today.month, today.day) else 1900 + yy
 
 
+@lru_cache(maxsize=1 << 16)  # lists repeat birth dates; the result depends only on the arguments
 def _birth(ddmmyy: str, today: date, recorded: date | None) -> tuple[date | None, Sex | None, tuple[str, ...]]:
     """Birth date and sex from DDMMYY, where Dukcapil adds 40 to the day for women."""
     day, month, yy = int(ddmmyy[:2]), int(ddmmyy[2:4]), int(ddmmyy[4:])
@@ -375,22 +378,43 @@ def _birth(ddmmyy: str, today: date, recorded: date | None) -> tuple[date | None
     return born, sex, ("birth_future",) if born > today else ()
 
 
+_day_cache: list[Any] = [0.0, None]
+
+
+def _today() -> date:
+    """date.today(), looked up at most once a minute: checks run per row on lists of millions."""
+    now = time.monotonic()
+    if now - _day_cache[0] > 60 or _day_cache[1] is None:
+        _day_cache[0], _day_cache[1] = now, date.today()
+    return _day_cache[1]  # type: ignore[no-any-return]
+
+
 def _ddmmyy(day: date) -> tuple[int, int, int]:
     return day.day, day.month, day.year % 100
 
 
+_MALE = frozenset({"l", "lk", "laki", "lakilaki", "pria", "m", "male", "man", "1"})
+_FEMALE = frozenset({"p", "pr", "perempuan", "wanita", "w", "f", "female", "woman", "2"})
+
+
 def parse_sex(value: object) -> Sex | None:
     """Recorded sex as the sources write it: L/P, LK/PR, Laki-laki/Perempuan, M/F, 1/2 (BPS: 1 = male)."""
+    if type(value) is str:
+        return _sex_text(value)
     if isinstance(value, Sex) or value is None or isinstance(value, bool):
         return value if isinstance(value, Sex) else None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    key = re.sub(r"[^a-z0-9]", "", str(value).casefold())
-    if key in {"l", "lk", "laki", "lakilaki", "pria", "m", "male", "man", "1"}:
-        return Sex.MALE
-    if key in {"p", "pr", "perempuan", "wanita", "w", "f", "female", "woman", "2"}:
-        return Sex.FEMALE
-    return None
+    return _sex_text(str(value))
+
+
+@lru_cache(maxsize=256)
+def _sex_text(value: str) -> Sex | None:
+    key = _NOT_ALNUM.sub("", value.casefold())
+    return Sex.MALE if key in _MALE else Sex.FEMALE if key in _FEMALE else None
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def parse_date(value: object) -> date | None:
@@ -430,7 +454,7 @@ def check_nik(
         province, regency, district, kinds = _locate(regions, nik)
         problems += [NikProblem(f"nik.{kind}") for kind in kinds]
     recorded = parse_date(born)
-    birth_date, nik_sex, kinds = _birth(nik[6:12], today or date.today(), recorded)
+    birth_date, nik_sex, kinds = _birth(nik[6:12], today or _today(), recorded)
     problems += [NikProblem(f"nik.{kind}") for kind in kinds]
     recorded_sex = parse_sex(sex)
     if recorded_sex and nik_sex and recorded_sex is not nik_sex:
@@ -462,7 +486,7 @@ def check_kk(raw: object, *, regions: RegionCodes | None = None, today: date | N
         province, regency, district, kinds = _locate(regions, kk)
         problems += [KkProblem.FORMER_CODE if kind == "former_code" else KkProblem.DISTRICT_UNKNOWN for kind in kinds]
     day, month, yy = int(kk[6:8]), int(kk[8:10]), int(kk[10:12])
-    now = today or date.today()
+    now = today or _today()
     try:
         recorded_on: date | None = date(_year(yy, month, day, now, None), month, day)
     except ValueError:

@@ -43,7 +43,7 @@ _decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
 _relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Issue:
     row: int
     column: str
@@ -62,6 +62,8 @@ class Cells:
 
     def text(self, name: str) -> str:
         value = self.row.get(name)
+        if type(value) is str:  # CSV cells, and most workbook cells
+            return value.strip()
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:

@@ -87,6 +87,12 @@ class ImportBatch(models.Model):
         return f"#{self.pk} {self.file_name}"
 
     @property
+    def progress_label(self) -> str:
+        from tepat.progress import stage_label
+
+        return stage_label(self.progress_stage)
+
+    @property
     def progress_percent(self) -> int:
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
 

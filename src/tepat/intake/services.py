@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -163,7 +163,7 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
         handler.add(cells, index)
         parsed.issues.extend(cells.issues)
         if count % 5000 == 0:
-            _set_progress(batch, "parse", count, total, progress)
+            _set_progress(batch, "parse", count, max(total, count), progress)
     _set_progress(batch, "parse", parsed.rows, total, progress)
     return parsed
 
@@ -239,25 +239,27 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING)
     estimate = table.row_count_estimate() or 0
     records = BulkTable(SourceRecord)
-    staged: list[tuple[int, int, list[Any]]] = []
-    with transaction.atomic():
+    typed = table.format != "csv"  # CSV cells are text already
+
+    def staged() -> Iterator[tuple[int, int, list[Any]]]:
+        """Each row is kept raw (SourceRecord) as it is read, and parsed at once: one pass, nothing held twice."""
         pending: list[dict[str, Any]] = []
         for line, raw in table.rows():
-            cells = [_cell(c) for c in raw]
+            cells = [_cell(c) for c in raw] if typed else raw
             record_id = records.reserve(1)
             pending.append({"id": record_id, "batch_id": batch.pk, "row_number": line, "sheet": table.sheet,
                             "values": cells})  # fmt: skip
-            staged.append((record_id, line, cells))
             if len(pending) >= 10_000:
                 records.insert(pending)
                 pending = []
-                _set_progress(batch, "read", len(staged), max(estimate, len(staged)), progress)
+            yield record_id, line, cells
         records.insert(pending)
         records.finish()
-    if not staged:
+
+    with transaction.atomic():
+        parsed = _parse(batch, staged(), estimate, progress)
+    if not parsed.rows:
         raise IntakeError(FileProblem.NO_ROWS)
-    _set_progress(batch, "read", len(staged), len(staged), progress)
-    parsed = _parse(batch, staged, len(staged), progress)
     if (
         not parsed.record_ids
         and parsed.rejected_rows
@@ -334,6 +336,7 @@ def _commit(
 ) -> None:
     with transaction.atomic():
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.COMMITTING)
+        _set_progress(batch, "commit", 0, len(parsed.record_ids), progress)
         done = [0]
 
         def on_persons(n: int) -> None:

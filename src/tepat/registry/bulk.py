@@ -9,20 +9,22 @@ reference each other before they are written.
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.utils import timezone
 
 Adapter = Callable[[Any], Any]
-_MISSING = object()
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """JSON text as Django's JSONField stores it (orjson: dates as ISO text, Decimals via str)."""
+    return None if value is None else orjson.dumps(value, default=str).decode()
 
 
 class BulkTable:
@@ -36,17 +38,18 @@ class BulkTable:
         self.fields = [f for f in model._meta.concrete_fields if assign_ids or f is not pk]
         self.columns = [f.attname for f in self.fields]
         now = timezone.now()
-        self.adapters: dict[int, Adapter] = {}
-        self.defaults: list[Any] = []
+        self.adapters: list[tuple[int, str, Adapter]] = []
+        self.defaults: dict[str, Any] = {}
         for index, f in enumerate(self.fields):
             adapter = self._adapter(f)
             if adapter is not None:
-                self.adapters[index] = adapter
+                self.adapters.append((index, f.attname, adapter))
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 default = now
             else:
                 default = f.get_default()  # '' for text columns without a default, like the ORM
-            self.defaults.append(adapter(default) if adapter is not None and default is not None else default)
+            self.defaults[f.attname] = adapter(default) if adapter is not None and default is not None else default
+        self._pick = itemgetter(*self.columns)
         self._next_id: int | None = None
 
     @staticmethod
@@ -72,19 +75,18 @@ class BulkTable:
         self._next_id += count
         return first
 
-    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        missing = _MISSING
-        out = [values.get(col, missing) for col in self.columns]
-        for index, value in enumerate(out):
-            if value is missing:
-                out[index] = self.defaults[index]
-            elif value is not None and index in self.adapters:
-                out[index] = self.adapters[index](value)
-        return tuple(out)
+    def row(self, values: dict[str, Any]) -> list[Any]:
+        """Missing columns take the field's default; given values go through the column's adapter."""
+        out = list(self._pick({**self.defaults, **values}))
+        for index, name, adapter in self.adapters:
+            value = values.get(name)
+            if value is not None:
+                out[index] = adapter(value)
+        return out
 
     def insert(self, rows: Iterable[dict[str, Any]], *, chunk: int = 5000) -> int:
         count = 0
-        batch: list[tuple[Any, ...]] = []
+        batch: list[list[Any]] = []
         for values in rows:
             batch.append(self.row(values))
             if len(batch) >= chunk:
@@ -94,17 +96,17 @@ class BulkTable:
             count += self._write(batch)
         return count
 
-    def _write(self, rows: list[tuple[Any, ...]]) -> int:
+    def _write(self, rows: list[list[Any]]) -> int:
         cols = ", ".join(f'"{c}"' for c in self._db_columns())
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+            raw = cursor.cursor
+            if connection.vendor == "postgresql":  # psycopg 3 cursor under Django's wrapper
                 with raw.copy(f'COPY "{self.table}" ({cols}) FROM STDIN') as copy:
                     for row in rows:
                         copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})', rows)
+            else:  # sqlite3's own executemany: Django's wrapper tees the rows and rewrites the placeholders
+                marks = ", ".join(["?"] * len(self.columns))
+                sqlite3.Cursor.executemany(raw, f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})', rows)
         return len(rows)
 
     def _db_columns(self) -> list[str]:

@@ -44,10 +44,11 @@ HOUSING_FIELDS = (
     "cooking_fuel", "owns_car", "motorcycles",
 )  # fmt: skip
 CHUNK = 2000
+FLUSH = 10_000
 T = TypeVar("T")
 
 
-@dataclass
+@dataclass(slots=True)
 class NikIn:
     nik: str | None
     raw: str
@@ -55,7 +56,7 @@ class NikIn:
     problems: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonIn:
     record: int  # index into the batch's source records
     nik: NikIn
@@ -64,7 +65,7 @@ class PersonIn:
     position: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class FamilyIn:
     record: int
     kk: NikIn
@@ -79,7 +80,7 @@ class FamilyIn:
     members: list[PersonIn] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonUpdate:
     """New values for a person known by NIK (a death record, a field verification)."""
 
@@ -90,7 +91,7 @@ class PersonUpdate:
     line: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class ExclusionIn:
     record: int
     nik: str
@@ -99,7 +100,7 @@ class ExclusionIn:
     issuer: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class BenefitIn:
     record: int
     program: str
@@ -148,7 +149,7 @@ def _filled(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-@dataclass
+@dataclass(slots=True)
 class _NewPerson:
     """A person created by this batch: enough to match later rows of the same file against it."""
 
@@ -416,8 +417,11 @@ class RegistryWriter:
                 active_in[m.person_id] = m.family_id
 
         persons, memberships = BulkTable(Person), BulkTable(Membership)
+        # Written every FLUSH rows rather than at the end: a million-row list stays a bounded amount of memory.
         new_persons: list[dict[str, Any]] = []
         new_memberships: list[dict[str, Any]] = []
+        persons_new = memberships_new = 0
+        first_new: int | None = None
         changed_persons: dict[int, Person] = {}
         changed_memberships: list[Membership] = []
         for fam_in in families:
@@ -432,6 +436,7 @@ class RegistryWriter:
                 if person is None:
                     values = _filled(p_in.values)
                     person_id = persons.reserve(1)
+                    first_new = person_id if first_new is None else first_new
                     new_persons.append(
                         {"id": person_id, "nik": p_in.nik.nik, "nik_raw": p_in.nik.raw, "nik_valid": p_in.nik.valid,
                          "nik_problems": p_in.nik.problems, "created_batch_id": self.batch.pk,
@@ -481,22 +486,25 @@ class RegistryWriter:
                      "conflict": conflict, "created_batch_id": self.batch.pk,
                      "lineage": {"relationship": src, "family": src}}
                 )  # fmt: skip
-        for rows in chunks(new_persons, 10_000):
-            persons.insert(rows)
-            self.progress(len(rows))
+            if len(new_persons) >= FLUSH or len(new_memberships) >= FLUSH:
+                persons_new += persons.insert(new_persons)
+                memberships_new += memberships.insert(new_memberships)
+                self.progress(len(new_persons))
+                new_persons, new_memberships = [], []
+        persons_new += persons.insert(new_persons)
+        memberships_new += memberships.insert(new_memberships)
+        self.progress(len(new_persons))
         persons.finish()
-        if new_persons:
+        memberships.finish()
+        if first_new is not None:
             # Exclusion findings that arrived before the person did are linked now.
-            first_new = min(row["id"] for row in new_persons)
             arrived = Person.objects.filter(pk__gte=first_new, nik_valid=True).values("nik")
             first_person = Person.objects.filter(nik=OuterRef("nik"), nik_valid=True).order_by("pk").values("pk")[:1]
             Exclusion.objects.filter(person__isnull=True, nik__in=arrived).update(person_id=Subquery(first_person))
-        memberships.insert(new_memberships)
-        memberships.finish()
         Person.objects.bulk_update(
             list(changed_persons.values()), [*PERSON_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
         )
         Membership.objects.bulk_update(changed_memberships, ["relationship", "lineage", "updated_at"], batch_size=CHUNK)
-        self.counts.persons_new = len(new_persons)
+        self.counts.persons_new = persons_new
         self.counts.persons_changed = len(changed_persons)
-        self.counts.memberships_new = len(new_memberships)
+        self.counts.memberships_new = memberships_new
