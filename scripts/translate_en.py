@@ -484,6 +484,7 @@ EN = {
     "Wilayah tidak ditemukan": "Area not found",
     "Target tersimpan.": "Target saved.",
     "Target dihapus.": "Target deleted.",
+    "Mengubah target indikator": "Changed an indicator target",  # AuditAction proposed for monitoring targets
     "%(years)s tahun terakhir": "last %(years)s years",
 }
 
