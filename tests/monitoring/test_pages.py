@@ -107,6 +107,7 @@ def test_any_province_or_regency_can_be_found_and_opened(client: Client, admin: 
     assert len([o for o in options if len(o) == 2]) == 38 and len([o for o in options if len(o) == 5]) == 514
     province = client.get(f"/pemantauan/{KALBAR}/").content.decode()
     assert "Kabupaten/kota di provinsi ini" in province and f'href="/pemantauan/{BENGKAYANG}/"' in province
+    assert client.get("/pemantauan/", {"wilayah": "a/b"}).status_code == 200  # not a code: the region's page
     assert client.get("/pemantauan/99.99/").status_code == 404
     assert client.get("/pemantauan/64.74.03/").status_code == 404  # districts have no BPS series
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +26,8 @@ from tepat.monitoring.selectors import (
 )
 from tepat.monitoring.services import ATTRIBUTION, MonitoringError, target_delete, target_save
 
+AREA_CODE = re.compile(r"\d{2}(\.\d{2})?")  # a province or a regency/city
+
 
 def _no_access(request: HttpRequest) -> HttpResponse:
     return render(request, "web/no_access.html", status=403)
@@ -33,7 +37,7 @@ def _no_access(request: HttpRequest) -> HttpResponse:
 def region(request: HttpRequest) -> HttpResponse:
     """The deployment region's page; ``?wilayah=CODE`` (the area picker) goes to that area's page."""
     picked = request.GET.get("wilayah", "").strip()
-    if picked:
+    if AREA_CODE.fullmatch(picked):
         return redirect("monitoring:area", code=picked)
     return area(request, settings.TEPAT_REGION)
 
@@ -48,7 +52,7 @@ def area(request: HttpRequest, code: str) -> HttpResponse:
         return _no_access(request)
     except Area.DoesNotExist:
         raise Http404(_("Wilayah tidak ditemukan")) from None
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:100]
     return render(
         request,
         "monitoring/area.html",
