@@ -190,3 +190,13 @@ def test_indicator_codes_include_the_built_in_ones() -> None:
     assert {"p0_pct", "poor_thousand", "extreme_poor_pct"} <= indicator_codes()
     series_values_save(values=[SeriesValueIn("64.74", "p0_pct", 2025, Decimal("3.21"))], batch_id=None, source="x")
     assert Indicator.objects.get(code="p0_pct").symbol == "%"
+
+
+def test_a_target_edited_by_hand_survives_the_rollback_of_its_import(admin: User) -> None:
+    batch = make_batch(admin, "targets.csv")
+    imported = TargetIn("64.74", "p0_pct", 2026, Decimal("3.75"), "<=", "RPJMD 2021–2026")
+    targets_save(targets=[imported], batch_id=batch.pk, actor=admin)
+    target_save(actor=admin, target=TargetIn("64.74", "p0_pct", 2026, Decimal("3.5"), "<=", "RPJMD 2021–2026"))
+    assert monitoring_batch_rollback(batch_id=batch.pk) == {"restored": 0, "series_deleted": 0, "targets_deleted": 0}
+    kept = Target.objects.get()
+    assert (kept.value, kept.batch_id) == (Decimal("3.5"), None)

@@ -4,6 +4,9 @@ Series values come from the BPS tables shipped with the product (``batch`` empty
 so an import can be rolled back); targets come from imports or from the target form on the monitoring page.
 Every change an import or a user makes to an existing value is kept as a ``ValueChange`` row, so a rollback can
 restore what was there before and nobody overwrites a figure without a trace.
+
+Undo an import with ``services.monitoring_batch_rollback``, not by deleting the batch: the CASCADE on ``batch``
+deletes the rows a batch last wrote, including shipped figures it had changed (``tepat bps load`` brings those back).
 """
 
 from __future__ import annotations
