@@ -11,6 +11,15 @@ from pathlib import Path
 import polib
 
 EN = {
+    "Nilai": "Value",
+    "Arah target (<, <=, >=, >)": "Target direction (<, <=, >=, >)",
+    "Dokumen perencanaan": "Planning document",
+    "Kode wilayah kosong": "Area code is empty",
+    "Kode wilayah tidak dikenal (Kepmendagri)": "Unknown area code (Kepmendagri)",
+    "Indikator tidak dikenal (p0_pct, poor_thousand, extreme_poor_pct, atau namanya)": "Unknown indicator (p0_pct, poor_thousand, extreme_poor_pct, or its name)",
+    "Tahun kosong atau tidak masuk akal": "Year is empty or implausible",
+    "Nilai kosong": "Value is empty",
+    "Arah target harus <, <=, >= atau >": "Target direction must be <, <=, >= or >",
     "Admin TKPK": "TKPK admin",
     "Analis TKPK": "TKPK analyst",
     "Operator OPD": "Agency (OPD) operator",

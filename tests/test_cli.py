@@ -54,7 +54,7 @@ def test_nik_check_writes_one_json_object_per_line(tmp_path: Path) -> None:
         (["import", "/no/such/list.csv", "--source", "dtsen"], "tidak ditemukan"),
         (["areas", "load", "--boundaries-within", "64-74"], "not a Kemendagri area code"),
         (["synth", "--region", "99.99", "--persons", "10", "--out", "{tmp}/s"], "99.99"),
-        (["import", "{tmp}/x.csv", "--source", "proposal"], "not available yet"),
+        (["import", "{tmp}/x.csv", "--source", "targets"], "tidak ditemukan"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], words: str) -> None:

@@ -5,7 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tepat.accounts.models import User
+from tepat.intake.columns import map_columns
+from tepat.intake.exports import TEMPLATES
 from tepat.intake.models import BatchStatus, ImportBatch
+from tepat.intake.services import missing_fields
 from tepat.registry.models import Person
 
 from ..conftest import EXTRACT, PASSWORD
@@ -44,6 +47,15 @@ def test_a_template_downloads(client: Client, admin: User) -> None:
     assert client.login(username=admin.username, password=PASSWORD)
     response = client.get("/impor/templat/person.xlsx")
     assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize("kind", sorted(TEMPLATES))
+def test_every_template_is_read_back_by_its_own_kind(kind: str) -> None:
+    """A template whose headers the importer does not recognise would teach users to fill the wrong columns."""
+    header = [name for name, _help in TEMPLATES[kind]]
+    mapping = map_columns(header)
+    assert missing_fields(kind, mapping) == []
+    assert len(mapping) == len(header) - sum(1 for name in header if name in {"no_akta_kematian"})
 
 
 def test_a_program_list_previews_in_ledger_terms(

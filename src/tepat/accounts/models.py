@@ -78,6 +78,8 @@ class AuditAction(models.TextChoices):
     PERSONAL_SEARCH = "personal.search", _("Mencari data pribadi")
     PERSONAL_EXPORT = "personal.export", _("Mengekspor data pribadi")
     SYNTH_LOAD = "synth.load", _("Memuat data sintetis")
+    PROPOSAL_DECIDE = "proposal.decide", _("Memutuskan usulan desa")
+    TARGET_CHANGE = "monitoring.target", _("Mengubah target indikator")
 
 
 class AuditEvent(models.Model):

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     EXPORT_PERSONS = "export_persons"
     IMPORT_DATA = "import_data"
     EDIT_REGISTRY = "edit_registry"
+    EDIT_TARGETS = "edit_targets"  # RPJMD targets: a planning decision, not an operator's list
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tepat.linkage",
     "tepat.targeting",
     "tepat.monitoring",
+    "tepat.verification",
     "tepat.web",
 ]
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("linkage/", include("tepat.linkage.urls")),
     path("penargetan/", include("tepat.targeting.urls")),
     path("pemantauan/", include("tepat.monitoring.urls")),
+    path("usulan/", include("tepat.verification.urls")),
     path("", include("tepat.web.urls")),
 ]

@@ -386,7 +386,7 @@ def _today() -> date:
     now = time.monotonic()
     if now - _day_cache[0] > 60 or _day_cache[1] is None:
         _day_cache[0], _day_cache[1] = now, date.today()
-    return _day_cache[1]  # type: ignore[no-any-return]
+    return _day_cache[1]
 
 
 def _ddmmyy(day: date) -> tuple[int, int, int]:

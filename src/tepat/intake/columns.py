@@ -68,6 +68,17 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "period": ("periode", "tahap", "periode_penyaluran", "bulan", "tahun_anggaran"),
     "amount": ("nominal", "jumlah_bantuan", "nilai_bantuan", "besaran", "nilai", "jumlah_rp"),
     "village_name": ("kelurahan", "desa", "desa_kelurahan", "nama_desa", "nama_kelurahan"),
+    "action": ("jenis_usulan", "usulan", "aksi", "tindakan", "jenis_perubahan", "status_usulan", "usul"),
+    "reason": ("alasan", "alasan_usulan", "alasan_perubahan", "alasan_keluar", "alasan_masuk"),
+    "area": ("kode_kabupaten", "kode_kab_kota", "kode_kabkota", "kode_provinsi", "kode_area", "kode_daerah"),
+    "indicator": ("indikator", "kode_indikator", "nama_indikator", "variabel"),
+    "year": ("tahun", "tahun_data", "tahun_target"),
+    "value": ("angka", "nilai_indikator", "capaian", "realisasi", "persentase", "value"),
+    "target": ("target", "nilai_target", "sasaran", "target_rpjmd"),
+    "comparison": ("pembanding", "arah_target", "operator"),
+    "document": ("dokumen", "dokumen_perencanaan", "sumber_target"),
+    "baseline_year": ("tahun_dasar", "tahun_baseline", "baseline_tahun"),
+    "baseline_value": ("nilai_dasar", "baseline", "nilai_baseline"),
 }
 # The registry's own field names are labelled once, in registry.labels; these are the import-only fields.
 FIELD_LABELS = {
@@ -75,7 +86,10 @@ FIELD_LABELS = {
     "record_id": _("ID baris di sumber"), "family_key": _("ID keluarga di sumber"),
     "household_key": _("ID rumah tangga di sumber"), "exclusion": _("Jenis pengecualian"),
     "issuer": _("Instansi sumber"), "note": _("Keterangan"), "program": _("Program"), "period": _("Periode"),
-    "amount": _("Nominal (Rp)"), "village_name": _("Nama desa/kelurahan"),
+    "amount": _("Nominal (Rp)"), "village_name": _("Nama desa/kelurahan"), "action": _("Jenis usulan"),
+    "reason": _("Alasan usulan"), "area": _("Kode wilayah"), "indicator": _("Indikator"), "year": _("Tahun"),
+    "value": _("Nilai"), "target": _("Nilai target"), "comparison": _("Arah target (<, <=, >=, >)"),
+    "document": _("Dokumen perencanaan"), "baseline_year": _("Tahun dasar"), "baseline_value": _("Nilai dasar"),
 }  # fmt: skip
 _LOOKUP = {variant: canonical for canonical, variants in COLUMN_VARIANTS.items() for variant in variants}
 

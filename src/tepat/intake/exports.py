@@ -51,6 +51,18 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("jenis_pengecualian", "asn, tni_polri, guru_sertifikasi, pln_900va_nonsubsidi, pemilik_mobil, upah_di_atas_umk, perangkat_desa, pengusaha"),
         ("sumber", "Instansi pemilik data (BKN, PLN, Samsat, BPJS Ketenagakerjaan …)"), ("keterangan", "Keterangan"),
     ],
+    "proposal": [
+        ("jenis_usulan", "tambah (usulan baru) atau keluar"),
+        ("alasan", "Untuk usulan keluar wajib: pindah, meninggal, mampu, menolak, ganda, atau alasan lain dengan kata-kata sendiri"),
+        ("nik", "NIK; usulan keluar wajib NIK atau No. KK yang valid"), ("no_kk", "Nomor KK"), ("nama", "Nama lengkap"),
+        ("jenis_kelamin", "L atau P"), ("tanggal_lahir", "YYYY-MM-DD"), ("alamat", "Alamat"), ("rt", "RT"), ("rw", "RW"),
+        ("kode_desa", "Kode desa/kelurahan Kemendagri (wajib)"),
+    ],
+    "program": [
+        ("program", "Kode program (PKH, SEMBAKO, PBI-JK, PIP, RTLH, BLT-DD …); boleh kosong bila dipilih saat unggah"),
+        ("periode", "Periode penyaluran, mis. 2026-T3 atau 2026-09"), ("nik", "NIK penerima"), ("nama", "Nama penerima"),
+        ("nominal", "Nilai bantuan dalam rupiah"), ("kode_desa", "Kode desa/kelurahan Kemendagri"),
+    ],
 }  # fmt: skip
 
 

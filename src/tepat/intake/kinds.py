@@ -7,6 +7,7 @@ registry writer's input, naming every problem with (row, column, code). Kinds th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -347,6 +348,229 @@ class ProgramListHandler(Handler):
         return writer.record_benefits(self.benefits)
 
 
+PROPOSAL_ACTIONS = {
+    **dict.fromkeys(("tambah", "baru", "usulan baru", "usul baru", "masuk", "usul masuk", "add", "penambahan",
+                     "pengusulan", "diusulkan masuk"), "add"),
+    **dict.fromkeys(("hapus", "keluar", "usul keluar", "usulan keluar", "dikeluarkan", "coret", "dicoret", "remove",
+                     "penghapusan", "pengurangan", "diusulkan keluar"), "remove"),
+}  # fmt: skip
+REMOVAL_REASONS = {
+    **dict.fromkeys(("pindah", "pindah domisili", "pindah alamat", "moved"), "moved"),
+    **dict.fromkeys(("meninggal", "meninggal dunia", "wafat", "alm", "almarhum", "almarhumah", "died"), "died"),
+    **dict.fromkeys(("mampu", "sudah mampu", "tidak miskin", "well off", "well_off"), "well_off"),
+    **dict.fromkeys(("menolak", "tidak bersedia", "refused"), "refused"),
+    **dict.fromkeys(("ganda", "data ganda", "duplikat", "duplicate"), "duplicate"),
+}  # fmt: skip
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+_REASON_WORDS = [(re.compile(rf"\b{re.escape(phrase)}\b"), code)
+                 for phrase, code in sorted(REMOVAL_REASONS.items(), key=lambda item: -len(item[0]))]  # fmt: skip
+
+
+def removal_reason(text: str) -> str:
+    """The reason code of a removal as villages write it ("sudah mampu (buka warung)" → well_off); '' if empty."""
+    key = _key(text)
+    if not key:
+        return ""
+    if key in REMOVAL_REASONS:
+        return REMOVAL_REASONS[key]
+    return next((code for pattern, code in _REASON_WORDS if pattern.search(key)), "other")
+
+
+class ProposalListHandler(Handler):
+    """Village proposals (usulan): additions and removals with a reason, kept for verification, never applied.
+
+    A removal must say why (pindah, meninggal, mampu, menolak, ganda or in the village's own words) and name
+    someone by a valid NIK or KK; an addition needs a name or NIK. Every proposal needs its village.
+    """
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        from tepat.verification.services import ProposalIn
+
+        self._make = ProposalIn
+        self.proposals: list[Any] = []
+
+    def check(self, cells: Cells) -> None:
+        village = normalise_village_code(cells.text("village"))
+        cells.row["village"] = village
+        if not village:
+            cells.reject("village", "village.missing")
+        elif village not in self.villages:
+            cells.reject("village", "village.unknown", village)
+        reason = removal_reason(cells.text("reason"))
+        action = PROPOSAL_ACTIONS.get(_key(cells.text("action")))
+        if action is None and not cells.text("action") and reason:
+            action = "remove"  # a removal reason alone says what is proposed
+        if action is None:
+            cells.reject("action", "proposal.action_unknown", cells.text("action"))
+            return
+        cells.row["action"], cells.row["reason_code"] = action, reason if action == "remove" else ""
+        if action == "remove":
+            if not reason:
+                cells.reject("reason", "proposal.reason_missing")
+            nik = check_nik(cells.raw("nik"), regions=self.regions)
+            kk = check_kk(cells.raw("kk"), regions=self.regions)
+            if not (nik.valid or kk.valid):
+                cells.reject("nik", "proposal.identity_missing", cells.text("nik") or cells.text("kk"))
+        elif not (cells.text("nik") or cells.text("name")):
+            cells.reject("nik", "row.no_identity")
+
+    def add(self, cells: Cells, index: int) -> None:
+        person = person_in(cells, self.regions)
+        kk = check_kk(cells.raw("kk"), regions=self.regions)
+        values = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in person.values.items()
+                  if v not in (None, "")}  # fmt: skip
+        for name in ("rt", "rw", "street"):
+            if cells.text(name):
+                values[name] = cells.text(name)
+        self.proposals.append(
+            self._make(source_record=index, action=cells.row["action"], village=cells.row["village"],
+                       nik=person.nik.nik or "", nik_raw=person.nik.raw, nik_valid=person.nik.valid,
+                       kk=kk.kk if kk.valid and kk.kk else "", name=str(person.values["name"] or ""),
+                       reason=cells.row["reason_code"], reason_text=cells.text("reason"), values=values,
+                       line=cells.line)
+        )  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        from tepat.verification.services import proposals_record
+
+        for proposal in self.proposals:
+            proposal.source_record = writer.record_ids[proposal.source_record]
+        recorded = proposals_record(batch_id=writer.batch.pk, proposals=self.proposals)
+        writer.counts.proposals_new = recorded.proposals
+        writer.counts.persons_not_found = len(recorded.unmatched_lines)
+        writer.unmatched.extend(recorded.unmatched_lines)
+        return writer.counts
+
+
+# Indicator names as BPS tables and planning documents write them -> indicator code.
+INDICATOR_NAMES = {
+    **dict.fromkeys(("p0", "p0 pct", "persentase penduduk miskin", "tingkat kemiskinan", "persentase kemiskinan",
+                     "angka kemiskinan", "persentase penduduk miskin (p0)", "poverty rate"), "p0_pct"),
+    **dict.fromkeys(("jumlah penduduk miskin", "jumlah penduduk miskin (ribu jiwa)", "penduduk miskin (ribu)",
+                     "poor thousand"), "poor_thousand"),
+    **dict.fromkeys(("kemiskinan ekstrem", "persentase penduduk miskin ekstrem", "tingkat kemiskinan ekstrem",
+                     "extreme poor pct"), "extreme_poor_pct"),
+}  # fmt: skip
+_COMPARISONS = ("<=", ">=", "<", ">", "≤", "≥")
+_AREA_LENGTHS = {2: (2,), 4: (2, 2), 6: (2, 2, 2), 10: (2, 2, 2, 4)}
+
+
+def area_code(text: str) -> str:
+    """A Kemendagri code of any level, dotted: ``6107`` → ``61.07``; ``61.07`` stays."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if "." in text or len(digits) not in _AREA_LENGTHS:
+        return text.strip()
+    parts, start = [], 0
+    for width in _AREA_LENGTHS[len(digits)]:
+        parts.append(digits[start : start + width])
+        start += width
+    return ".".join(parts)
+
+
+class IndicatorHandler(Handler):
+    """BPS series (kind ``bps``) and RPJMD targets (kind ``targets``): one value per area, indicator and year.
+
+    Saved through the monitoring services; unknown areas and indicators are row errors here, so the report says
+    which row, never a whole-file refusal.
+    """
+
+    targets = False
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        from tepat.areas.models import Area
+        from tepat.monitoring.models import Indicator
+        from tepat.monitoring.services import indicator_codes, indicators_ensure
+
+        indicators_ensure()
+        self.indicators = indicator_codes()
+        self.lower_is_better = set(Indicator.objects.filter(direction="lower").values_list("code", flat=True))
+        self.areas = set(Area.objects.values_list("code", flat=True))
+        self.rows: list[Any] = []
+
+    def _indicator(self, cells: Cells) -> str | None:
+        text = cells.text("indicator") or self.program
+        key = _key(text)
+        if text in self.indicators:
+            return text
+        return INDICATOR_NAMES.get(key) or (key.replace(" ", "_") if key.replace(" ", "_") in self.indicators else None)
+
+    def check(self, cells: Cells) -> None:
+        code = area_code(cells.text("area") or cells.text("village"))
+        column = "area" if cells.text("area") else "village"
+        if not code:
+            cells.reject(column, "area.missing")
+        elif code not in self.areas:
+            cells.reject(column, "area.unknown", code)
+        cells.row["area_code"] = code
+        indicator = self._indicator(cells)
+        if indicator is None:
+            cells.reject("indicator", "indicator.unknown", cells.text("indicator"))
+        cells.row["indicator_code"] = indicator
+        year = cells.parsed("year", _int)
+        if year is None or not 1945 <= year <= 2100:
+            cells.reject("year", "year.invalid", cells.text("year"))
+        cells.row["year_int"] = year
+        text = cells.text("target" if self.targets else "value") or cells.text("amount")
+        comparison = ""
+        for sign in _COMPARISONS:
+            if text.startswith(sign):
+                comparison, text = sign.replace("≤", "<=").replace("≥", ">="), text[len(sign) :].strip()
+                break
+        try:
+            value = parse_decimal(text.removesuffix("%").strip()) if text else None
+        except ValueError_:
+            value = None
+        if value is None:
+            cells.reject("target" if self.targets else "value", "value.missing" if not text else "number.invalid", text)
+        cells.row["number"] = value
+        if self.targets:
+            given = cells.text("comparison").replace("≤", "<=").replace("≥", ">=")
+            if given and given not in ("<", "<=", ">=", ">"):
+                cells.reject("comparison", "comparison.invalid", given)
+            cells.row["comparison_sign"] = given or comparison
+
+    def add(self, cells: Cells, index: int) -> None:
+        from decimal import Decimal
+
+        from tepat.monitoring.services import SeriesValueIn, TargetIn
+
+        value = Decimal(str(cells.row["number"]))
+        if not self.targets:
+            self.rows.append(SeriesValueIn(cells.row["area_code"], cells.row["indicator_code"], cells.row["year_int"],
+                                           value))  # fmt: skip
+            return
+        baseline = cells.parsed("baseline_value", _decimal)
+        # Without a sign, a target is a ceiling for indicators where lower is better (poverty), else a floor.
+        sign = cells.row["comparison_sign"] or ("<=" if cells.row["indicator_code"] in self.lower_is_better else ">=")
+        self.rows.append(
+            TargetIn(cells.row["area_code"], cells.row["indicator_code"], cells.row["year_int"], value, sign,
+                     (cells.text("document") or "RPJMD")[:120], cells.parsed("baseline_year", _int),
+                     Decimal(str(baseline)) if baseline is not None else None)
+        )  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        from tepat.monitoring.services import series_values_save, targets_save
+
+        if self.targets:
+            counts = targets_save(targets=self.rows, batch_id=writer.batch.pk, actor=writer.batch.created_by)
+        else:
+            counts = series_values_save(values=self.rows, batch_id=writer.batch.pk, source=writer.batch.source.name)
+        writer.counts.values_new, writer.counts.values_changed = counts.created, counts.changed
+        writer.counts.values_unchanged = counts.unchanged
+        return writer.counts
+
+
+class TargetListHandler(IndicatorHandler):
+    targets = True
+
+
 @dataclass(frozen=True)
 class Kind:
     code: str
@@ -365,4 +589,9 @@ KINDS: dict[str, Kind] = {
     "exclusion": Kind("exclusion", required=("nik", "exclusion"), handler=ExclusionListHandler),
     # One program per file (or a `program` column); `--program` / the form names it when the file does not.
     "program": Kind("program", required=(), one_of=("nik", "name"), handler=ProgramListHandler),
+    # Village proposals: add/remove with a reason (a reason alone means removal).
+    "proposal": Kind("proposal", required=("village",), one_of=("action", "reason"), handler=ProposalListHandler),
+    # Indicator series (long format: area, indicator, year, value) and RPJMD targets (area, indicator, year, target).
+    "bps": Kind("bps", required=("year",), one_of=("value", "amount"), handler=IndicatorHandler),
+    "targets": Kind("targets", required=("year", "target"), handler=TargetListHandler),
 }

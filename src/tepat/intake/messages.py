@@ -19,6 +19,15 @@ ROW_MESSAGES = {
     "value.invalid": _("Isi sel tidak dapat dibaca"),
     "program.missing": _("Program tidak disebut: isi kolom program atau pilih program saat mengunggah"),
     "exclusion.unknown": _("Jenis pengecualian tidak dikenal"),
+    "proposal.action_unknown": _("Jenis usulan tidak dikenal: tulis 'tambah' (usulan baru) atau 'keluar'"),
+    "proposal.reason_missing": _("Usulan keluar tanpa alasan (pindah, meninggal, mampu, menolak, ganda, atau lainnya)"),
+    "proposal.identity_missing": _("Usulan keluar harus menyebut NIK atau No. KK yang valid"),
+    "area.missing": _("Kode wilayah kosong"),
+    "area.unknown": _("Kode wilayah tidak dikenal (Kepmendagri)"),
+    "indicator.unknown": _("Indikator tidak dikenal (p0_pct, poor_thousand, extreme_poor_pct, atau namanya)"),
+    "year.invalid": _("Tahun kosong atau tidak masuk akal"),
+    "value.missing": _("Nilai kosong"),
+    "comparison.invalid": _("Arah target harus <, <=, >= atau >"),
 }
 
 

@@ -37,6 +37,7 @@ from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Cells, Handler, Issue
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source
 from tepat.intake.readers import open_table
+from tepat.monitoring.services import TARGET_PERMISSION, MonitoringError, monitoring_batch_rollback
 from tepat.programs.models import Benefit
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
@@ -51,6 +52,7 @@ from tepat.registry.models import (
     SourceRecord,
 )
 from tepat.registry.writer import CommitCounts, RegistryWriter
+from tepat.verification.models import Proposal, ProposalStatus
 
 Progress = Callable[[str, int, int], None]
 EXAMPLES = 5
@@ -94,6 +96,8 @@ def import_stage(
         require(actor, Permission.IMPORT_DATA)
     if kind not in KINDS:
         raise PipelineError(f"jenis impor belum didukung: {kind} (tersedia: {', '.join(KINDS)})")
+    if kind == "targets" and actor is not None:
+        require(actor, TARGET_PERMISSION)  # operators import lists; targets are the TKPK's decision
     if not path.exists() or not path.is_file():
         raise IntakeError(FileProblem.NOT_FOUND, path=path)
     sha = _sha256(path)
@@ -420,6 +424,14 @@ def import_rollback(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
     )
     if later_links or later_changes.exists():
         raise PipelineError(f"batch #{batch.pk} sudah dipakai oleh impor berikutnya; batalkan impor berikutnya dulu")
+    try:
+        monitoring_batch_rollback(batch_id=batch.pk)
+    except MonitoringError as exc:
+        raise PipelineError(str(exc)) from exc
+    proposals = Proposal.objects.filter(batch=batch)
+    if proposals.exclude(status=ProposalStatus.PROPOSED).exists():
+        raise PipelineError(f"usulan dari batch #{batch.pk} sudah diproses; impor ini tidak dapat dibatalkan lagi")
+    proposals.delete()
     _revert_changes(batch, actor)
     RegistryFlag.objects.filter(batch=batch).delete()
     Exclusion.objects.filter(batch=batch).delete()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,8 +30,8 @@ from tepat.registry.bulk import BulkTable
 
 # Who may enter or change a target on the monitoring page. TKPK admins and analysts hold it; agency and village
 # operators do not. (A dedicated Permission.EDIT_TARGETS would say it better: see the monitoring report.)
-TARGET_PERMISSION = Permission.EDIT_REGISTRY
-TARGET_SAVE_ACTION = cast(AuditAction, "monitoring.target")  # not yet an AuditAction member: see the report
+TARGET_PERMISSION = Permission.EDIT_TARGETS
+TARGET_SAVE_ACTION = AuditAction.TARGET_CHANGE
 
 ATTRIBUTION = "Sumber: Badan Pusat Statistik (BPS)"
 SHIPPED_SOURCE = "BPS"

@@ -124,6 +124,10 @@ class CommitCounts:
     persons_not_found: int = 0
     exclusions_new: int = 0
     benefits_new: int = 0
+    proposals_new: int = 0
+    values_new: int = 0
+    values_changed: int = 0
+    values_unchanged: int = 0
     programs_new: int = 0
     conflicts: int = 0
     flags: int = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tepat.engine.synth import SynthConfig, generate
 from tepat.errors import UserError
 from tepat.intake.models import SourceKind
 from tepat.intake.services import ImportOutcome, import_file
+from tepat.monitoring.services import TargetIn, bps_series_load, targets_save
 
 DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
 
@@ -65,6 +67,7 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
     # The whole code list, boundaries only for the region: `tepat areas load` loads all of them when wanted.
     areas_load(data_dir=Path(settings.DATA_DIR), boundaries=True, within=region, progress=None)
     progress("wilayah", 1, 1)
+    bps_series_load(data_dir=Path(settings.DATA_DIR))
     if not Area.objects.filter(code=region).exists():
         raise UserError(f"TEPAT_REGION={region} is not a known area code")
     out = Path(settings.VAR_DIR) / "demo-data"
@@ -99,6 +102,17 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
         source_name="DTSEN Kemensos (sintetis)",
         progress=progress,
     )
+    # The other lists a regency receives: recipients of each program, deaths, custodians' exclusion matches.
+    for path, kind, source in [
+        *((p, SourceKind.PROGRAM, f"Penyalur {p.stem.removeprefix('program_').upper()} (sintetis)")
+          for p in sorted(out.glob("program_*.csv"))),
+        (out / "death_list.csv", SourceKind.DEATH, "Disdukcapil (sintetis)"),
+        (out / "exclusion_list.csv", SourceKind.EXCLUSION, "Pemadanan instansi (sintetis)"),
+    ]:  # fmt: skip
+        import_file(actor=admin, path=path, kind=kind, source_name=source, progress=progress)
+    # An illustrative target, so the monitoring page shows a status (the region enters its own RPJMD figure).
+    targets_save(targets=[TargetIn(region, "p0_pct", 2026, Decimal("3.00"), "<=", "RPJMD (contoh demo)")],
+                 batch_id=None, actor=admin)  # fmt: skip
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

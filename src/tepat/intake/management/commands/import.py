@@ -7,13 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tepat.errors import UserError
 from tepat.intake.kinds import KINDS
 from tepat.intake.messages import issue_message
 from tepat.intake.services import import_file
 from tepat.progress import cli_progress
-
-CONTRACT_KINDS = ["person", "dtsen", "program", "proposal", "death", "exclusion", "bps", "targets"]
 
 
 class Command(BaseCommand):
@@ -25,7 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
-        parser.add_argument("--source", required=True, choices=CONTRACT_KINDS)
+        parser.add_argument("--source", required=True, choices=list(KINDS))
         parser.add_argument(
             "--source-name", default=None, help="who sent the list (column mappings are remembered per source)"
         )
@@ -37,10 +34,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["source"]
-        if kind not in KINDS:
-            raise UserError(
-                f"import of --source {kind} is not available yet in this version (available: {', '.join(KINDS)})"
-            )
         path = Path(options["file"])
         source_name = options["source_name"] or {
             "dtsen": "DTSEN",

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from tepat.verification import views
+
+app_name = "verification"
+urlpatterns = [
+    path("", views.proposals, name="proposals"),
+    path("<int:pk>/putuskan/", views.decide, name="decide"),
+    path("ekspor.xlsx", views.export, name="export"),
+]
