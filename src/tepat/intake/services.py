@@ -348,6 +348,7 @@ def _commit(
             _set_progress(batch, "commit", done[0], len(parsed.record_ids), progress)
 
         counts = parsed.handler.commit(RegistryWriter(batch, parsed.record_ids, progress=on_persons))
+        _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
         batch.counts = {**batch.counts, **counts.as_dict()}
         batch.status = BatchStatus.COMMITTED
         batch.commit_valid_only = valid_only
