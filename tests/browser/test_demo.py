@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.browser
+ARTEFACTS = Path(os.environ.get("TEPAT_ARTEFACTS", "var/test-artefacts"))
+ARTEFACTS.mkdir(parents=True, exist_ok=True)
 
 
 def login(browser: Any, base: str, username: str) -> Any:
@@ -72,3 +76,28 @@ def test_a_partner_sees_masked_niks(browser: Any, demo_server: str) -> None:
     page.locator("#family-rows tbody tr a").first.click()
     niks = [n.strip().split()[0] for n in page.locator("td[data-nik]").all_inner_texts() if n.strip() != "—"]
     assert niks and all(re.fullmatch(r"\d{4}\*{8}\d{4}", n) for n in niks)
+
+
+def test_monitoring_shows_the_region_against_its_target_and_any_regency(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "kelurahan")  # aggregated public statistics: every role may look
+    page.click("nav >> text=Pemantauan")
+    page.wait_for_url(re.compile(r".*/pemantauan/$"))
+    assert page.locator("[data-status]").first.get_attribute("data-status") in {
+        "achieved", "on_track", "at_risk", "off_track"
+    }  # fmt: skip
+    assert page.locator("svg").count() >= 1
+    page.goto(f"{demo_server}/pemantauan/61.07/")
+    text = page.locator("main").inner_text()
+    assert "Bengkayang" in text and "7,17" in text and "6,03" in text
+    page.screenshot(path=str(ARTEFACTS / "monitoring-bengkayang.png"), full_page=True)
+
+
+def test_the_demo_ledger_and_proposals_pages_open(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "admin")
+    page.click("nav >> text=Usulan")
+    page.wait_for_url(re.compile(r".*/usulan/$"))
+    assert page.locator("#proposals").count() == 1
+    page.goto(f"{demo_server}/impor/")
+    kinds = page.locator("select[name=jenis] option").all_inner_texts()
+    assert len(kinds) == 8
+    assert page.locator("#batches tbody tr").count() >= 9  # the extract, seven programs, deaths, exclusions
