@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tepat.targeting",
     "tepat.monitoring",
     "tepat.verification",
+    "tepat.maps",
     "tepat.web",
 ]
 

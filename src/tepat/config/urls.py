@@ -10,5 +10,6 @@ urlpatterns = [
     path("penargetan/", include("tepat.targeting.urls")),
     path("pemantauan/", include("tepat.monitoring.urls")),
     path("usulan/", include("tepat.verification.urls")),
+    path("peta/", include("tepat.maps.urls")),
     path("", include("tepat.web.urls")),
 ]
