@@ -11,5 +11,6 @@ urlpatterns = [
     path("pemantauan/", include("tepat.monitoring.urls")),
     path("usulan/", include("tepat.verification.urls")),
     path("peta/", include("tepat.maps.urls")),
+    path("program/", include("tepat.programs.urls")),
     path("", include("tepat.web.urls")),
 ]
