@@ -11,6 +11,13 @@ from pathlib import Path
 import polib
 
 EN = {
+    "hanya yang ada temuan": "only with findings",
+    "desil 1–4 belum menerima bantuan": "decile 1–4 not receiving any aid",
+    "keluarga desil 1–4 belum menerima bantuan apa pun": "decile 1–4 families receiving no aid at all",
+    "cakupan keluarga desil 1–4 oleh program": "coverage of decile 1–4 families by programs",
+    "keluarga dengan temuan data (NIK/KK, meninggal, pengecualian)": "families with data findings (NIK/KK, deceased, exclusions)",
+    "Belum terlayani (D1–4)": "Unserved (D1–4)",
+    "Temuan": "Findings",
     "Nilai": "Value",
     "Arah target (<, <=, >=, >)": "Target direction (<, <=, >=, >)",
     "Dokumen perencanaan": "Planning document",

@@ -103,3 +103,35 @@ def test_the_family_heading_is_singular_in_english(client: Client, admin: User, 
     family = Family.objects.get(kk="6474031203150001")
     page = client.get(f"/keluarga/{family.pk}/").content.decode()
     assert "<h1>Family <span" in page
+
+
+def test_the_overview_shows_unserved_poor_and_flagged_families_with_their_lists(
+    client: Client, admin: User, imported: ImportOutcome, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from tepat.intake.services import import_file
+    from tepat.registry.models import Exclusion, Membership, RegistryFlag
+
+    recipients = tmp_path / "pkh.csv"
+    recipients.write_text("NIK,NAMA,PERIODE,NOMINAL\n6474031207850001,Ahmad Fauzi,2026-Q3,750000\n", encoding="utf-8")
+    import_file(actor=admin, path=recipients, kind="program", source_name="PKH", program="PKH")
+    # Independently of the selector: families with a finding, and poor families nobody's ledger reaches.
+    active = Family.objects.filter(status="active")
+    flagged = {f.pk for f in active if RegistryFlag.objects.filter(family=f, resolved_at__isnull=True).exists()
+               or any(RegistryFlag.objects.filter(person_id=m.person_id, resolved_at__isnull=True).exists()
+                      or Exclusion.objects.filter(person_id=m.person_id).exists()
+                      or m.person.vital_status == "deceased"
+                      for m in Membership.objects.filter(family=f, active=True))}  # fmt: skip
+    poor = [f for f in active if f.desil_national and f.desil_national <= 4]
+    unserved = [f for f in poor if not Membership.objects.filter(family=f, active=True, person__benefits__isnull=False)]
+    assert len(poor) == 2 and len(unserved) == 1 and flagged
+    page = login(client, admin).get("/wilayah/").content.decode()
+    assert f'data-stat="flagged"><a href="/keluarga/?wilayah=64.74&amp;temuan=1">{len(flagged)}<' in page
+    assert f'belum_terlayani=1">{len(unserved)}<' in page and 'data-stat="coverage">50,0 %<' in page
+    listed = client.get("/keluarga/?belum_terlayani=1").content.decode()
+    assert (
+        f"/keluarga/{unserved[0].pk}/" in listed
+        and f"/keluarga/{poor[0].pk if poor[0] != unserved[0] else poor[1].pk}/" not in listed
+    )
+    listed = client.get("/keluarga/?temuan=1").content.decode()
+    assert all(f"/keluarga/{pk}/" in listed for pk in flagged)
+    assert all(f"/keluarga/{f.pk}/" not in listed for f in active if f.pk not in flagged)

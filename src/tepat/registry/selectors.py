@@ -29,8 +29,10 @@ from tepat.registry.models import (
     Household,
     Membership,
     Person,
+    RegistryFlag,
     Relationship,
     SourceRecord,
+    VitalStatus,
 )
 
 if TYPE_CHECKING:
@@ -49,13 +51,53 @@ def _shown_number(actor: Actor, number: str | None, raw: str) -> str:
 
 
 # -- lists -------------------------------------------------------------------------------------------------------
-def family_list(*, actor: Actor, village: str = "", query: str = "", desil: int | None = None) -> QuerySet[Family]:
-    """Active families in the actor's area, with the head's name and the member count, newest KK first."""
+POOR_DESIL = 4  # desil 1–4: the PKH line (Kepmensos 79/HUK/2025), the dashboard's "poor families"
+
+
+def flagged_families_q() -> Q:
+    """Families with an open data-quality finding, a member with an exclusion match, or a member recorded dead.
+
+    Written as IN-subqueries (not joins) so counts per village stay one pass over families on both databases.
+    """
+    open_flags = RegistryFlag.objects.filter(resolved_at__isnull=True)
+    members = Membership.objects.filter(active=True)
+    return (
+        Q(pk__in=open_flags.filter(family__isnull=False).values("family_id"))
+        | Q(pk__in=members.filter(person__in=open_flags.filter(person__isnull=False).values("person_id")).values(
+            "family_id"))
+        | Q(pk__in=members.filter(person__in=Exclusion.objects.filter(person__isnull=False).values("person_id"))
+            .values("family_id"))
+        | Q(pk__in=members.filter(person__vital_status=VitalStatus.DECEASED).values("family_id"))
+    )  # fmt: skip
+
+
+def served_families_q() -> Q:
+    """Families where any active member appears in the benefit ledger (any program, any period)."""
+    return Q(pk__in=Membership.objects.filter(active=True, person__benefits__isnull=False).values("family_id"))
+
+
+def family_list(
+    *,
+    actor: Actor,
+    village: str = "",
+    query: str = "",
+    desil: int | None = None,
+    flagged: bool = False,
+    poor_unserved: bool = False,
+) -> QuerySet[Family]:
+    """Active families in the actor's area, with the head's name and the member count, newest KK first.
+
+    ``flagged``: only families with a finding; ``poor_unserved``: desil 1–4 families nobody's ledger reaches.
+    """
     families = Family.objects.visible_to(actor).filter(status=FamilyStatus.ACTIVE)
     if village:
         families = families.filter(within_q(village, field="village__code"))
     if desil is not None:
         families = families.filter(desil_national=desil)
+    if flagged:
+        families = families.filter(flagged_families_q())
+    if poor_unserved:
+        families = families.filter(desil_national__lte=POOR_DESIL).exclude(served_families_q())
     if query:
         text = query.strip()
         digits = text.replace(" ", "")
@@ -300,11 +342,21 @@ class AreaCounts:
     persons: int = 0
     desil_families: list[int] = field(default_factory=lambda: [0] * 10)
     no_desil: int = 0
+    flagged: int = 0  # families with a finding (flag, exclusion match, dead member)
+    poor_served: int = 0  # desil 1–4 families reached by at least one program
     children: list[AreaCounts] = field(default_factory=list)
 
     @property
     def desil_1_4(self) -> int:
-        return sum(self.desil_families[:4])
+        return sum(self.desil_families[:POOR_DESIL])
+
+    @property
+    def poor_unserved(self) -> int:
+        return self.desil_1_4 - self.poor_served
+
+    @property
+    def coverage_pct(self) -> float | None:
+        return 100 * self.poor_served / self.desil_1_4 if self.desil_1_4 else None
 
 
 def region_overview(*, actor: Actor) -> AreaCounts | None:
@@ -328,6 +380,13 @@ def region_overview(*, actor: Actor) -> AreaCounts | None:
         .values("family__village_id")
         .annotate(n=Count("id"))
     )
+    active = Family.objects.filter(within_q(scope, field="village__code"), status=FamilyStatus.ACTIVE)
+    flagged = dict(active.filter(flagged_families_q()).values_list("village_id").annotate(n=Count("id")))
+    served = dict(
+        active.filter(served_families_q(), desil_national__lte=POOR_DESIL)
+        .values_list("village_id")
+        .annotate(n=Count("id"))
+    )
     village_families: dict[str, list[tuple[int | None, int]]] = defaultdict(list)
     for row in families:
         village_families[row["village_id"]].append((row["desil_national"], row["n"]))
@@ -345,6 +404,8 @@ def region_overview(*, actor: Actor) -> AreaCounts | None:
                     target.no_desil += n
         for ancestor in set(ancestor_codes(code)) & areas.keys():
             areas[ancestor].persons += village_persons.get(code, 0)
+            areas[ancestor].flagged += flagged.get(code, 0)
+            areas[ancestor].poor_served += served.get(code, 0)
     for code, counts in sorted(areas.items()):
         parent = counts.area.parent_id
         if parent in areas and code != scope:

@@ -59,12 +59,22 @@ def families(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     desil_text = request.GET.get("desil", "").strip()
     desil = int(desil_text) if desil_text.isdigit() and 1 <= int(desil_text) <= 10 else None
-    qs = family_list(actor=request.user, village=village, query=query, desil=desil)
+    flagged = request.GET.get("temuan") == "1"
+    poor_unserved = request.GET.get("belum_terlayani") == "1"
+    qs = family_list(actor=request.user, village=village, query=query, desil=desil, flagged=flagged,
+                     poor_unserved=poor_unserved)  # fmt: skip
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = family_rows(actor=request.user, families=list(page.object_list))
     personal_data_searched(
         actor=request.user,
-        query={"q": query, "wilayah": village, "desil": desil, "page": page.number},
+        query={
+            "q": query,
+            "wilayah": village,
+            "desil": desil,
+            "temuan": flagged,
+            "belum_terlayani": poor_unserved,
+            "page": page.number,
+        },
         results=len(rows),
         request=request,
     )
@@ -76,6 +86,8 @@ def families(request: HttpRequest) -> HttpResponse:
         "query": query,
         "village": village,
         "desil": desil,
+        "flagged": flagged,
+        "poor_unserved": poor_unserved,
         "villages": villages,
         "desil_range": range(1, 11),
     }
