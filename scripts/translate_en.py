@@ -11,6 +11,9 @@ from pathlib import Path
 import polib
 
 EN = {
+    "Lembar yang dipilih pengguna": "Sheet chosen by the user",
+    "Lembar kerja yang dibaca": "Worksheet to read",
+    "Baca lembar ini": "Read this sheet",
     "hanya yang ada temuan": "only with findings",
     "desil 1–4 belum menerima bantuan": "decile 1–4 not receiving any aid",
     "keluarga desil 1–4 belum menerima bantuan apa pun": "decile 1–4 families receiving no aid at all",

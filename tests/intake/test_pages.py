@@ -73,3 +73,36 @@ def test_a_program_list_previews_in_ledger_terms(
     page = client.get(f"/impor/{batch.pk}/").content.decode()
     assert "Baris manfaat baru di buku besar" in page and 'data-preview="benefits">2<' in page
     assert "Keluarga baru" not in page
+
+
+def test_the_user_chooses_another_sheet_of_a_workbook(
+    client: Client, admin: User, settings, django_capture_on_commit_callbacks, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Agencies keep one sheet per year; the importer takes the first good one, the user may pick another."""
+    import xlsxwriter
+
+    settings.TASKS = IMMEDIATE
+    path = tmp_path / "penerima.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for sheet, (nik, name) in {"2025": ("6474031207850001", "Ahmad Fauzi"),
+                               "2026": ("6474035508880002", "Nur Aisyah")}.items():  # fmt: skip
+        ws = book.add_worksheet(sheet)
+        ws.write_row(0, 0, ["NIK", "NAMA", "KODE DESA"])
+        ws.write_row(1, 0, [nik, name, "64.74.03.1002"])
+    book.close()
+    assert client.login(username=admin.username, password=PASSWORD)
+    with path.open("rb") as fh, django_capture_on_commit_callbacks(execute=True):
+        client.post("/impor/", {"berkas": SimpleUploadedFile("penerima.xlsx", fh.read()), "jenis": "person",
+                                "sumber": "Dinsos"})  # fmt: skip
+    batch = ImportBatch.objects.get()
+    assert (batch.sheet, batch.sheets, batch.status) == ("2025", ["2025", "2026"], BatchStatus.VALIDATED)
+    assert 'id="sheet-choice"' in client.get(f"/impor/{batch.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/impor/{batch.pk}/kolom/", {"lembar": "2026"})
+    batch.refresh_from_db()
+    assert (batch.sheet, batch.status) == ("2026", BatchStatus.VALIDATED)
+    assert batch.preview["examples"]["new_persons"][0]["name"] == "Nur Aisyah"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/impor/{batch.pk}/kolom/", {"lembar": "Sheet9"})
+    batch.refresh_from_db()
+    assert batch.sheet == "2026"  # an unknown sheet is refused, nothing changes

@@ -181,8 +181,11 @@ def missing_fields(kind: str, mapping: dict[str, int]) -> list[str]:
 
 
 @transaction.atomic
-def import_map_columns(*, actor: User | None, batch: ImportBatch, choices: dict[int, str]) -> ImportBatch:
-    """The user's column choices (file column index -> field, '' = ignore), remembered for the batch's source.
+def import_map_columns(
+    *, actor: User | None, batch: ImportBatch, choices: dict[int, str], sheet: str | None = None
+) -> ImportBatch:
+    """The user's column choices (file column index -> field, '' = ignore), remembered for the batch's source;
+    or, when ``sheet`` names another sheet of the workbook, that sheet instead of the one found by its header.
 
     The batch goes back to UPLOADED so validation runs again with the mapping.
     """
@@ -190,6 +193,14 @@ def import_map_columns(*, actor: User | None, batch: ImportBatch, choices: dict[
         require(actor, Permission.IMPORT_DATA)
     if batch.status not in RERUNNABLE and batch.status != BatchStatus.VALIDATED:
         raise PipelineError(f"kolom batch #{batch.pk} tidak dapat diubah lagi ({batch.get_status_display().lower()})")
+    if sheet is not None and sheet != batch.sheet:
+        if sheet not in batch.sheets:
+            raise PipelineError(f"lembar tidak ada di berkas: {sheet}")
+        batch.sheet_choice = sheet  # another sheet: its own header, so the column choices below do not apply
+        batch.status = BatchStatus.UPLOADED
+        batch.save(update_fields=["sheet_choice", "status"])
+        audit(actor, AuditAction.IMPORT_MAPPING, target=batch, detail={"sheet": sheet})
+        return batch
     fields = set(COLUMN_VARIANTS)
     for index, field_name in choices.items():
         if index >= len(batch.columns) or (field_name and field_name not in fields):
@@ -232,11 +243,13 @@ def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview:
 
 
 def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
-    table = open_table(Path(batch.stored_path), header_score=lambda cells: len(map_columns(cells)))
+    table = open_table(Path(batch.stored_path), sheet=batch.sheet_choice or None,
+                       header_score=lambda cells: len(map_columns(cells)))  # fmt: skip
     mapping = _mapping(batch, table.header)
     # Kept even when columns are missing: the page offers the file's headers for the user to map.
     batch.columns, batch.mapping, batch.header_line, batch.sheet = table.header, mapping, table.header_line, table.sheet
-    batch.save(update_fields=["columns", "mapping", "header_line", "sheet", "error_code", "error"])
+    batch.sheets = table.sheets
+    batch.save(update_fields=["columns", "mapping", "header_line", "sheet", "sheets", "error_code", "error"])
     missing = missing_fields(batch.kind, mapping)
     if missing:
         raise IntakeError(FileProblem.MISSING_COLUMNS, columns=", ".join(missing))

@@ -132,8 +132,9 @@ def batch_columns(request: HttpRequest, pk: int) -> HttpResponse:
         value = request.POST.get(f"kolom_{index}")
         if value is not None:
             choices[index] = value
+    sheet = request.POST.get("lembar") or None
     try:
-        import_map_columns(actor=request.user, batch=batch, choices=choices)  # type: ignore[arg-type]
+        import_map_columns(actor=request.user, batch=batch, choices=choices, sheet=sheet)  # type: ignore[arg-type]
     except UserError as exc:
         messages.error(request, str(exc))
         return redirect("intake:batch", pk=pk)
