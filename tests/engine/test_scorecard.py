@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from tepat.engine.scorecard import (
     BUILTIN,
     ScorecardError,
+    compare_desil,
     desil_within,
     family_table,
     load_scorecard,
@@ -204,6 +205,19 @@ def test_distinct_scores_fill_each_desil_with_a_tenth(n: int) -> None:
     desil = desil_within(np.random.default_rng(n).random(n))
     counts = np.bincount(desil, minlength=11)[1:]
     assert counts.max() - counts.min() <= 1
+
+
+def test_official_and_local_desil_compared_per_village() -> None:
+    official = np.array([1, 2, 3, 9, 4, 7, 0, 2])
+    local = np.array([1, 3, 6, 9, 2, 1, 5, np.nan])
+    villages = ["a", "a", "a", "a", "b", "b", "b", "b"]
+    rows = {row["area"]: row for row in compare_desil(official, local, villages).to_pylist()}
+    a, b = rows["a"], rows["b"]
+    assert (a["families"], a["ranked_both"], a["same_desil"], a["within_one"]) == (4, 4, 2, 3)
+    assert (a["low_both"], a["low_official_only"], a["low_local_only"]) == (2, 1, 0)
+    assert a["spearman"] == pytest.approx(1.0)  # same order, different desil
+    assert (b["ranked_both"], b["low_both"], b["low_local_only"]) == (2, 1, 1)  # unranked families left out
+    assert b["spearman"] == pytest.approx(-1.0)
 
 
 EXTRACT = """\

@@ -702,6 +702,74 @@ def desil_within(
     return out
 
 
+def compare_desil(
+    official: np.ndarray,
+    local: np.ndarray,
+    areas: pa.Array | pa.ChunkedArray | Sequence[str | None],
+    *,
+    low: int = 4,
+) -> pa.Table:
+    """Official desil against the local one, per area: how often they agree, and who only one of them puts low.
+
+    ``low_official_only`` counts families the national ranking puts in desil 1..``low`` but the local score does
+    not, and ``low_local_only`` the reverse: the candidates for field verification (verval) and for
+    proposals of additions and removals. ``spearman`` is the rank correlation of the two inside the area. Desil 0
+    or NaN means "not ranked" and leaves the family out of the comparison.
+    """
+    a = np.nan_to_num(np.asarray(official, dtype=np.float64), nan=0)
+    b = np.nan_to_num(np.asarray(local, dtype=np.float64), nan=0)
+    index, names = _encode(areas)
+    groups = len(names)
+    both = (a >= 1) & (b >= 1)
+
+    def per_area(values: np.ndarray) -> np.ndarray:
+        return np.bincount(index, weights=values, minlength=groups)
+
+    count = per_area(both.astype(np.float64))
+    low_a = both & (a <= low)
+    low_b = both & (b <= low)
+    # Spearman within each area: average ranks per area, then Pearson on the ranks.
+    rank_a = _ranks_within(a, index, both)
+    rank_b = _ranks_within(b, index, both)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_a = per_area(rank_a * both) / count
+        mean_b = per_area(rank_b * both) / count
+        da = np.where(both, rank_a - mean_a[index], 0.0)
+        db = np.where(both, rank_b - mean_b[index], 0.0)
+        spearman = per_area(da * db) / np.sqrt(per_area(da * da) * per_area(db * db))
+    return pa.table(
+        {
+            "area": pa.array(names, pa.string()),
+            "families": np.bincount(index, minlength=groups),
+            "ranked_both": count.astype(np.int64),
+            "same_desil": per_area((both & (a == b)).astype(np.float64)).astype(np.int64),
+            "within_one": per_area((both & (np.abs(a - b) <= 1)).astype(np.float64)).astype(np.int64),
+            "low_both": per_area((low_a & low_b).astype(np.float64)).astype(np.int64),
+            "low_official_only": per_area((low_a & ~low_b).astype(np.float64)).astype(np.int64),
+            "low_local_only": per_area((low_b & ~low_a).astype(np.float64)).astype(np.int64),
+            "spearman": pa.array(spearman, mask=~np.isfinite(spearman)),
+        }
+    ).sort_by("area")
+
+
+def _ranks_within(values: np.ndarray, group: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Average ranks (ties share the mean rank) of ``values`` inside each group, for the valid rows."""
+    ranks = np.zeros(len(values))
+    rows = np.flatnonzero(valid)
+    if len(rows) == 0:
+        return ranks
+    order = rows[np.lexsort((values[rows], group[rows]))]
+    g, v = group[order], values[order]
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    position = np.arange(len(order)) - np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
+    new_block = new_group | np.r_[True, v[1:] != v[:-1]]
+    block = np.cumsum(new_block) - 1
+    start = position[new_block]
+    length = np.bincount(block)
+    ranks[order] = start[block] + (length[block] + 1) / 2
+    return ranks
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # From the DTSEN extract's person rows to the family table
 
