@@ -99,5 +99,5 @@ def test_the_demo_ledger_and_proposals_pages_open(browser: Any, demo_server: str
     assert page.locator("#proposals").count() == 1
     page.goto(f"{demo_server}/impor/")
     kinds = page.locator("select[name=jenis] option").all_inner_texts()
-    assert len(kinds) == 8
-    assert page.locator("#batches tbody tr").count() >= 9  # the extract, seven programs, deaths, exclusions
+    assert len(kinds) == 9
+    assert page.locator("#batches tbody tr").count() >= 11  # the extract, seven programs, deaths, moves, exclusions

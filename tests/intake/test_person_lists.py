@@ -100,3 +100,25 @@ def test_a_program_list_without_a_program_column_needs_the_program_named(admin: 
     named = import_file(actor=admin, path=path, kind="program", source_name="PMD 2", program="BLT-DD")
     assert named.batch.status == BatchStatus.COMMITTED
     assert Benefit.objects.get(program__code="BLT-DD").amount == 300_000
+
+
+def test_a_move_out_of_the_region_marks_the_person_and_a_move_within_changes_nothing(
+    imported: ImportOutcome, admin: User, tmp_path: Path
+) -> None:
+    from tepat.registry.models import Change, Person
+
+    moves = tmp_path / "pindah.csv"
+    moves.write_text(
+        "nik,nama,tanggal_pindah,kode_desa_asal,tujuan\n"
+        "6474031207850001,Ahmad Fauzi,2026-08-01,64.74.03.1002,73.26.19.2004\n"
+        "6474035508880002,Nur Aisyah,2026-08-02,64.74.03.1002,64.74.01.1001\n"
+        "6474014501900009,Orang Lain,2026-08-03,64.74.01.1001,Kota Samarinda\n",
+        encoding="utf-8",
+    )
+    outcome = import_file(actor=admin, path=moves, kind="moved", source_name="Disdukcapil")
+    assert (outcome.counts["persons_changed"], outcome.counts["moved_within_region"]) == (1, 1)
+    assert outcome.counts["persons_not_found"] == 1
+    ahmad = Person.objects.get(nik="6474031207850001")
+    assert (ahmad.vital_status, str(ahmad.moved_date)) == ("moved_out", "2026-08-01")
+    assert Person.objects.get(nik="6474035508880002").vital_status == "alive"
+    assert Change.objects.filter(entity="person", entity_id=ahmad.pk, field="vital_status", new="moved_out").exists()

@@ -46,6 +46,10 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("tanggal_meninggal", "Tanggal meninggal, YYYY-MM-DD atau DD/MM/YYYY"), ("kode_desa", "Kode desa/kelurahan"),
         ("no_akta_kematian", "Nomor akta kematian"),
     ],
+    "moved": [
+        ("nik", "NIK orang yang pindah (wajib)"), ("nama", "Nama"), ("tanggal_pindah", "Tanggal pindah, YYYY-MM-DD"),
+        ("kode_desa_asal", "Kode desa/kelurahan asal"), ("tujuan", "Kode desa/kelurahan tujuan (Kemendagri) atau nama daerah"),
+    ],
     "exclusion": [
         ("nik", "NIK (wajib)"), ("nama", "Nama"),
         ("jenis_pengecualian", "asn, tni_polri, guru_sertifikasi, pln_900va_nonsubsidi, pemilik_mobil, upah_di_atas_umk, perangkat_desa, pengusaha"),

@@ -258,6 +258,38 @@ class DeathListHandler(Handler):
         return writer.update_persons(self.updates)
 
 
+class MovedListHandler(Handler):
+    """Dukcapil move records: a person who left the region is marked moved out (with the date, as a Change).
+
+    A move to another village inside the region is not a reason to drop anyone from a list: it is counted (the
+    address comes with the next extract) and the person stays as they are.
+    """
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.updates: list[PersonUpdate] = []
+        self.within_region = 0
+
+    def check(self, cells: Cells) -> None:
+        require_valid_nik(cells, self.regions)
+
+    def add(self, cells: Cells, index: int) -> None:
+        from django.conf import settings
+
+        destination = normalise_village_code(cells.text("destination")) or cells.text("destination")
+        if destination in self.villages and destination.startswith(settings.TEPAT_REGION + "."):
+            self.within_region += 1
+            return
+        moved = cells.parsed("moved_date", _date)
+        self.updates.append(PersonUpdate(index, cells.text("nik"), {"vital_status": "moved_out", "moved_date": moved},
+                                         name=clean_name(cells.text("name")), line=cells.line))  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        counts = writer.update_persons(self.updates)
+        counts.moved_within_region = self.within_region
+        return counts
+
+
 EXCLUSION_KINDS = {
     "asn": "asn", "pns": "asn", "pppk": "asn", "aparatur sipil negara": "asn", "tni": "tni_polri", "polri": "tni_polri",
     "tni/polri": "tni_polri", "tni_polri": "tni_polri", "guru sertifikasi": "guru_sertifikasi",
@@ -586,6 +618,7 @@ KINDS: dict[str, Kind] = {
     # needs a NIK or a name, and a village code to be placed.
     "person": Kind("person", required=("village",), one_of=("nik", "name")),
     "death": Kind("death", required=("nik",), handler=DeathListHandler),
+    "moved": Kind("moved", required=("nik",), handler=MovedListHandler),
     "exclusion": Kind("exclusion", required=("nik", "exclusion"), handler=ExclusionListHandler),
     # One program per file (or a `program` column); `--program` / the form names it when the file does not.
     "program": Kind("program", required=(), one_of=("nik", "name"), handler=ProgramListHandler),

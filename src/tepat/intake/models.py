@@ -13,6 +13,7 @@ class SourceKind(models.TextChoices):
     PROGRAM = "program", _("Daftar penerima program")
     PROPOSAL = "proposal", _("Usulan desa/kelurahan")
     DEATH = "death", _("Daftar kematian")
+    MOVED = "moved", _("Daftar pindah (Disdukcapil)")
     EXCLUSION = "exclusion", _("Daftar pengecualian")
     BPS = "bps", _("Seri indikator BPS")
     TARGETS = "targets", _("Target RPJMD")

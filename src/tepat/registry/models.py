@@ -78,6 +78,9 @@ class Person(Tracked):
     disability = models.BooleanField(null=True, blank=True)
     vital_status = models.CharField(max_length=10, choices=VitalStatus.choices, default=VitalStatus.ALIVE)
     death_date = models.DateField(null=True, blank=True)
+    moved_date = models.DateField(null=True, blank=True)
+    # Set when record linkage found this person to be another one (linkage.PersonMerge holds the why and the undo).
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = PersonQuerySet.as_manager()
 

@@ -36,7 +36,7 @@ from tepat.registry.models import (
 
 PERSON_FIELDS = (
     "name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education", "occupation",
-    "disability",
+    "disability", "moved_date",
 )  # fmt: skip
 FAMILY_FIELDS = ("desil_national", "desil_province", "desil_regency", "welfare_date")
 HOUSING_FIELDS = (
@@ -128,6 +128,7 @@ class CommitCounts:
     values_new: int = 0
     values_changed: int = 0
     values_unchanged: int = 0
+    moved_within_region: int = 0
     programs_new: int = 0
     conflicts: int = 0
     flags: int = 0

@@ -107,6 +107,7 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
         *((p, SourceKind.PROGRAM, f"Penyalur {p.stem.removeprefix('program_').upper()} (sintetis)")
           for p in sorted(out.glob("program_*.csv"))),
         (out / "death_list.csv", SourceKind.DEATH, "Disdukcapil (sintetis)"),
+        (out / "moved_list.csv", SourceKind.MOVED, "Disdukcapil — pindah (sintetis)"),
         (out / "exclusion_list.csv", SourceKind.EXCLUSION, "Pemadanan instansi (sintetis)"),
     ]:  # fmt: skip
         import_file(actor=admin, path=path, kind=kind, source_name=source, progress=progress)
