@@ -11,7 +11,7 @@ from django.conf import settings
 from tepat.accounts.models import User
 from tepat.engine.synth import SynthConfig, generate
 from tepat.intake.models import BatchStatus, RowIssue
-from tepat.intake.services import import_file, import_rollback
+from tepat.intake.services import ImportOutcome, import_file, import_rollback
 from tepat.registry.models import Exclusion, Person
 
 pytestmark = pytest.mark.django_db

@@ -90,7 +90,8 @@ FIELD_LABELS = {
     "household_key": _("ID rumah tangga di sumber"), "exclusion": _("Jenis pengecualian"),
     "issuer": _("Instansi sumber"), "note": _("Keterangan"), "program": _("Program"), "period": _("Periode"),
     "amount": _("Nominal (Rp)"), "village_name": _("Nama desa/kelurahan"), "action": _("Jenis usulan"),
-    "reason": _("Alasan usulan"), "moved_date": _("Tanggal pindah"), "destination": _("Tujuan pindah"), "area": _("Kode wilayah"), "indicator": _("Indikator"), "year": _("Tahun"),
+    "reason": _("Alasan usulan"), "moved_date": _("Tanggal pindah"), "destination": _("Tujuan pindah"),
+    "area": _("Kode wilayah"), "indicator": _("Indikator"), "year": _("Tahun"),
     "value": _("Nilai"), "target": _("Nilai target"), "comparison": _("Arah target (<, <=, >=, >)"),
     "document": _("Dokumen perencanaan"), "baseline_year": _("Tahun dasar"), "baseline_value": _("Nilai dasar"),
 }  # fmt: skip
