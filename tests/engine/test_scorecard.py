@@ -161,6 +161,7 @@ def test_desil_within_region_ranks_the_poorest_first() -> None:
     regions = pa.array(["a"] * 5 + ["b"] * 5)
     within = desil_within(score, regions, bins=5)
     assert within.tolist() == [1, 5, 3, 4, 2, 4, 1, 3, 2, 5]
+    assert desil_within(score, np.array(["a"] * 5 + ["b"] * 5), bins=5).tolist() == within.tolist()
 
 
 def test_ties_share_a_desil_and_missing_scores_get_none() -> None:

@@ -670,7 +670,7 @@ def desil_within(
     key = -values if poorest == "high" else values
     if groups is None:
         group = np.zeros(n, dtype=np.int64)
-    elif isinstance(groups, np.ndarray):
+    elif isinstance(groups, np.ndarray) and np.issubdtype(groups.dtype, np.integer):
         group = groups.astype(np.int64, copy=False)
     else:
         group, _ = _encode(groups)
