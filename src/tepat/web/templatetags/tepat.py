@@ -24,3 +24,12 @@ def desil_bar(counts: Any) -> SafeString:
     )
     share = 100 * counts.desil_1_4 / total
     return format_html('<span class="bar" role="img" aria-label="desil 1–4: {}%">{}</span>', f"{share:.1f}", segments)
+
+
+@register.filter
+def get(mapping: Any, key: str) -> Any:
+    """`{{ counts|get:key }}`: a mapping's value for a key held in a variable (0 for a Counter's missing key)."""
+    try:
+        return mapping[key]
+    except (KeyError, TypeError, IndexError):
+        return ""
