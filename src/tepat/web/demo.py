@@ -19,6 +19,8 @@ from tepat.engine.synth import SynthConfig, generate
 from tepat.errors import UserError
 from tepat.intake.models import SourceKind
 from tepat.intake.services import ImportOutcome, import_file
+from tepat.linkage.services import linkage_run_create
+from tepat.linkage.tasks import run_linkage
 from tepat.monitoring.services import TargetIn, bps_series_load, targets_save
 
 DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
@@ -117,4 +119,6 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    # Deduplication takes a few seconds per 100,000 persons: queued for the worker, so serving starts at once.
+    run_linkage.enqueue(linkage_run_create(actor=admin).pk)
     return accounts, result
