@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from django.db import transaction
@@ -14,11 +14,13 @@ from tepat.accounts.models import AuditAction, User
 from tepat.accounts.permissions import Permission, require
 from tepat.accounts.services import audit
 from tepat.areas.selectors import region_codes
-from tepat.engine.linkage import Decision, LinkageConfig, dedupe
 from tepat.errors import UserError
 from tepat.linkage.models import LinkageRun, MatchPair, PairStatus, PersonMerge, RunStatus
 from tepat.programs.models import Benefit
 from tepat.registry.models import Change, Exclusion, Membership, Person
+
+if TYPE_CHECKING:
+    from tepat.engine.linkage import LinkageConfig
 
 Progress = Callable[[str, int, int], None]
 COLUMNS = ("record_id", "nik", "no_kk", "nama", "jenis_kelamin", "tempat_lahir", "tanggal_lahir",
@@ -77,6 +79,9 @@ def linkage_run_execute(
     thresholds wait for a reviewer; the same valid NIK on clearly different persons is kept as a conflict.
     Pairs a reviewer already decided are not asked again.
     """
+    # Splink, DuckDB and pandas take seconds to import: only the worker that runs linkage pays for them.
+    from tepat.engine.linkage import LinkageConfig, dedupe
+
     LinkageRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
 
     def report(stage: str, done: int, total: int) -> None:
@@ -119,9 +124,7 @@ def _record(run: LinkageRun, pairs: pa.Table, persons: int) -> dict[str, int]:
             counts["already_decided"] += 1
             continue
         decision = row["decision"]
-        status = {Decision.LINK.value: PairStatus.AUTO_MERGED, Decision.CONFLICT.value: PairStatus.CONFLICT}.get(
-            decision, PairStatus.PENDING
-        )
+        status = {"link": PairStatus.AUTO_MERGED, "conflict": PairStatus.CONFLICT}.get(decision, PairStatus.PENDING)
         pair = MatchPair(run=run, person_a_id=a, person_b_id=b, layer=row["layer"] or "", decision=decision,
                          probability=row["match_probability"], weight=row["match_weight"],
                          evidence=json.loads(row["evidence"] or "{}"), status=status)  # fmt: skip
