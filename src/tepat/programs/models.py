@@ -1,12 +1,16 @@
-"""Programs of every funder and the one benefit ledger: who got what, when, from which list.
+"""Programs of every funder, the annual action plan (RAT), the one benefit ledger and partner adoptions.
 
-This is the ledger's first form (recipient lists imported per program and period); action plans, strategy tags
-and the analyses come with the programs issue.
+The complaint heard in every TKPK meeting is that agencies, villages, companies and NGOs each serve their own
+list, so nobody sees who got what. Everything here exists to put those lists side by side: a program says who it
+is for (a rule over family data) and which strategy it serves; the ledger says who received it; the RAT says what
+each agency planned and realised; an adoption says which partner took on which need of which family.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,11 +24,87 @@ class Funder(models.TextChoices):
     OTHER = "lainnya", _("Lainnya")
 
 
+class Unit(models.TextChoices):
+    """Who one benefit goes to: it decides what "one recipient" means in the ledger and in coverage."""
+
+    PERSON = "person", _("Orang")
+    FAMILY = "family", _("Keluarga")
+    HOUSEHOLD = "household", _("Rumah tangga")
+
+
+class BenefitType(models.TextChoices):
+    CASH = "cash", _("Uang tunai")
+    IN_KIND = "in_kind", _("Barang/natura")
+    SERVICE = "service", _("Layanan")
+    INSURANCE = "insurance", _("Jaminan/asuransi")
+    HOUSING = "housing", _("Perumahan")
+    TRAINING = "training", _("Pelatihan")
+    BUSINESS_CAPITAL = "business_capital", _("Modal usaha")
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Bulanan")
+    QUARTER = "quarter", _("Triwulanan")
+    SEMESTER = "semester", _("Semesteran")
+    YEAR = "year", _("Tahunan")
+    ONCE = "once", _("Sekali")
+
+
+class Strategy(models.Model):
+    """A strategy tag (Inpres 4/2022, Permendagri 53/2020), loaded from data/programs/strategies.json.
+
+    Names come in both languages from the data file rather than the message catalogue, so a region can add its
+    own strategy (an RPKD priority) without a new release.
+    """
+
+    code = models.CharField(max_length=40, primary_key=True)
+    framework = models.CharField(max_length=40)
+    framework_name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
+    short = models.CharField(max_length=60)
+    short_en = models.CharField(max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("strategi")
+        verbose_name_plural = _("strategi")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def label(self, language: str = "id") -> str:
+        return (self.name_en or self.name) if language.startswith("en") else self.name
+
+    def short_label(self, language: str = "id") -> str:
+        return (self.short_en or self.short) if language.startswith("en") else self.short
+
+
 class Program(models.Model):
+    """A program of any funder. Imports create a bare program (code = name) for an unknown code; the catalogue,
+    the TKPK or the owning agency fill in the rest."""
+
     code = models.CharField(max_length=80, unique=True)
     name = models.CharField(max_length=200)
     funder = models.CharField(max_length=10, choices=Funder.choices, default=Funder.OTHER)
     organisation = models.ForeignKey("accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.FAMILY)
+    benefit_type = models.CharField(max_length=20, choices=BenefitType.choices, default=BenefitType.CASH)
+    value = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text=_("Nilai per penerima per periode (Rp)")
+    )
+    value_note = models.CharField(max_length=300, blank=True)
+    period = models.CharField(max_length=10, choices=PeriodKind.choices, default=PeriodKind.YEAR)
+    # In the rule language of tepat.engine.rules ("desil <= 4"), checked against the family fields when saved.
+    eligibility_rule = models.CharField(max_length=1000, blank=True)
+    eligibility_note = models.CharField(max_length=300, blank=True)
+    strategies = models.ManyToManyField(Strategy, blank=True, related_name="programs")
+    aliases = models.JSONField(default=list, blank=True, help_text=_("Nama lain program di daftar penerima"))
+    source = models.CharField(max_length=300, blank=True)
+    national = models.BooleanField(default=False, help_text=_("Dari katalog program nasional"))
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         ordering = ["code"]
@@ -33,6 +113,17 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BenefitStatus(models.TextChoices):
+    """Planned (a list drawn up, not yet paid), delivered (paid/handed over), verified (checked in the field)."""
+
+    PLANNED = "planned", _("Direncanakan")
+    DELIVERED = "delivered", _("Disalurkan")
+    VERIFIED = "verified", _("Terverifikasi")
+
+
+REACHED_STATUSES = (BenefitStatus.DELIVERED, BenefitStatus.VERIFIED)
 
 
 class Benefit(models.Model):
@@ -53,12 +144,169 @@ class Benefit(models.Model):
         "registry.SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     batch = models.ForeignKey("intake.ImportBatch", on_delete=models.CASCADE, related_name="+")
+    # A recipient list is what was paid unless someone says otherwise; the database default keeps every writer
+    # (bulk inserts included) valid without knowing the column.
+    status = models.CharField(
+        max_length=10, choices=BenefitStatus.choices, default=BenefitStatus.DELIVERED, db_default="delivered"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["program", "period"])]
+        indexes = [models.Index(fields=["program", "period"]), models.Index(fields=["batch", "status"])]
         verbose_name = _("manfaat diterima")
         verbose_name_plural = _("manfaat diterima")
 
     def __str__(self) -> str:
         return f"{self.program_id} {self.period} {self.nik or self.name}"
+
+
+# -- annual action plan (RAT) ------------------------------------------------------------------------------------
+class Stage(models.TextChoices):
+    """The follow-up cycle every RAT activity goes through (Permendagri 53/2020)."""
+
+    PLAN = "plan", _("Perencanaan")
+    IMPLEMENT = "implement", _("Pelaksanaan")
+    MONITOR = "monitor", _("Pemantauan")
+    EVALUATE = "evaluate", _("Evaluasi")
+
+
+NEXT_STAGE = {Stage.PLAN: Stage.IMPLEMENT, Stage.IMPLEMENT: Stage.MONITOR, Stage.MONITOR: Stage.EVALUATE}
+
+
+class ActionPlan(models.Model):
+    """One agency's RAT for one year."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="action_plans")
+    year = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "organisation__name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="one_plan_per_agency_year")]
+        verbose_name = _("rencana aksi tahunan")
+        verbose_name_plural = _("rencana aksi tahunan")
+
+    def __str__(self) -> str:
+        return f"RAT {self.year} {self.organisation}"
+
+
+class Activity(models.Model):
+    """A kegiatan of the plan. Budget codes are free text: SIPD nomenclature (Permendagri 90/2019) changes."""
+
+    plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="activities")
+    budget_code = models.CharField(max_length=60, blank=True)
+    name = models.CharField(max_length=300)
+    strategies = models.ManyToManyField(Strategy, blank=True, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "budget_code", "pk"]
+        verbose_name = _("kegiatan")
+        verbose_name_plural = _("kegiatan")
+
+    def __str__(self) -> str:
+        return f"{self.budget_code} {self.name}".strip()
+
+
+class SubActivity(models.Model):
+    """A sub-kegiatan: the unit the RAT counts ("43 sub-kegiatan, Rp 51 M") and follows up.
+
+    Strategy tags of its own, or its activity's when it has none. Realisation (budget absorbed, families reached)
+    is entered by the agency; when it is linked to a program, the ledger's count is shown beside it.
+    """
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="subactivities")
+    budget_code = models.CharField(max_length=60, blank=True)
+    name = models.CharField(max_length=300)
+    budget = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    output_indicator = models.CharField(max_length=200, blank=True)
+    output_target = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    output_unit = models.CharField(max_length=40, blank=True)
+    villages = models.ManyToManyField("areas.Area", blank=True, related_name="+", help_text=_("Lokus"))
+    strategies = models.ManyToManyField(Strategy, blank=True, related_name="+")
+    program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.PLAN)
+    budget_absorbed = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    output_realised = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    families_reached = models.PositiveIntegerField(null=True, blank=True)
+    history = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "budget_code", "pk"]
+        verbose_name = _("sub-kegiatan")
+        verbose_name_plural = _("sub-kegiatan")
+
+    def __str__(self) -> str:
+        return f"{self.budget_code} {self.name}".strip()
+
+
+# -- partner adoption ----------------------------------------------------------------------------------------------
+class Need(models.TextChoices):
+    FOOD = "pangan", _("Pangan")
+    HOUSING = "rumah", _("Rumah layak huni")
+    SANITATION = "sanitasi", _("Air bersih dan jamban")
+    EDUCATION = "pendidikan", _("Pendidikan anak")
+    HEALTH = "kesehatan", _("Kesehatan")
+    BUSINESS = "usaha", _("Modal usaha")
+    TRAINING = "pelatihan", _("Pelatihan kerja")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class AdoptionStatus(models.TextChoices):
+    CLAIMED = "claimed", _("Diklaim")
+    DELIVERED = "delivered", _("Tersalurkan")
+    CANCELLED = "cancelled", _("Dibatalkan")
+
+
+class Adoption(models.Model):
+    """A partner takes on one need of one family. Two partners cannot hold the same need of the same family
+    (claimed or delivered): that double help is exactly what the shared ledger is meant to stop."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="adoptions")
+    family = models.ForeignKey("registry.Family", on_delete=models.PROTECT, related_name="adoptions")
+    need = models.CharField(max_length=12, choices=Need.choices)
+    status = models.CharField(max_length=10, choices=AdoptionStatus.choices, default=AdoptionStatus.CLAIMED)
+    plan_note = models.CharField(max_length=300, blank=True)
+    delivered_note = models.CharField(max_length=500, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "need"], condition=~Q(status="cancelled"), name="one_open_adoption_per_need"
+            )
+        ]
+        verbose_name = _("adopsi keluarga")
+        verbose_name_plural = _("adopsi keluarga")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.family_id} {self.need}"
+
+
+class PartnerLocus(models.Model):
+    """The areas a partner works in (a company's ring 1 villages): its priority list is limited to them."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="loci")
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "area"], name="partner_locus_once")]
+        verbose_name = _("lokus mitra")
+        verbose_name_plural = _("lokus mitra")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.area_id}"

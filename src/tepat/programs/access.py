@@ -1,0 +1,64 @@
+"""Who may change programs, action plans and adoptions: read by services (which enforce) and pages (which hide).
+
+Built from the roles' permissions in accounts.permissions: planners of the TKPK (EDIT_TARGETS) may change any
+program or plan; an agency operator only those of its own organisation; a partner (role partner with an
+organisation) adopts families for its organisation. Audit actions for these writes are named here until
+accounts.AuditAction carries them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from tepat.accounts.models import AuditAction, Role
+from tepat.accounts.permissions import Permission, has_permission
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from tepat.accounts.models import Organisation, User
+    from tepat.programs.models import Program
+
+    Actor = User | AnonymousUser
+
+# Stored as plain codes in AuditEvent.action (a CharField); the lead adds them to AuditAction's choices.
+AUDIT_PROGRAM = cast(AuditAction, "program.change")
+AUDIT_PLAN = cast(AuditAction, "program.plan")
+AUDIT_ADOPTION = cast(AuditAction, "program.adoption")
+
+
+def is_planner(user: Actor) -> bool:
+    """TKPK secretariat staff: they plan for the whole region and see every partner's adoptions."""
+    return has_permission(user, Permission.EDIT_TARGETS)
+
+
+def _own(user: Actor, organisation_id: int | None) -> bool:
+    return (
+        user.is_authenticated
+        and getattr(user, "role", "") == Role.AGENCY_OPERATOR
+        and organisation_id is not None
+        and getattr(user, "organisation_id", None) == organisation_id
+    )
+
+
+def can_edit_program(user: Actor, program: Program | None = None) -> bool:
+    if is_planner(user):
+        return True
+    if program is None:  # a new program: agencies create their own
+        return _own(user, getattr(user, "organisation_id", None))
+    return _own(user, program.organisation_id)
+
+
+def can_plan(user: Actor, organisation: Organisation | None = None) -> bool:
+    if is_planner(user):
+        return True
+    return _own(user, organisation.pk if organisation is not None else getattr(user, "organisation_id", None))
+
+
+def can_adopt(user: Actor) -> bool:
+    return (
+        user.is_authenticated
+        and getattr(user, "role", "") == Role.PARTNER
+        and getattr(user, "organisation_id", None) is not None
+        and has_permission(user, Permission.VIEW_PERSONS)
+    )

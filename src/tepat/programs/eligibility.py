@@ -1,0 +1,201 @@
+"""Who each program is for, over the registry's families: the family table its rule reads, built from the database.
+
+Until the targeting app serves a shared family table, this builds the columns program rules may use (the official
+desil, member counts by age, housing, the custodians' exclusion findings) for the families of one area, and only
+the columns some rule needs. Rules are parsed and evaluated by tepat.engine.rules against the family schema of
+tepat.engine.scorecard, so a rule means the same here as in targeting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from django.db.models import Count, Q, QuerySet
+
+from tepat.engine.rules import Rule, RuleError, compile_rule
+from tepat.engine.scorecard import EXCLUSION_FLAGS, FAMILY_SCHEMA
+from tepat.registry.models import Exclusion, Family, Household, Membership, VitalStatus
+
+BASE = ("family_id", "kode_desa", "kode_kecamatan", "kode_kabupaten", "desil", "desil_provinsi", "desil_kabupaten",
+        "extreme_poor")  # fmt: skip
+MEMBER_COUNTS = ("members", "children_under_5", "school_age_children", "elderly", "disabled_members")
+HOUSING = ("tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
+           "cooking_fuel", "owns_car", "motorcycles")  # fmt: skip
+FLAGS = (*EXCLUSION_FLAGS.values(), "flag.any")
+AVAILABLE = frozenset((*BASE, *MEMBER_COUNTS, *HOUSING, *FLAGS))
+
+
+def parse_rule(text: str) -> Rule:
+    """The program's rule, checked against the fields the registry can answer; RuleError says what is wrong."""
+    rule = compile_rule(text, FAMILY_SCHEMA)
+    missing = sorted(set(rule.fields) - AVAILABLE)
+    if missing:
+        from tepat.engine.rules import RuleProblem
+
+        raise RuleError(RuleProblem.MISSING_COLUMN, names=", ".join(missing))
+    return rule
+
+
+@dataclass
+class FamilyTable:
+    """Families of an area in id order, with the attributes analyses need and an Arrow table for rules."""
+
+    ids: np.ndarray  # int64, ascending
+    villages: np.ndarray  # object array of village codes
+    desil: np.ndarray  # int8, 0 = unknown
+    flagged: np.ndarray  # bool
+    table: pa.Table
+
+    def index_of(self, family_ids: np.ndarray) -> np.ndarray:
+        """Index of each family id in this table, -1 when it is not here."""
+        if not len(self.ids):
+            return np.full(len(family_ids), -1, dtype=np.int64)
+        pos = np.searchsorted(self.ids, family_ids)
+        pos = np.minimum(pos, len(self.ids) - 1)
+        return np.where(self.ids[pos] == family_ids, pos, -1)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), today: date | None = None) -> FamilyTable:
+    """The family table for ``families`` (already scoped by the caller) with the base columns and ``fields``."""
+    wanted = set(fields)
+    rows = list(
+        families.order_by("pk").values_list(
+            "pk", "village_id", "desil_national", "desil_province", "desil_regency", "household_id"
+        )
+    )
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    village_codes = [r[1] for r in rows]
+    desil_values = [r[2] for r in rows]
+    columns: dict[str, pa.Array] = {
+        "family_id": pa.array([str(i) for i in ids.tolist()], pa.string()),
+        "kode_desa": pa.array(village_codes, pa.string()).dictionary_encode(),
+        "kode_kecamatan": pa.array([c[:8] for c in village_codes], pa.string()).dictionary_encode(),
+        "kode_kabupaten": pa.array([c[:5] for c in village_codes], pa.string()).dictionary_encode(),
+        "desil": pa.array(desil_values, pa.int64()),
+        "desil_provinsi": pa.array([r[3] for r in rows], pa.int64()),
+        "desil_kabupaten": pa.array([r[4] for r in rows], pa.int64()),
+        "extreme_poor": pa.array([None if d is None else d == 1 for d in desil_values], pa.bool_()),
+    }
+    position = {family_id: i for i, family_id in enumerate(ids.tolist())}
+    if wanted & set(MEMBER_COUNTS):
+        columns.update(_member_counts(families, position, today or date.today()))
+    if wanted & set(HOUSING):
+        columns.update(_housing([r[5] for r in rows], wanted & set(HOUSING)))
+    flags = _flags(families, position)
+    columns.update(flags)
+    desil = np.array([d or 0 for d in desil_values], dtype=np.int8)
+    flagged = np.asarray(flags["flag.any"].to_numpy(zero_copy_only=False), dtype=bool)
+    return FamilyTable(ids, np.array(village_codes, dtype=object), desil, flagged, pa.table(columns))
+
+
+def _member_counts(families: QuerySet[Family], position: dict[int, int], today: date) -> dict[str, pa.Array]:
+    """Living members of the active KK by age group (ages as of today)."""
+    under_5 = _years_before(today, 5)
+    school_from, school_to = _years_before(today, 19), _years_before(today, 7)
+    elderly = _years_before(today, 60)
+    counts = (
+        Membership.objects.filter(active=True, family__in=families.values("pk"))
+        .exclude(person__vital_status=VitalStatus.DECEASED)
+        .values("family_id")
+        .annotate(
+            members=Count("id"),
+            children_under_5=Count("id", filter=Q(person__birth_date__gt=under_5)),
+            school_age_children=Count(
+                "id", filter=Q(person__birth_date__gt=school_from, person__birth_date__lte=school_to)
+            ),
+            elderly=Count("id", filter=Q(person__birth_date__lte=elderly)),
+            disabled_members=Count("id", filter=Q(person__disability=True)),
+        )
+    )
+    out = {name: np.zeros(len(position), dtype=np.int64) for name in MEMBER_COUNTS}
+    for row in counts:
+        values: dict[str, Any] = dict(row)
+        i = position.get(values["family_id"])
+        if i is not None:
+            for name in MEMBER_COUNTS:
+                out[name][i] = values[name]
+    return {name: pa.array(values) for name, values in out.items()}
+
+
+def _housing(household_ids: Sequence[int | None], fields: set[str]) -> dict[str, pa.Array]:
+    names = sorted(fields)
+    by_id: dict[int, tuple[object, ...]] = {}
+    wanted = sorted({h for h in household_ids if h is not None})
+    for start in range(0, len(wanted), 5000):
+        for row in Household.objects.filter(pk__in=wanted[start : start + 5000]).values_list("pk", *names):
+            by_id[row[0]] = row[1:]
+    empty = (None,) * len(names)
+    values = [by_id.get(h, empty) if h is not None else empty for h in household_ids]
+    out: dict[str, pa.Array] = {}
+    for i, name in enumerate(names):
+        spec = FAMILY_SCHEMA.fields[name]
+        column = [v[i] for v in values]
+        if spec.type == "text":
+            out[name] = pa.array([c or None for c in column], pa.string()).dictionary_encode()
+        elif spec.type == "bool":
+            out[name] = pa.array(column, pa.bool_())
+        else:
+            out[name] = pa.array(column, pa.float64())
+    return out
+
+
+def _flags(families: QuerySet[Family], position: dict[int, int]) -> dict[str, pa.Array]:
+    """Custodians' exclusion findings on any member of the active KK; no finding is "no", not "unknown"."""
+    out = {name: np.zeros(len(position), dtype=bool) for name in FLAGS}
+    found = Exclusion.objects.filter(
+        person__memberships__active=True, person__memberships__family__in=families.values("pk")
+    ).values_list("person__memberships__family_id", "kind")
+    for family_id, kind in found:
+        i = position.get(family_id)
+        column = EXCLUSION_FLAGS.get(kind)
+        if i is not None and column is not None:
+            out[column][i] = True
+            out["flag.any"][i] = True
+    return {name: pa.array(values) for name, values in out.items()}
+
+
+@dataclass
+class Eligibility:
+    eligible: np.ndarray  # programs × families
+    has_rule: list[bool]
+    problems: dict[str, str]  # program code -> why its rule could not be used
+
+
+def evaluate_programs(codes: Sequence[str], rules: Sequence[str], table: FamilyTable) -> Eligibility:
+    """Each program's rule over the families; a missing or unusable rule leaves the program "rule unknown"."""
+    eligible = np.zeros((len(codes), len(table.ids)), dtype=bool)
+    has_rule = [False] * len(codes)
+    problems: dict[str, str] = {}
+    for p, (code, text) in enumerate(zip(codes, rules, strict=True)):
+        if not text.strip():
+            continue
+        try:
+            eligible[p] = parse_rule(text).evaluate(table.table)
+            has_rule[p] = True
+        except RuleError as exc:
+            problems[code] = str(exc)
+    return Eligibility(eligible, has_rule, problems)
+
+
+def fields_needed(rules: Iterable[str]) -> set[str]:
+    needed: set[str] = set()
+    for text in rules:
+        if text.strip():
+            try:
+                needed |= set(parse_rule(text).fields)
+            except RuleError:
+                continue
+    return needed
