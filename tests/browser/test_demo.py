@@ -101,3 +101,17 @@ def test_the_demo_ledger_and_proposals_pages_open(browser: Any, demo_server: str
     kinds = page.locator("select[name=jenis] option").all_inner_texts()
     assert len(kinds) == 9
     assert page.locator("#batches tbody tr").count() >= 11  # the extract, seven programs, deaths, moves, exclusions
+
+
+def test_duplicates_and_quality_pages_after_the_demo_linkage_run(browser: Any, demo_server: str) -> None:
+    page = login(browser, demo_server, "admin")
+    page.click("nav >> text=Ganda & kualitas")
+    page.wait_for_url(re.compile(r".*/linkage/$"))
+    page.wait_for_selector("#run .status.done", timeout=120_000)  # the run the demo queued; htmx polls until done
+    assert "orang diperiksa" in page.locator("#run").inner_text()
+    page.click("text=Temuan kualitas data per desa dan program")
+    page.wait_for_url(re.compile(r".*/linkage/kualitas/$"))
+    invalid = page.locator("#quality tfoot [data-total=nik_invalid]").inner_text()
+    assert int(invalid.replace(",", "").replace(".", "") or 0) > 0  # the synthetic extract carries damaged NIKs
+    assert page.locator("#programs tbody tr[data-program]").count() >= 5
+    page.screenshot(path=str(ARTEFACTS / "quality.png"), full_page=True)
