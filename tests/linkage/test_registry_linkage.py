@@ -118,3 +118,22 @@ def test_quality_counts_match_the_registry_and_the_checklist_names_the_dead(
     assert client.get("/linkage/kualitas/").status_code == 200
     response = client.get(f"/linkage/periksa/{pkh.batch.pk}/?format=xlsx")
     assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_a_recipient_with_a_damaged_nik_is_linked_to_their_person(imported: ImportOutcome, admin: User,
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    recipients = tmp_path / "sembako.csv"
+    recipients.write_text(
+        "NIK,NAMA,JENIS KELAMIN,TANGGAL LAHIR,KODE DESA,PERIODE\n"
+        "6.47404E+15,Nur Aisyah,P,15/08/1988,64.74.03.1002,2026-09\n"
+        "6.47404E+15,Siapa Saja,L,01/01/1950,64.74.03.1002,2026-09\n",
+        encoding="utf-8",
+    )
+    batch = import_file(actor=admin, path=recipients, kind="program", source_name="Sembako", program="SEMBAKO").batch
+    assert not Benefit.objects.filter(batch=batch, person__isnull=False).exists()  # the NIKs are Excel-damaged
+    run = linkage_run_execute(run=linkage_run_create(actor=admin))
+    assert run.counts["recipients_linked"] == 1
+    linked = Benefit.objects.get(batch=batch, name="Nur Aisyah")
+    assert linked.person == Person.objects.get(nik="6474035508880002")
+    assert Benefit.objects.get(batch=batch, name="Siapa Saja").person is None
+    assert MatchPair.objects.get(benefit=linked).status == PairStatus.AUTO_MERGED

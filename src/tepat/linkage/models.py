@@ -59,7 +59,9 @@ class MatchPair(models.Model):
 
     run = models.ForeignKey(LinkageRun, on_delete=models.CASCADE, related_name="pairs")
     person_a = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
-    person_b = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+    # Either a second person, or a recipient row whose NIK matched nobody (a damaged or missing NIK).
+    person_b = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    benefit = models.ForeignKey("programs.Benefit", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     layer = models.CharField(max_length=8)  # engine.linkage.Layer: nik, rule, model
     decision = models.CharField(max_length=8)  # engine.linkage.Decision: link, review, conflict
     probability = models.FloatField(null=True, blank=True)

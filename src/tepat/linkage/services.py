@@ -58,8 +58,37 @@ def registry_person_table() -> pa.Table:
         row = rows.get(person_id)
         if row is not None:
             row[2], row[8], row[9], row[10], row[11] = kk or kk_raw or "", street or "", rt or "", rw or "", village
+    # Recipient rows whose NIK matched nobody: linkage may still find their person by name, birth date and village.
+    # The ledger keeps only NIK, name and village; the rest of the evidence is in the row as the list had it.
+    recipients = Benefit.objects.filter(person__isnull=True).values_list(
+        "pk", "nik", "nik_raw", "name", "village_id", "source_record__values", "batch__mapping"
+    )
+    for pk, nik, nik_raw, name, village, raw, mapping in recipients.iterator(chunk_size=20_000):
+        cell = _cells(raw or [], mapping or {})
+        rows[-pk] = [f"b{pk}", nik or nik_raw, cell("kk"), name, cell("sex")[:1].upper(), cell("birth_place"),
+                     _iso(cell("birth_date")), cell("mother_name"), cell("street"), cell("rt"), cell("rw"),
+                     village or ""]  # fmt: skip
     columns = list(zip(*rows.values(), strict=True)) if rows else [()] * len(COLUMNS)
     return pa.table({name: pa.array(list(col), pa.string()) for name, col in zip(COLUMNS, columns, strict=True)})
+
+
+def _cells(raw: list[Any], mapping: dict[str, int]) -> Callable[[str], str]:
+    def cell(name: str) -> str:
+        index = mapping.get(name)
+        value = raw[index] if index is not None and index < len(raw) else None
+        return "" if value is None else str(value).strip()
+
+    return cell
+
+
+def _iso(text: str) -> str:
+    from tepat.engine.values import ValueError_, parse_date
+
+    try:
+        born = parse_date(text) if text else None
+    except ValueError_:
+        return ""
+    return born.isoformat() if born else ""
 
 
 def linkage_run_create(*, actor: User | None) -> LinkageRun:
@@ -116,8 +145,20 @@ def _record(run: LinkageRun, pairs: pa.Table, persons: int) -> dict[str, int]:
     counts = {"persons": persons, "auto_merged": 0, "review": 0, "conflict": 0, "already_decided": 0}
     to_merge: list[MatchPair] = []
     new_pairs: list[MatchPair] = []
+    benefit_links: dict[int, tuple[int, MatchPair]] = {}
     for row in pairs.to_pylist():
-        a, b = sorted((int(row["record_id_l"]), int(row["record_id_r"])))
+        left, right = str(row["record_id_l"]), str(row["record_id_r"])
+        if left.startswith("b") != right.startswith("b"):  # a recipient row and a person
+            benefit, person = (int(left[1:]), int(right)) if left.startswith("b") else (int(right[1:]), int(left))
+            if row["decision"] == "link" and benefit not in benefit_links:
+                pair = MatchPair(run=run, person_a_id=person, benefit_id=benefit, layer=row["layer"] or "",
+                                 decision="link", probability=row["match_probability"], weight=row["match_weight"],
+                                 evidence=json.loads(row["evidence"] or "{}"), status=PairStatus.AUTO_MERGED)  # fmt: skip
+                benefit_links[benefit] = (person, pair)
+            continue
+        if left.startswith("b"):
+            continue  # two recipient rows: the same person twice in lists, found again once linked to the registry
+        a, b = sorted((int(left), int(right)))
         if a == b:
             continue
         if (a, b) in decided:
@@ -136,7 +177,11 @@ def _record(run: LinkageRun, pairs: pa.Table, persons: int) -> dict[str, int]:
             counts["conflict"] += 1
         else:
             counts["review"] += 1
-    MatchPair.objects.bulk_create(new_pairs, batch_size=2000)
+    MatchPair.objects.bulk_create([*new_pairs, *(pair for _, pair in benefit_links.values())], batch_size=2000)
+    for benefit, (person, _pair) in benefit_links.items():
+        survivor = _root(Person.objects.get(pk=person))
+        Benefit.objects.filter(pk=benefit, person__isnull=True).update(person=survivor)
+    counts["recipients_linked"] = len(benefit_links)
     for pair in to_merge:
         survivor, merged = _survivor(pair.person_a_id, pair.person_b_id)
         if survivor is None or merged is None:
