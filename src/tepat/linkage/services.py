@@ -151,9 +151,17 @@ def _record(run: LinkageRun, pairs: pa.Table, persons: int) -> dict[str, int]:
         if left.startswith("b") != right.startswith("b"):  # a recipient row and a person
             benefit, person = (int(left[1:]), int(right)) if left.startswith("b") else (int(right[1:]), int(left))
             if row["decision"] == "link" and benefit not in benefit_links:
-                pair = MatchPair(run=run, person_a_id=person, benefit_id=benefit, layer=row["layer"] or "",
-                                 decision="link", probability=row["match_probability"], weight=row["match_weight"],
-                                 evidence=json.loads(row["evidence"] or "{}"), status=PairStatus.AUTO_MERGED)  # fmt: skip
+                pair = MatchPair(
+                    run=run,
+                    person_a_id=person,
+                    benefit_id=benefit,
+                    layer=row["layer"] or "",
+                    decision="link",
+                    probability=row["match_probability"],
+                    weight=row["match_weight"],
+                    evidence=json.loads(row["evidence"] or "{}"),
+                    status=PairStatus.AUTO_MERGED,
+                )
                 benefit_links[benefit] = (person, pair)
             continue
         if left.startswith("b"):
