@@ -135,8 +135,9 @@ class AreaPocket:
 @dataclass(frozen=True)
 class PocketAnalysis:
     areas: list[AreaPocket]
-    assessed: int
+    assessed: int  # areas with a value and a neighbour (when skipped: those there would have been)
     skipped: Skip | None
+    min_areas: int
     moran_i: float | None  # global Moran's I: is the indicator clustered at all?
     moran_z: float | None
     moran_p: float | None  # two-sided, under randomisation (analytical, so deterministic)
@@ -227,9 +228,10 @@ def find_pockets(
         skipped = Skip.NO_VARIATION
 
     def analysis(areas: list[AreaPocket], **stats: float | None) -> PocketAnalysis:
-        return PocketAnalysis(areas=areas, assessed=0 if skipped else len(assessed), skipped=skipped,
+        return PocketAnalysis(areas=areas, assessed=len(assessed), skipped=skipped,
                               moran_i=stats.get("i"), moran_z=stats.get("z"), moran_p=stats.get("p"), alpha=alpha,
-                              fdr=fdr, permutations=permutations, seed=seed, islands=islands)  # fmt: skip
+                              fdr=fdr, permutations=permutations, seed=seed, islands=islands,
+                              min_areas=min_areas)  # fmt: skip
 
     def untested(i: str) -> AreaPocket:
         value = float(values[i]) if known(i) else None  # type: ignore[arg-type]

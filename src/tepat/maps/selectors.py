@@ -1,0 +1,375 @@
+"""Reads for the poverty map: figures per district or village, legend classes and poverty pockets.
+
+Scope: a user sees the areas inside their own area only (``scope_code``), and only with VIEW_AGGREGATES. Two
+things are deliberately computed over the whole deployment region and then cut to the user's areas: the legend
+classes (so a colour means the same figure for every user, and a village operator's single village still gets a
+class) and the pockets (a hot spot is "poorer than the region", a property of the village that must not change with
+who looks). Neither leaves the region's other villages' figures in what the user receives.
+
+Speed: the figures are one GROUP BY over families per indicator (families by village and desil; families with a
+finding; poor families without a benefit), the outlines come from `maps.shapes` (built once per process), and the
+pockets are kept per set of values, so a request for a regency of a million persons costs the GROUP BY and the
+GeoJSON text assembly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from tepat.accounts.models import Role
+from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, scope_code
+from tepat.areas.models import Area, Level
+from tepat.areas.selectors import within_q
+from tepat.engine.classify import Legend, LegendClass, Method, classify
+from tepat.engine.hotspots import AreaPocket, Cluster, Pocket, PocketAnalysis, find_pockets
+from tepat.maps import shapes
+from tepat.maps.indicators import CLUSTER_LABELS, NO_DATA, POCKET_LABELS, Indicator, IndicatorCode, palette
+from tepat.programs.models import Benefit
+from tepat.registry.models import Exclusion, Family, FamilyStatus, RegistryFlag
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from tepat.accounts.models import User
+
+    Actor = User | AnonymousUser
+
+LEVELS = {"district": Level.DISTRICT, "village": Level.VILLAGE}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+# The lead's rule for the map: partners and auditors work with aggregates; the map gives them no way into
+# by-name lists even though their role may open (pseudonymised) family pages elsewhere.
+AGGREGATE_ONLY_ROLES = frozenset({Role.PARTNER, Role.AUDITOR})
+
+
+@dataclass
+class Figures:
+    """Active families of an area. ``flagged`` and ``gap`` are counted only when their indicator is asked for."""
+
+    families: int = 0
+    poor: int = 0  # national desil 1–4
+    extreme: int = 0  # national desil 1
+    flagged: int | None = None
+    gap: int | None = None
+
+    def add(self, other: Figures) -> None:
+        self.families += other.families
+        self.poor += other.poor
+        self.extreme += other.extreme
+        if other.flagged is not None:
+            self.flagged = (self.flagged or 0) + other.flagged
+        if other.gap is not None:
+            self.gap = (self.gap or 0) + other.gap
+
+    @property
+    def rate(self) -> float | None:
+        return 100.0 * self.poor / self.families if self.families else None
+
+    def value(self, code: IndicatorCode) -> float | None:
+        """What the map colours; an area with no families in the registry has no data, not zero poor families."""
+        if not self.families:
+            return None
+        if code is IndicatorCode.RATE:
+            return self.rate
+        count = {IndicatorCode.POOR: self.poor, IndicatorCode.EXTREME: self.extreme,
+                 IndicatorCode.FLAGGED: self.flagged, IndicatorCode.GAP: self.gap}[code]  # fmt: skip
+        return None if count is None else float(count)
+
+    def share(self, code: IndicatorCode) -> float | None:
+        """What the pockets are computed on: a share, so that size alone makes no pocket."""
+        if code is IndicatorCode.GAP:
+            return 100.0 * (self.gap or 0) / self.poor if self.poor and self.gap is not None else None
+        value = self.rate if code is IndicatorCode.RATE else self.value(code)
+        if code is IndicatorCode.RATE or value is None or not self.families:
+            return value
+        return 100.0 * value / self.families
+
+
+def village_figures(region: str, indicator: IndicatorCode) -> dict[str, Figures]:
+    """Figures per village code for every village with families inside ``region`` (no acting user: callers scope).
+
+    One GROUP BY for the desil counts, and one more for the flagged or gap count when that is the indicator.
+    """
+    families = Family.objects.filter(within_q(region, field="village__code"), status=FamilyStatus.ACTIVE)
+    figures: dict[str, Figures] = {}
+    for village, desil, n in families.values_list("village_id", "desil_national").annotate(n=Count("id")).order_by():
+        f = figures.setdefault(village, Figures())
+        f.families += n
+        if desil is not None and 1 <= desil <= 4:
+            f.poor += n
+        if desil == 1:
+            f.extreme += n
+    if indicator is IndicatorCode.FLAGGED:
+        finding = RegistryFlag.objects.filter(family=OuterRef("pk"), resolved_at__isnull=True)
+        excluded = Exclusion.objects.filter(
+            person__memberships__family=OuterRef("pk"), person__memberships__active=True
+        )
+        counts = _per_village(families.filter(Exists(finding) | Exists(excluded)))
+        for village, f in figures.items():
+            f.flagged = counts.get(village, 0)
+    elif indicator is IndicatorCode.GAP:
+        served = Benefit.objects.filter(person__memberships__family=OuterRef("pk"), person__memberships__active=True)
+        counts = _per_village(families.filter(desil_national__gte=1, desil_national__lte=4).filter(~Exists(served)))
+        for village, f in figures.items():
+            f.gap = counts.get(village, 0)
+    return figures
+
+
+def _per_village(families: Any) -> dict[str, int]:
+    return dict(families.values_list("village_id").annotate(n=Count("id")).order_by())
+
+
+def _roll_up(villages: dict[str, Figures], codes: Iterable[str], indicator: IndicatorCode) -> dict[str, Figures]:
+    """Figures of larger areas (districts) as sums of their villages: no second pass over families."""
+    totals: dict[str, Figures] = {}
+    for code in codes:
+        total = Figures()
+        if indicator is IndicatorCode.FLAGGED:
+            total.flagged = 0
+        if indicator is IndicatorCode.GAP:
+            total.gap = 0
+        totals[code] = total
+    for village, f in villages.items():
+        for code in totals.keys() & {village[:n] for n in (2, 5, 8)}:
+            totals[code].add(f)
+    return totals
+
+
+# -- pockets, kept per set of values ----------------------------------------------------------------------------------
+_pockets: OrderedDict[tuple[Any, ...], PocketAnalysis] = OrderedDict()
+_pockets_lock = threading.Lock()
+KEEP_POCKETS = 32
+
+
+def region_pockets(region: str, level: int, shares: dict[str, float | None]) -> PocketAnalysis:
+    """Gi* and local Moran over every area of ``level`` in the region with an outline (seeded: same values, same
+    pockets; kept in memory because the permutations take most of a second for a large regency)."""
+    neighbours = shapes.neighbours(region, level)
+    values = {code: shares.get(code) for code in neighbours.ids}
+    key = (region, level, id(neighbours), tuple(sorted(values.items())))
+    with _pockets_lock:
+        if key in _pockets:
+            _pockets.move_to_end(key)
+            return _pockets[key]
+    analysis = find_pockets(values, neighbours)
+    with _pockets_lock:
+        _pockets[key] = analysis
+        while len(_pockets) > KEEP_POCKETS:
+            _pockets.popitem(last=False)
+    return analysis
+
+
+# -- the layer --------------------------------------------------------------------------------------------------------
+@dataclass
+class MapFeature:
+    area: Area
+    figures: Figures
+    value: float | None
+    klass: int | None
+    colour: str
+    pocket: AreaPocket | None
+    outlined: bool  # has a boundary, so it is on the map (the table lists every area)
+
+    @property
+    def pocket_class(self) -> Pocket:
+        return self.pocket.pocket if self.pocket else Pocket.NOT_ASSESSED
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.pocket.cluster if self.pocket else Cluster.NOT_ASSESSED
+
+    @property
+    def pocket_label(self) -> str | Promise:
+        return POCKET_LABELS[self.pocket_class.value]
+
+    @property
+    def cluster_label(self) -> str | Promise:
+        return CLUSTER_LABELS[self.cluster.value]
+
+
+@dataclass
+class MapLayer:
+    scope: Area
+    level: Level
+    levels: list[Level]
+    indicator: Indicator
+    method: Method
+    features: list[MapFeature]
+    legend: Legend
+    colours: tuple[str, ...]
+    pockets: PocketAnalysis | None
+    can_open_families: bool
+    shapes: shapes.Layer
+    totals: Figures = field(default_factory=Figures)
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES[self.level]
+
+    @property
+    def pocket_rows(self) -> list[MapFeature]:
+        """Hot spots first (strongest first), then cold spots: the table beside the map."""
+        hot = [f for f in self.features if f.pocket_class is Pocket.HOT]
+        cold = [f for f in self.features if f.pocket_class is Pocket.COLD]
+        return sorted(hot, key=lambda f: -(f.pocket.gi_z or 0) if f.pocket else 0) + sorted(
+            cold, key=lambda f: (f.pocket.gi_z or 0) if f.pocket else 0
+        )
+
+    @property
+    def legend_rows(self) -> list[tuple[LegendClass, str]]:
+        return list(zip(self.legend.classes, self.colours, strict=True))
+
+    @property
+    def outliers(self) -> list[MapFeature]:
+        """High among low (a poor village in a better-off area): hidden by any neighbourhood average."""
+        return [f for f in self.features if f.cluster is Cluster.HIGH_LOW]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        boxes = [self.shapes.shapes[f.area.code].bbox for f in self.features if f.outlined]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                max(b[3] for b in boxes))  # fmt: skip
+
+
+def map_levels(scope: Area) -> list[Level]:
+    """Districts and villages below the scope; a village operator's map has only their village."""
+    return [level for level in (Level.DISTRICT, Level.VILLAGE) if level > scope.level]
+
+
+def may_open_families(actor: Actor) -> bool:
+    return has_permission(actor, Permission.VIEW_PERSONS) and getattr(actor, "role", None) not in AGGREGATE_ONLY_ROLES
+
+
+def map_layer(
+    *, actor: Actor, level: str = "village", indicator: Indicator, method: Method = Method.FISHER_JENKS
+) -> MapLayer:
+    """The areas of the actor's scope at ``level`` with the indicator's value, legend class and pocket class.
+
+    Raises PermissionDenied without VIEW_AGGREGATES or an area scope.
+    """
+    scope_id = scope_code(actor)
+    if scope_id is None or not has_permission(actor, Permission.VIEW_AGGREGATES):
+        raise PermissionDenied(Permission.VIEW_AGGREGATES)
+    scope = Area.objects.get(code=scope_id)
+    levels = map_levels(scope) or [Level(scope.level)]
+    wanted = LEVELS.get(level, Level.VILLAGE)
+    chosen = wanted if wanted in levels else levels[-1]
+    region = settings.TEPAT_REGION
+    code = indicator.code
+
+    region_areas = list(Area.objects.filter(within_q(region), level=chosen).order_by("code"))
+    villages = village_figures(region, code)
+    if chosen == Level.VILLAGE:
+        figures = {a.code: villages.get(a.code) or _empty(code) for a in region_areas}
+    else:
+        figures = _roll_up(villages, [a.code for a in region_areas], code)
+    legend = classify([figures[a.code].value(code) for a in region_areas], method=method)
+    colours = palette(len(legend.classes))
+    region_class = dict(zip([a.code for a in region_areas], legend.assignments, strict=True))
+    analysis = region_pockets(region, chosen, {c: f.share(code) for c, f in figures.items()})
+
+    scoped = [a for a in region_areas if a.code == scope.code or a.code.startswith(scope.code + ".")]
+    outlines = shapes.layer(scope.code, chosen)
+    features = []
+    totals = _empty(code)
+    for area in scoped:
+        f = figures.get(area.code) or _empty(code)
+        totals.add(f)
+        klass = region_class.get(area.code)
+        features.append(
+            MapFeature(
+                area=area,
+                figures=f,
+                value=f.value(code),
+                klass=klass,
+                colour=NO_DATA if klass is None else colours[klass],
+                pocket=analysis.by_id.get(area.code),
+                outlined=area.code in outlines.shapes,
+            )
+        )
+    return MapLayer(scope=scope, level=chosen, levels=levels, indicator=indicator, method=method, features=features,
+                    legend=legend, colours=colours, pockets=analysis, can_open_families=may_open_families(actor),
+                    shapes=outlines, totals=totals)  # fmt: skip
+
+
+def _empty(code: IndicatorCode) -> Figures:
+    return Figures(flagged=0 if code is IndicatorCode.FLAGGED else None, gap=0 if code is IndicatorCode.GAP else None)
+
+
+# -- GeoJSON ----------------------------------------------------------------------------------------------------------
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def feature_properties(layer: MapLayer, feature: MapFeature) -> dict[str, Any]:
+    f, pocket = feature.figures, feature.pocket
+    properties: dict[str, Any] = {
+        "code": feature.area.code,
+        "name": feature.area.label,
+        "value": _rounded(feature.value),
+        "class": feature.klass,
+        "fill": feature.colour,
+        "pocket": feature.pocket_class.value,
+        "cluster": feature.cluster.value,
+        "gi_z": _rounded(pocket.gi_z if pocket else None, 3),
+        "gi_p": _rounded(pocket.gi_p if pocket else None, 4),
+        "lisa_p": _rounded(pocket.lisa_p if pocket else None, 4),
+        "families": f.families,
+        "poor": f.poor,
+        "extreme": f.extreme,
+        "rate": _rounded(f.rate),
+    }
+    if f.flagged is not None:
+        properties["flagged"] = f.flagged
+    if f.gap is not None:
+        properties["gap"] = f.gap
+    properties["overview_url"] = reverse("web:overview_area", args=[feature.area.code])
+    if layer.can_open_families:
+        properties["families_url"] = f"{reverse('web:families')}?wilayah={feature.area.code}"
+    return properties
+
+
+def map_geojson(layer: MapLayer) -> str:
+    """A FeatureCollection of the layer's outlined areas, assembled as text around the cached geometry text.
+
+    Foreign members (allowed by RFC 7946 §6.1) carry the indicator, the legend and the pockets' method, so the
+    file is self-describing when downloaded.
+    """
+    parts = []
+    for feature in layer.features:
+        if not feature.outlined:
+            continue
+        geometry = layer.shapes.shapes[feature.area.code].geometry
+        properties = json.dumps(feature_properties(layer, feature), ensure_ascii=False, separators=(",", ":"))
+        parts.append(f'{{"type":"Feature","id":"{feature.area.code}","geometry":{geometry},"properties":{properties}}}')
+    pockets = layer.pockets
+    head = {
+        "type": "FeatureCollection",
+        "bbox": layer.bbox,
+        "scope": layer.scope.code,
+        "level": layer.level_name,
+        "indicator": {"code": layer.indicator.code.value, "label": str(layer.indicator.label),
+                      "unit": str(layer.indicator.unit), "pockets_on": str(layer.indicator.share_label)},
+        "legend": {"method": layer.method.value, "no_data": NO_DATA, "classes": [
+            {"lower": c.lower, "upper": c.upper, "lower_inclusive": c.lower_inclusive, "count": c.count,
+             "fill": layer.colours[i]} for i, c in enumerate(layer.legend.classes)]},
+        "pockets": None if pockets is None else {
+            "statistic": "Getis-Ord Gi* (esda.G_Local, star) and local Moran's I (esda.Moran_Local)",
+            "weights": "Queen contiguity; islands joined to the nearest area",
+            "alpha": pockets.alpha, "fdr": pockets.fdr, "permutations": pockets.permutations, "seed": pockets.seed,
+            "assessed": pockets.assessed, "skipped": pockets.skipped.value if pockets.skipped else None,
+            "moran_i": _rounded(pockets.moran_i, 4), "moran_p": _rounded(pockets.moran_p, 4)},
+    }  # fmt: skip
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    return text[:-1] + ',"features":[' + ",".join(parts) + "]}"
