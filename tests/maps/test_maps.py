@@ -144,7 +144,9 @@ def test_a_district_user_sees_the_villages_of_the_district(
 ) -> None:
     analyst = make_user("camat", Role.TKPK_ANALYST, area="64.74.01")
     codes = set(by_code(geojson(login(client, analyst))))
-    expected = set(Area.objects.filter(code__startswith="64.74.01.", level=Level.VILLAGE).values_list("code", flat=True))
+    expected = set(
+        Area.objects.filter(code__startswith="64.74.01.", level=Level.VILLAGE).values_list("code", flat=True)
+    )
     assert codes == expected and len(codes) == 6
 
 
@@ -161,7 +163,9 @@ def test_partners_and_auditors_get_figures_without_family_links(
     assert "/keluarga/?wilayah=" not in page and "Gunung Telihan" in page
 
 
-def test_users_without_aggregates_or_login_get_nothing(client: Client, make_user: Callable[..., User], db: None) -> None:
+def test_users_without_aggregates_or_login_get_nothing(
+    client: Client, make_user: Callable[..., User], db: None
+) -> None:
     assert client.get("/peta/data.geojson")["Location"].startswith("/accounts/login/")
     outsider = make_user("luar", Role.TKPK_ANALYST, area="61.01")  # an area outside the deployment region
     login(client, outsider)
