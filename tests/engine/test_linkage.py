@@ -170,6 +170,40 @@ def test_runs_are_deterministic_and_take_duckdb_relations(
     assert again.pairs.equals(first.pairs)
 
 
+# --- the same valid NIK: typing errors link, different persons conflict -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first, second, one_person",
+    [
+        (("Siti Aminah", "P", "1970-01-01", "Hasnah"), ("SITI AMINAH", "P", "01/01/1970", ""), True),
+        (("Muhammad Rizki", "L", "1985-07-12", ""), ("Muh. Riski", "L", "1985-12-07", ""), True),  # typo, swap
+        (("Siti Jelita Palastri", "P", "1960-02-02", ""), ("Siti Jelita", "P", "1961-02-02", ""), True),
+        (("Hj. Nur Haliza", "P", "1950-03-03", "Salmah"), ("Nurhaliza", "P", "1950-03-03", "Salma"), True),
+        (("Siti Aminah", "P", "1970-01-01", ""), ("Siti Nurhaliza", "P", "1995-05-05", ""), False),  # a daughter
+        (("Talia", "P", "2006-10-01", ""), ("Olivia", "P", "2006-10-01", ""), False),
+        (("Hendrikus Michael Bato", "L", "2018-03-13", "Keisha"), ("Hendra", "L", "2018-03-13", "Marlina"), False),
+        (("Budi", "L", "1980-01-01", ""), ("Budi", "P", "2001-06-06", ""), False),
+    ],
+)
+def test_records_sharing_a_valid_nik(
+    first: tuple[str, ...], second: tuple[str, ...], one_person: bool, regions: RegionCodes
+) -> None:
+    rows = [first, second]
+    table = pa.table(
+        {
+            "nik": ["6474034110060021"] * 2,
+            "nama": [r[0] for r in rows],
+            "jenis_kelamin": [r[1] for r in rows],
+            "tanggal_lahir": [r[2] for r in rows],
+            "nama_ibu_kandung": [r[3] or None for r in rows],
+        }
+    )
+    result = dedupe(table, LinkageConfig(regions=regions))
+    assert (result.cluster_ids[0] == result.cluster_ids[1]) is one_person
+    assert (result.conflicts.num_rows == 1) is not one_person
+
+
 # --- small inputs --------------------------------------------------------------------------------------------------
 
 

@@ -18,16 +18,17 @@ import pyarrow as pa
 
 from tepat.engine.linkage.graph import AnchoredClusters
 
-# How strongly two records with the same NIK disagree: name (0-2), sex (0-1), birth date (0-2). Typing errors score
-# 0: a name within Jaro-Winkler 0.85 or with a word left out, a date with one part wrong, day and month swapped or
-# the year off by one. Two points make them different persons.
-_DISAGREEMENT = """
+# How strongly two records with the same NIK disagree: name (0-2), sex (0-1), birth date (0-2), mother (0-1).
+# Typing errors score 0: the same name key, one name inside the other (a word left out), two letters changed, a
+# spelling variant (key Jaro-Winkler 0.93); a date with one part wrong, day and month swapped, the year off by one.
+# Names that share only a first word ("Siti Aminah" / "Siti Nurhaliza", Jaro-Winkler 0.88) score 1. Two points
+# make them different persons.
+_NAME_AGREES = """(a.name_key = b.name_key OR contains(a.name, b.name) OR contains(b.name, a.name)
+       OR levenshtein(a.name, b.name) <= 2 OR jaro_winkler_similarity(a.name_key, b.name_key) >= 0.93)"""
+_DISAGREEMENT = f"""
   (CASE
-     WHEN a.name IS NULL OR b.name IS NULL OR a.name_key = b.name_key THEN 0
-     WHEN jaro_winkler_similarity(a.name, b.name) >= 0.85 THEN 0
-     WHEN list_has_all(string_split(a.name, ' '), string_split(b.name, ' '))
-       OR list_has_all(string_split(b.name, ' '), string_split(a.name, ' ')) THEN 0
-     WHEN jaro_winkler_similarity(a.name, b.name) >= 0.7 THEN 1
+     WHEN a.name IS NULL OR b.name IS NULL OR {_NAME_AGREES} THEN 0
+     WHEN jaro_winkler_similarity(a.name, b.name) >= 0.8 THEN 1
      ELSE 2 END)
   + (CASE WHEN a.sex IS NOT NULL AND b.sex IS NOT NULL AND a.sex <> b.sex THEN 1 ELSE 0 END)
   + (CASE
@@ -36,6 +37,11 @@ _DISAGREEMENT = """
        OR (day(a.dob) = month(b.dob) AND month(a.dob) = day(b.dob))) THEN 0
      WHEN month(a.dob) = month(b.dob) AND day(a.dob) = day(b.dob) AND abs(year(a.dob) - year(b.dob)) = 1 THEN 0
      WHEN abs(year(a.dob) - year(b.dob)) >= 5 THEN 2
+     ELSE 1 END)
+  + (CASE
+     WHEN a.mother_key IS NULL OR b.mother_key IS NULL OR a.mother_key = b.mother_key THEN 0
+     WHEN contains(a.mother, b.mother) OR contains(b.mother, a.mother)
+       OR jaro_winkler_similarity(a.mother_key, b.mother_key) >= 0.9 THEN 0
      ELSE 1 END)
 """
 CONFLICT = 2
@@ -60,7 +66,7 @@ def nik_layer(con: duckdb.DuckDBPyConnection, *, max_group: int, anchored: bool 
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE nik_members AS
-        SELECT rec.rid, rec.ident, rec.name, rec.name_key, rec.sex, rec.dob, s.first
+        SELECT rec.rid, rec.ident, rec.name, rec.name_key, rec.sex, rec.dob, rec.mother, rec.mother_key, s.first
         FROM rec JOIN nik_size AS s USING (ident) WHERE rec.ident_ok AND s.n BETWEEN 2 AND {int(max_group)}
     """)
     con.execute(f"""
