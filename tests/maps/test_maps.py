@@ -206,10 +206,12 @@ def test_simplified_layers_keep_neighbours_touching(admin: User, db: None, monke
     try:
         from shapely.geometry import shape
 
-        layer = shapes.layer("64.74", Level.VILLAGE)
+        villages = list(shapes.areas_below("64.74", Level.VILLAGE).values_list("code", flat=True))
+        assert len(villages) == BONTANG_VILLAGES
+        layer = shapes.layer("test", villages)
         assert layer.simplified and len(layer.shapes) == BONTANG_VILLAGES
         polygons = {c: shape(json.loads(s.geometry)) for c, s in layer.shapes.items()}
-        neighbours = shapes.neighbours("64.74", Level.VILLAGE)
+        neighbours = shapes.neighbours("test", villages)
         for code, others in neighbours.contiguous.items():
             for other in others:
                 assert polygons[code].distance(polygons[other]) < 1e-4, (code, other)
@@ -219,7 +221,9 @@ def test_simplified_layers_keep_neighbours_touching(admin: User, db: None, monke
 
 def test_a_planted_pocket_on_bontang_is_found_and_listed(client: Client, admin: User, db: None) -> None:
     """Kelurahan Gunung Telihan and its neighbours poor (80 %), the rest of the city well-off (5–15 %)."""
-    neighbours = shapes.neighbours("64.74", Level.VILLAGE)
+    neighbours = shapes.neighbours(
+        "test", list(shapes.areas_below("64.74", Level.VILLAGE).values_list("code", flat=True))
+    )
     centre = "64.74.03.1002"
     pocket = {centre, *neighbours.contiguous[centre]}
     for i, code in enumerate(neighbours.ids):

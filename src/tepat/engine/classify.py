@@ -81,11 +81,15 @@ def sensible_k(values: Sequence[float]) -> int:
     return max(1, min(MAX_CLASSES, distinct, max(2, math.ceil(len(values) / 3))))
 
 
+MATRIX_UP_TO = 1_500  # values; above this the n×n cost matrix (8·n² bytes) is built one column at a time
+
+
 def fisher_jenks_bins(values: Sequence[float] | np.ndarray, k: int) -> list[float]:
     """Upper bounds of the k classes with the least total within-class squared deviation (Fisher 1958).
 
-    Dynamic programming over the sorted values: cost[c][j] is the best split of the first j+1 values into c+1
-    classes. O(k·n²) arithmetic but only O(k·n) numpy calls.
+    Dynamic programming over the sorted values: best[c][j] is the least cost of splitting the first j+1 values
+    into c+1 classes. The squared deviation of every run x[s..j] comes from prefix sums, so each class count is
+    one n×n numpy step (a few milliseconds for a regency's villages).
     """
     x = np.sort(np.asarray(values, dtype=np.float64))
     n = len(x)
@@ -97,22 +101,32 @@ def fisher_jenks_bins(values: Sequence[float] | np.ndarray, k: int) -> list[floa
     s1 = np.concatenate(([0.0], np.cumsum(x)))
     s2 = np.concatenate(([0.0], np.cumsum(x * x)))
 
-    def sse(starts: np.ndarray, end: int) -> np.ndarray:
-        """Squared deviation of x[start..end] for each start."""
-        count = end + 1 - starts
-        total = s1[end + 1] - s1[starts]
-        return np.asarray((s2[end + 1] - s2[starts]) - total * total / count)
+    def run_cost(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Squared deviation of x[s..e] for each pair (s, e), s <= e; inf where s > e."""
+        count = ends - starts + 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = s1[ends + 1] - s1[starts]
+            cost = (s2[ends + 1] - s2[starts]) - total * total / count
+        return np.asarray(np.where(count > 0, np.maximum(cost, 0.0), np.inf))
 
-    cost = np.full((k, n), np.inf)
+    best = np.full((k, n), np.inf)
     start = np.zeros((k, n), dtype=np.int64)
-    cost[0] = s2[1:] - s1[1:] * s1[1:] / np.arange(1, n + 1)
+    ends = np.arange(n)
+    best[0] = run_cost(np.zeros(n, dtype=np.int64), ends)
+    matrix = run_cost(ends[:, None], ends[None, :]) if n <= MATRIX_UP_TO else None  # [s, j]
     for c in range(1, k):
-        for j in range(c, n):
-            starts = np.arange(c, j + 1)  # the last class is x[s..j]; the first c classes take x[0..s-1]
-            candidates = cost[c - 1, starts - 1] + sse(starts, j)
-            best = int(np.argmin(candidates))
-            cost[c, j] = candidates[best]
-            start[c, j] = starts[best]
+        before = np.concatenate(([np.inf], best[c - 1][:-1]))  # best of the first c classes ending at s-1
+        if matrix is not None:
+            total = before[:, None] + matrix
+            total[:c] = np.inf  # the first c classes need at least c values
+            start[c] = np.argmin(total, axis=0)
+            best[c] = total[start[c], ends]
+        else:
+            for j in range(c, n):
+                starts = np.arange(c, j + 1)
+                candidates = before[starts] + run_cost(starts, np.full(len(starts), j))
+                pick = int(np.argmin(candidates))
+                best[c, j], start[c, j] = candidates[pick], starts[pick]
     bins = []
     end = n - 1
     for c in range(k - 1, -1, -1):

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -29,7 +30,6 @@ from django.utils.functional import Promise
 from tepat.accounts.models import Role
 from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, scope_code
 from tepat.areas.models import Area, Level
-from tepat.areas.selectors import within_q
 from tepat.engine.classify import Legend, LegendClass, Method, classify
 from tepat.engine.hotspots import AreaPocket, Cluster, Pocket, PocketAnalysis, find_pockets
 from tepat.maps import shapes
@@ -94,12 +94,12 @@ class Figures:
         return 100.0 * value / self.families
 
 
-def village_figures(region: str, indicator: IndicatorCode) -> dict[str, Figures]:
-    """Figures per village code for every village with families inside ``region`` (no acting user: callers scope).
+def village_figures(villages: list[str], indicator: IndicatorCode) -> dict[str, Figures]:
+    """Figures per village for the given villages that have families (no acting user: callers scope).
 
     One GROUP BY for the desil counts, and one more for the flagged or gap count when that is the indicator.
     """
-    families = Family.objects.filter(within_q(region, field="village__code"), status=FamilyStatus.ACTIVE)
+    families = Family.objects.filter(village_id__in=villages, status=FamilyStatus.ACTIVE)
     figures: dict[str, Figures] = {}
     for village, desil, n in families.values_list("village_id", "desil_national").annotate(n=Count("id")).order_by():
         f = figures.setdefault(village, Figures())
@@ -151,9 +151,9 @@ KEEP_POCKETS = 32
 
 
 def region_pockets(region: str, level: int, shares: dict[str, float | None]) -> PocketAnalysis:
-    """Gi* and local Moran over every area of ``level`` in the region with an outline (seeded: same values, same
-    pockets; kept in memory because the permutations take most of a second for a large regency)."""
-    neighbours = shapes.neighbours(region, level)
+    """Gi* and local Moran over the areas in ``shares`` that have an outline (seeded: same values, same pockets;
+    kept in memory because the permutations take most of a second for a large regency)."""
+    neighbours = shapes.neighbours(f"{region}:{level}", sorted(shares))
     values = {code: shares.get(code) for code in neighbours.ids}
     key = (region, level, id(neighbours), tuple(sorted(values.items())))
     with _pockets_lock:
@@ -178,6 +178,7 @@ class MapFeature:
     colour: str
     pocket: AreaPocket | None
     outlined: bool  # has a boundary, so it is on the map (the table lists every area)
+    label: str = ""  # "Kelurahan Gunung Telihan": Area.label, translated once per kind rather than per area
 
     @property
     def pocket_class(self) -> Pocket:
@@ -268,21 +269,27 @@ def map_layer(
     region = settings.TEPAT_REGION
     code = indicator.code
 
-    region_areas = list(Area.objects.filter(within_q(region), level=chosen).order_by("code"))
-    villages = village_figures(region, code)
+    region_areas = list(shapes.areas_below(region, chosen).order_by("code"))
+    village_codes = (
+        [a.code for a in region_areas]
+        if chosen == Level.VILLAGE
+        else list(shapes.areas_below(region, Level.VILLAGE).values_list("code", flat=True))
+    )
+    villages = village_figures(village_codes, code)
     if chosen == Level.VILLAGE:
         figures = {a.code: villages.get(a.code) or _empty(code) for a in region_areas}
     else:
         figures = _roll_up(villages, [a.code for a in region_areas], code)
-    legend = classify([figures[a.code].value(code) for a in region_areas], method=method)
+    legend = _legend(tuple(figures[a.code].value(code) for a in region_areas), method)
     colours = palette(len(legend.classes))
     region_class = dict(zip([a.code for a in region_areas], legend.assignments, strict=True))
     analysis = region_pockets(region, chosen, {c: f.share(code) for c, f in figures.items()})
 
     scoped = [a for a in region_areas if a.code == scope.code or a.code.startswith(scope.code + ".")]
-    outlines = shapes.layer(scope.code, chosen)
+    outlines = shapes.layer(f"{scope.code}:{chosen}", [a.code for a in scoped])
     features = []
     totals = _empty(code)
+    kinds: dict[str, str] = {}
     for area in scoped:
         f = figures.get(area.code) or _empty(code)
         totals.add(f)
@@ -296,11 +303,25 @@ def map_layer(
                 colour=NO_DATA if klass is None else colours[klass],
                 pocket=analysis.by_id.get(area.code),
                 outlined=area.code in outlines.shapes,
+                label=_label(area, kinds),
             )
         )
     return MapLayer(scope=scope, level=chosen, levels=levels, indicator=indicator, method=method, features=features,
                     legend=legend, colours=colours, pockets=analysis, can_open_families=may_open_families(actor),
                     shapes=outlines, totals=totals)  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _legend(values: tuple[float | None, ...], method: Method) -> Legend:
+    return classify(values, method=method)
+
+
+def _label(area: Area, kinds: dict[str, str]) -> str:
+    if area.level in (Level.PROVINCE, Level.REGENCY):
+        return area.name
+    if area.kind not in kinds:
+        kinds[area.kind] = str(area.get_kind_display())
+    return f"{kinds[area.kind]} {area.name}"
 
 
 def _empty(code: IndicatorCode) -> Figures:
@@ -312,11 +333,13 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def feature_properties(layer: MapLayer, feature: MapFeature) -> dict[str, Any]:
-    f, pocket = feature.figures, feature.pocket
+def feature_properties(layer: MapLayer, feature: MapFeature, *, urls: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Properties of one area; ``urls`` are the overview and family-list prefixes (reversed once per layer)."""
+    f, pocket, code = feature.figures, feature.pocket, feature.area.code
+    overview, families = urls or _url_prefixes()
     properties: dict[str, Any] = {
-        "code": feature.area.code,
-        "name": feature.area.label,
+        "code": code,
+        "name": feature.label,
         "value": _rounded(feature.value),
         "class": feature.klass,
         "fill": feature.colour,
@@ -334,10 +357,14 @@ def feature_properties(layer: MapLayer, feature: MapFeature) -> dict[str, Any]:
         properties["flagged"] = f.flagged
     if f.gap is not None:
         properties["gap"] = f.gap
-    properties["overview_url"] = reverse("web:overview_area", args=[feature.area.code])
+    properties["overview_url"] = f"{overview}{code}/"
     if layer.can_open_families:
-        properties["families_url"] = f"{reverse('web:families')}?wilayah={feature.area.code}"
+        properties["families_url"] = f"{families}?wilayah={code}"
     return properties
+
+
+def _url_prefixes() -> tuple[str, str]:
+    return reverse("web:overview"), reverse("web:families")
 
 
 def map_geojson(layer: MapLayer) -> str:
@@ -347,11 +374,14 @@ def map_geojson(layer: MapLayer) -> str:
     file is self-describing when downloaded.
     """
     parts = []
+    urls = _url_prefixes()
     for feature in layer.features:
         if not feature.outlined:
             continue
         geometry = layer.shapes.shapes[feature.area.code].geometry
-        properties = json.dumps(feature_properties(layer, feature), ensure_ascii=False, separators=(",", ":"))
+        properties = json.dumps(
+            feature_properties(layer, feature, urls=urls), ensure_ascii=False, separators=(",", ":")
+        )
         parts.append(f'{{"type":"Feature","id":"{feature.area.code}","geometry":{geometry},"properties":{properties}}}')
     pockets = layer.pockets
     head = {

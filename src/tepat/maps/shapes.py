@@ -16,10 +16,12 @@ import hashlib
 import json
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tepat.areas.models import Boundary
-from tepat.areas.selectors import within_q
+from django.db.models import QuerySet
+
+from tepat.areas.models import Area, Boundary, ancestor_codes
 from tepat.engine.hotspots import Neighbours, queen_neighbours
 
 SIMPLIFY_ABOVE = 5_000  # vertices in a layer; Kota Bontang's 15 kelurahan have ~2,000 and are sent as they are
@@ -49,17 +51,29 @@ class Layer:
                 max(b[3] for b in boxes))  # fmt: skip
 
 
-_layers: dict[tuple[str, int], tuple[str, Layer]] = {}
-_neighbours: dict[tuple[str, int], tuple[str, Neighbours]] = {}
+_layers: dict[str, tuple[str, Layer]] = {}
+_neighbours: dict[str, tuple[str, Neighbours]] = {}
 _lock = threading.Lock()
 
 
-def _boundaries(scope: str, level: int) -> tuple[str, list[str]]:
-    """The digest of the outlines of the areas of ``level`` inside ``scope``, and their codes in order."""
-    rows = list(
-        Boundary.objects.filter(within_q(scope, field="area__code"), area__level=level)
-        .order_by("area_id")
-        .values_list("area_id", "min_lon", "min_lat", "max_lon", "max_lat", "area_km2")
+def areas_below(root: str, level: int) -> QuerySet[Area]:
+    """Areas of ``level`` inside ``root`` (or root itself at its own level), found through the parent links.
+
+    A join on primary keys rather than a prefix test on the code: SQLite's LIKE cannot use an index, and a
+    regency's few hundred villages should not cost a scan of Indonesia's 84,000 areas on every map request.
+    """
+    depth = level - len(ancestor_codes(root))
+    if depth <= 0:
+        return Area.objects.filter(code=root)
+    return Area.objects.filter(level=level, **{"parent__" * (depth - 1) + "parent_id": root})
+
+
+def _boundaries(codes: Sequence[str]) -> tuple[str, list[str]]:
+    """A digest of the outlines of ``codes`` (bounding boxes and areas), and the codes that have one, in order."""
+    rows = sorted(
+        Boundary.objects.filter(area_id__in=list(codes)).values_list(
+            "area_id", "min_lon", "min_lat", "max_lon", "max_lat", "area_km2"
+        )
     )
     digest = hashlib.sha1(repr(rows).encode(), usedforsecurity=False).hexdigest()
     return digest, [r[0] for r in rows]
@@ -90,10 +104,9 @@ def _build(codes: list[str]) -> Layer:
     return Layer(shapes, simplified, int(sum(shapely.get_num_coordinates(g) for g in rounded)))
 
 
-def layer(scope: str, level: int) -> Layer:
-    """Outlines of every area of ``level`` inside ``scope`` that has a boundary (others are simply absent)."""
-    digest, codes = _boundaries(scope, level)
-    key = (scope, level)
+def layer(key: str, codes: Sequence[str]) -> Layer:
+    """Outlines of ``codes`` that have a boundary (others are simply absent), kept under ``key`` (scope + level)."""
+    digest, outlined = _boundaries(codes)
     cached = _layers.get(key)
     if cached and cached[0] == digest:
         return cached[1]
@@ -101,15 +114,14 @@ def layer(scope: str, level: int) -> Layer:
         cached = _layers.get(key)
         if cached and cached[0] == digest:
             return cached[1]
-        built = _build(codes)
+        built = _build(outlined)
         _layers[key] = (digest, built)
         return built
 
 
-def neighbours(region: str, level: int) -> Neighbours:
-    """Queen contiguity of the areas of ``level`` in the region, from the full (unsimplified) outlines."""
-    digest, codes = _boundaries(region, level)
-    key = (region, level)
+def neighbours(key: str, codes: Sequence[str]) -> Neighbours:
+    """Queen contiguity of ``codes`` that have a boundary, from the full (unsimplified) outlines."""
+    digest, outlined = _boundaries(codes)
     cached = _neighbours.get(key)
     if cached and cached[0] == digest:
         return cached[1]
@@ -117,8 +129,8 @@ def neighbours(region: str, level: int) -> Neighbours:
         cached = _neighbours.get(key)
         if cached and cached[0] == digest:
             return cached[1]
-        texts = dict(Boundary.objects.filter(area_id__in=codes).values_list("area_id", "geojson"))
-        built = queen_neighbours(codes, [json.loads(texts[c]) for c in codes])
+        texts = dict(Boundary.objects.filter(area_id__in=outlined).values_list("area_id", "geojson"))
+        built = queen_neighbours(outlined, [json.loads(texts[c]) for c in outlined])
         _neighbours[key] = (digest, built)
         return built
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +96,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "methods": [(m.value, str(label)) for m, label in METHODS.items()],
         "level_options": [(LEVEL_NAMES[level], LEVEL_LABELS[level], level == layer.level) for level in layer.levels],
         "popup_labels": POPUP_LABELS,
+        "overview_prefix": reverse("web:overview"),
+        "families_prefix": reverse("web:families"),
         "query": _query(layer),
         "tiles": getattr(settings, "TEPAT_MAP_TILES", ""),
         "tiles_attribution": getattr(settings, "TEPAT_MAP_TILES_ATTRIBUTION", ""),
