@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 BUILD = """
 import json, time, resource, django
@@ -45,8 +46,8 @@ if not Family.objects.exists():
     out = Path(FOLDER) / "synth"
     t = time.perf_counter()
     if not (out / "dtsen_extract.csv").exists():
-        generate(SynthConfig(region=region, persons=PERSONS, seed=7), reference_dir=Path(settings.DATA_DIR) / "reference",
-                 out_dir=out)
+        generate(SynthConfig(region=region, persons=PERSONS, seed=7),
+                 reference_dir=Path(settings.DATA_DIR) / "reference", out_dir=out)
     marks["synth"] = time.perf_counter() - t
     t = time.perf_counter()
     import_file(actor=None, path=out / "dtsen_extract.csv", kind="dtsen", source_name="DTSEN (sintetis)")
@@ -108,7 +109,7 @@ print(json.dumps(results))
 """
 
 
-def run(script: str, env: dict[str, str]) -> dict[str, object]:
+def run(script: str, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     if out.returncode:
         sys.exit(out.stderr[-4000:])
@@ -134,16 +135,16 @@ def main() -> None:
         build = run(BUILD.replace("FOLDER", repr(str(folder))).replace("PERSONS", str(args.persons)), env)
         timing = run(TIME.replace("REQUESTS", str(args.requests)), env)
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    facts = timing["facts"]
-    cold = timing["cold"]
+    facts, cold = timing["facts"], timing["cold"]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}; backend: {backend}; build: {json.dumps(build)}")
-    print(f"registry: {json.dumps(facts)}")  # type: ignore[arg-type]
-    print(f"cold request (fresh process): {cold['seconds'] * 1000:.0f} ms, "  # type: ignore[index]
-          f"{cold['bytes'] / 1e3:.0f} kB, {cold['features']} features; page /peta/ {timing['page_seconds'] * 1000:.0f} ms")  # type: ignore[index]  # fmt: skip
-    for indicator, t in timing["indicators"].items():  # type: ignore[attr-defined]
-        print(f"| {backend} | {facts['persons']:,} | {facts['villages']} | {indicator} | "  # type: ignore[index]
-              f"{t['median'] * 1000:.0f} ms | {t['p95'] * 1000:.0f} ms | {t['pockets_recomputed_median'] * 1000:.0f} ms |")  # fmt: skip
+    print(f"registry: {json.dumps(facts)}")
+    print(f"cold request (fresh process): {cold['seconds'] * 1000:.0f} ms, {cold['bytes'] / 1e3:.0f} kB, "
+          f"{cold['features']} features; page /peta/ {timing['page_seconds'] * 1000:.0f} ms")  # fmt: skip
+    print("| backend | persons | villages | indicator | median | p95 | pockets recomputed (median) |")
+    for indicator, t in timing["indicators"].items():
+        print(f"| {backend} | {facts['persons']:,} | {facts['villages']} | {indicator} | {t['median'] * 1000:.0f} ms | "
+              f"{t['p95'] * 1000:.0f} ms | {t['pockets_recomputed_median'] * 1000:.0f} ms |")  # fmt: skip
 
 
 if __name__ == "__main__":
