@@ -231,6 +231,7 @@ def generic_comparisons() -> list[Comparison]:
                 Level("two_edits", f"{digits} <= 2", 0.03, 1e-4),
             ),
             0.04,
+            fixed_m=True,  # the labelled pairs are the ones with equal identifiers: they cannot teach its m
         ),
         Comparison(
             "house_number",
@@ -425,12 +426,12 @@ def predict(
         retain_intermediate_calculation_columns=False,
     )
 
-    def linker(table: str, model: SettingsCreator | dict[str, Any]) -> Linker:
+    def linker(table: str, model: SettingsCreator | dict[str, Any]) -> tuple[Linker, DuckDBAPI]:
         db_api = DuckDBAPI(connection=con)  # one per linker: Splink caches intermediate tables per API object
         linked = Linker(db_api.register(table), model, log_level=None, validate_settings=False)
         for column in tf_columns:
             linked.table_management.register_term_frequency_lookup(db_api.register(f"tf_{column}"), column)
-        return linked
+        return linked, db_api
 
     # u: a uniform sample is all random sampling needs (it draws ~sqrt(2 * u_pairs) records).
     sample = min(rows, max(20_000, int(4 * math.sqrt(2 * config.u_pairs))))  # a deterministic hash sample
@@ -440,7 +441,7 @@ def predict(
         CREATE OR REPLACE TEMP TABLE model_u AS
         SELECT {columns} FROM rec WHERE hash(rid, {int(config.seed)}) % 1000000 < {threshold}
     """)
-    u_linker = linker("model_u", settings)
+    u_linker, _ = linker("model_u", settings)
     u_linker.training.estimate_u_using_random_sampling(
         max_pairs=float(config.u_pairs), seed=config.seed, min_count_per_level=None, num_chunks=1
     )
@@ -454,14 +455,15 @@ def predict(
                             WHERE label IS NOT NULL AND (hash(label) % 1000000) < {int(share * 1_000_000)})
             SELECT {columns}, chosen.label FROM rec JOIN chosen USING (rid)
         """)
-        m_linker = linker("model_m", trained)
+        m_linker, _ = linker("model_m", trained)
         m_linker.training.estimate_m_from_label_column("label")
         with_m = m_linker.misc.save_model_to_json()
         for spec, m_spec in zip(trained["comparisons"], with_m["comparisons"], strict=True):
             for level, m_level in zip(spec["comparison_levels"], m_spec["comparison_levels"], strict=True):
                 if "m_probability" in m_level:
                     level["m_probability"] = m_level["m_probability"]
-    _blend(trained, comparisons, label_pairs, sampled=min(float(config.u_pairs), sample * (sample - 1) / 2))
+    used_labels = min(label_pairs, config.m_pairs)
+    _blend(trained, comparisons, used_labels, sampled=min(float(config.u_pairs), sample * (sample - 1) / 2))
     report.parameters = trained
 
     con.execute(f"""
@@ -472,8 +474,8 @@ def predict(
         CREATE OR REPLACE TEMP TABLE cand_pairs AS
         SELECT 'rule' || rule AS match_key, l AS join_key_l, r AS join_key_r FROM cand
     """)
-    scorer = linker("model_score", trained)
-    scorer.table_management.register_blocked_pairs_for_predict(scorer._db_api.register("cand_pairs"))
+    scorer, scorer_api = linker("model_score", trained)
+    scorer.table_management.register_blocked_pairs_for_predict(scorer_api.register("cand_pairs"))
     predictions = scorer.inference.predict(threshold_match_probability=config.lower, warning_mode="never")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE scored AS

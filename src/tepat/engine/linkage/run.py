@@ -75,7 +75,7 @@ def dedupe(
 
         _write_clusters(con, graph, "c3")
         _write_rule_pairs(con, rule_pairs)
-        clusters, pairs = _results(con, model_report)
+        clusters, pairs = _results(con)
         step("result", 5)
         stats: dict[str, Any] = {
             "records": prepared.rows,
@@ -220,7 +220,7 @@ def _write_rule_pairs(con: duckdb.DuckDBPyConnection, rule_pairs: list[tuple[int
     con.unregister("rule_arrow")
 
 
-def _results(con: duckdb.DuckDBPyConnection, report: model.ModelReport) -> tuple[pa.Table, pa.Table]:
+def _results(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, pa.Table]:
     has_model = bool(
         con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'model_pairs'").fetchall()[0][0]
     )
@@ -235,7 +235,7 @@ def _results(con: duckdb.DuckDBPyConnection, report: model.ModelReport) -> tuple
         CREATE OR REPLACE TEMP TABLE all_pairs AS
         SELECT c1.cluster AS l, c1.rid AS r, '{Layer.NIK.value}' AS layer, '{Decision.LINK.value}' AS decision,
           NULL::DOUBLE AS match_probability, NULL::DOUBLE AS match_weight, '{nik_evidence}' AS evidence
-        FROM c1 WHERE c1.label IS NOT NULL AND c1.cluster <> c1.rid
+        FROM c1 WHERE c1.cluster <> c1.rid  -- every record layer 1 joined to its cluster's first record
         UNION ALL
         SELECT p.l, p.r, '{Layer.NIK.value}', '{Decision.CONFLICT.value}', NULL, NULL,
           json_object('nik', 'same', 'disagreement', p.disagreement)
