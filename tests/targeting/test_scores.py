@@ -13,7 +13,7 @@ from tepat.accounts.models import Role, User
 from tepat.accounts.permissions import PermissionDenied
 from tepat.intake.services import ImportOutcome
 from tepat.registry.models import Family, FamilyStatus
-from tepat.targeting.models import RunStatus, ScoringRun, WelfareAssessment
+from tepat.targeting.models import EligibilityRule, RunStatus, ScoringRun, WelfareAssessment
 from tepat.targeting.selectors import family_assessments, targeting_overview
 from tepat.targeting.services import SEVERE, scores_compute
 
@@ -89,3 +89,15 @@ def test_only_tkpk_analysts_and_admins_compute_scores(imported: ImportOutcome, m
     with pytest.raises(PermissionDenied):
         scores_compute(actor=partner, card="multidimensi")
     assert not ScoringRun.objects.exists()
+
+
+def test_the_demo_gets_example_rules_and_scores_without_a_worker(admin: User, imported: ImportOutcome) -> None:
+    from tepat.targeting.services import DEMO_RULES, targeting_demo
+    from tepat.targeting.table import local_method
+
+    run = targeting_demo(actor=admin)
+    assert run.status == RunStatus.DONE and run.method == local_method()
+    assert WelfareAssessment.objects.filter(method=run.method).count() == 3
+    assert set(EligibilityRule.objects.values_list("name", flat=True)) == {name for name, _t, _p in DEMO_RULES}
+    targeting_demo(actor=admin)  # twice is harmless: rules are kept, scores replaced
+    assert EligibilityRule.objects.count() == len(DEMO_RULES)

@@ -34,17 +34,15 @@ def parse_amount(text: str) -> Decimal:
     return value
 
 
-class AmountField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 40)
-        super().__init__(**kwargs)
+class AmountField(forms.Field):
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> Decimal | None:
+        text = str(value or "").strip()
         if not text:
             return None
         try:
-            amount = parse_amount(text)
+            amount = parse_amount(text[:40])
         except ValueError:
             raise forms.ValidationError(_("Tulis angka, mis. 1.500.000 atau 1500000.")) from None
         if amount < 0:

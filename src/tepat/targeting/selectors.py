@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from tepat.accounts.permissions import Permission, has_permission, scope_code
 from tepat.areas.models import Area
@@ -66,7 +67,7 @@ def method_label(method: str) -> str:
     if method.startswith(SCORECARD_PREFIX):
         return _scorecard_name(method.removeprefix(SCORECARD_PREFIX))
     if method.startswith(PMT_PREFIX):
-        return f"PMT {method.removeprefix(PMT_PREFIX)}"
+        return _("PMT %(model)s") % {"model": method.removeprefix(PMT_PREFIX)}
     return method
 
 
@@ -82,7 +83,7 @@ def welfare_sources() -> list[tuple[str, str]]:
         .distinct()
         .order_by("method")
     )
-    return [("desil", "desil"), *((m, method_label(m)) for m in methods)]
+    return [("desil", _("titik tengah desil resmi")), *((m, method_label(m)) for m in methods)]
 
 
 # -- overview ---------------------------------------------------------------------------------------------------------
@@ -205,14 +206,15 @@ def family_assessments(*, actor: Actor, family: Family) -> list[AssessmentLine]:
         return []
     record_ids = {family.lineage.get(name) for name in ("desil_national", "desil_province", "desil_regency")}
     sources = {
-        r.pk: f"{r.batch.source.name} · {r.batch.file_name}, baris {r.row_number}"
+        r.pk: _("%(source)s · %(file)s, baris %(row)s")
+        % {"source": r.batch.source.name, "file": r.batch.file_name, "row": r.row_number}
         for r in SourceRecord.objects.filter(pk__in=[i for i in record_ids if i]).select_related("batch__source")
     }
     lines = []
     for name, label, method in (
-        ("desil_national", "Desil nasional (resmi, DTSEN)", "desil_national"),
-        ("desil_province", "Desil provinsi (resmi)", "desil_province"),
-        ("desil_regency", "Desil kabupaten/kota (resmi)", "desil_regency"),
+        ("desil_national", _("Desil nasional (resmi, DTSEN)"), "desil_national"),
+        ("desil_province", _("Desil provinsi (resmi)"), "desil_province"),
+        ("desil_regency", _("Desil kabupaten/kota (resmi)"), "desil_regency"),
     ):
         value = getattr(family, name)
         if value is None and name != "desil_national":

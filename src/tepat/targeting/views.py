@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -79,7 +80,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 # -- rules ------------------------------------------------------------------------------------------------------------
 def _rule_problem(text: str, exc: RuleError) -> dict[str, Any]:
     """The message and the rule text cut around the offending span, so the page can mark where it is."""
-    context: dict[str, Any] = {"message": exc.message("id"), "code": exc.code}
+    context: dict[str, Any] = {"message": exc.message(get_language() or "id"), "code": exc.code}
     if exc.position is not None:
         start = min(exc.position, len(text))
         end = max(start + 1, min(exc.end or start + 1, len(text)))
