@@ -260,6 +260,15 @@ def test_nik_validity_shortcut_agrees_with_check_nik(data: st.DataObject, region
     assert [bool(ok) for ok in found] == [check_nik(value, regions=regions).valid for value in values]
 
 
+def test_birth_dates_in_niks_around_29_february(regions: RegionCodes) -> None:
+    dates = ["290200", "290224", "290225", "290296", "290297", "690200", "690223", "690224", "310288", "300288"]
+    dates += ["311299", "010100", "451088", "721088", "000188", "011388"]
+    values = [f"647403{ddmmyy}0001" for ddmmyy in dates]
+    found = _nik(pa.array(values), LinkageConfig(regions=regions))["ident_ok"].to_pylist()
+    assert [bool(ok) for ok in found] == [check_nik(value, regions=regions).valid for value in values]
+    assert found[:5] == [True, True, False, True, False]
+
+
 def test_the_shortcut_takes_clean_numbers_only() -> None:
     cells = pa.array(["6474031207850001", "1212121212121212", "647403120785000", None, "6474030000000000"])
     assert segmentable(cells).to_pylist() == [True, False, False, False, False]
