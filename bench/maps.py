@@ -38,6 +38,25 @@ from tepat.intake.services import import_file
 from tepat.registry.models import Family
 call_command("migrate", verbosity=0)
 marks = {}
+def split(path, rows=400_000):
+    # parts of at most ~rows rows, cut between families (id_keluarga, the first column), header in each
+    import csv
+    parts, writer, handle, count, last = [], None, None, 0, None
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        for row in reader:
+            if writer is None or (count >= rows and row[0] != last):
+                if handle:
+                    handle.close()
+                parts.append(path.with_name(f"{path.stem}_{len(parts) + 1}.csv"))
+                handle = parts[-1].open("w", encoding="utf-8", newline="")
+                writer, count = csv.writer(handle), 0
+                writer.writerow(header)
+            writer.writerow(row)
+            count, last = count + 1, row[0]
+    handle.close()
+    return parts
 if not Family.objects.exists():
     region = settings.TEPAT_REGION
     t = time.perf_counter()
@@ -50,7 +69,8 @@ if not Family.objects.exists():
                  reference_dir=Path(settings.DATA_DIR) / "reference", out_dir=out)
     marks["synth"] = time.perf_counter() - t
     t = time.perf_counter()
-    import_file(actor=None, path=out / "dtsen_extract.csv", kind="dtsen", source_name="DTSEN (sintetis)")
+    for part in split(out / "dtsen_extract.csv"):  # uploads are capped at 250 MB: a regency sends parts
+        import_file(actor=None, path=part, kind="dtsen", source_name="DTSEN (sintetis)")
     marks["import_dtsen"] = time.perf_counter() - t
     t = time.perf_counter()
     for path in sorted(out.glob("program_*.csv")):

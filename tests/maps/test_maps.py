@@ -238,3 +238,7 @@ def test_a_planted_pocket_on_bontang_is_found_and_listed(client: Client, admin: 
     page = client.get("/peta/", {"indicator": "rate"}).content.decode()
     table = page.split('id="pocket-table"')[1].split("</table>")[0]
     assert f'data-code="{centre}" data-pocket="hot"' in table and "kantong kemiskinan" in table
+    corrected = geojson(client, indicator="rate", fdr="1")
+    assert corrected["pockets"]["fdr"] is True
+    assert {c for c, p in by_code(corrected).items() if p["pocket"] == "hot"} <= hot
+    assert 'name="fdr" value="1" checked' in client.get("/peta/", {"fdr": "1"}).content.decode()

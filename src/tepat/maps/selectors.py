@@ -150,17 +150,17 @@ _pockets_lock = threading.Lock()
 KEEP_POCKETS = 32
 
 
-def region_pockets(region: str, level: int, shares: dict[str, float | None]) -> PocketAnalysis:
+def region_pockets(region: str, level: int, shares: dict[str, float | None], *, fdr: bool = False) -> PocketAnalysis:
     """Gi* and local Moran over the areas in ``shares`` that have an outline (seeded: same values, same pockets;
     kept in memory because the permutations take most of a second for a large regency)."""
     neighbours = shapes.neighbours(f"{region}:{level}", sorted(shares))
     values = {code: shares.get(code) for code in neighbours.ids}
-    key = (region, level, id(neighbours), tuple(sorted(values.items())))
+    key = (region, level, id(neighbours), fdr, tuple(sorted(values.items())))
     with _pockets_lock:
         if key in _pockets:
             _pockets.move_to_end(key)
             return _pockets[key]
-    analysis = find_pockets(values, neighbours)
+    analysis = find_pockets(values, neighbours, fdr=fdr)
     with _pockets_lock:
         _pockets[key] = analysis
         while len(_pockets) > KEEP_POCKETS:
@@ -253,9 +253,17 @@ def may_open_families(actor: Actor) -> bool:
 
 
 def map_layer(
-    *, actor: Actor, level: str = "village", indicator: Indicator, method: Method = Method.FISHER_JENKS
+    *,
+    actor: Actor,
+    level: str = "village",
+    indicator: Indicator,
+    method: Method = Method.FISHER_JENKS,
+    fdr: bool = False,
 ) -> MapLayer:
     """The areas of the actor's scope at ``level`` with the indicator's value, legend class and pocket class.
+
+    ``fdr``: call a village a pocket only when it survives a false discovery rate correction (Benjamini–Hochberg
+    over the region's villages), for when a region with hundreds of villages wants fewer chance pockets.
 
     Raises PermissionDenied without VIEW_AGGREGATES or an area scope.
     """
@@ -283,7 +291,7 @@ def map_layer(
     legend = _legend(tuple(figures[a.code].value(code) for a in region_areas), method)
     colours = palette(len(legend.classes))
     region_class = dict(zip([a.code for a in region_areas], legend.assignments, strict=True))
-    analysis = region_pockets(region, chosen, {c: f.share(code) for c, f in figures.items()})
+    analysis = region_pockets(region, chosen, {c: f.share(code) for c, f in figures.items()}, fdr=fdr)
 
     scoped = [a for a in region_areas if a.code == scope.code or a.code.startswith(scope.code + ".")]
     outlines = shapes.layer(f"{scope.code}:{chosen}", [a.code for a in scoped])

@@ -69,11 +69,15 @@ def _layer(request: HttpRequest) -> MapLayer:
         level=request.GET.get("level", "village"),
         indicator=indicator_of(request.GET.get("indicator", "")),
         method=method,
+        fdr=request.GET.get("fdr") == "1",
     )
 
 
 def _query(layer: MapLayer) -> str:
-    return urlencode({"level": layer.level_name, "indicator": layer.indicator.code.value, "metode": layer.method})
+    query = {"level": layer.level_name, "indicator": layer.indicator.code.value, "metode": layer.method.value}
+    if layer.pockets and layer.pockets.fdr:
+        query["fdr"] = "1"
+    return urlencode(query)
 
 
 def _file_name(layer: MapLayer, extension: str) -> str:
