@@ -80,13 +80,13 @@ def review_queue(*, actor: Actor, limit: int = 50) -> tuple[list[ReviewRow], int
     visible = _visible_people(actor)
     if visible is None:
         return [], 0
-    pending = MatchPair.objects.filter(status=PairStatus.PENDING).filter(
+    pending = MatchPair.objects.filter(status=PairStatus.PENDING, person_b__isnull=False).filter(
         person_a__in=visible.values("pk"), person_b__in=visible.values("pk")
     )
     total = pending.count()
     pairs = list(pending.select_related("person_a", "person_b").order_by("-probability", "pk")[:limit])
     full = has_permission(actor, Permission.VIEW_FULL_NIK)
-    person_ids = [p.person_a_id for p in pairs] + [p.person_b_id for p in pairs]
+    person_ids = [p.person_a_id for p in pairs] + [p.person_b_id for p in pairs if p.person_b_id is not None]
     homes: dict[int, tuple[int, str, str]] = {}
     for person_id, family_id, village, kk in (
         Membership.objects.filter(person_id__in=person_ids).order_by("active", "pk")
@@ -99,7 +99,7 @@ def review_queue(*, actor: Actor, limit: int = 50) -> tuple[list[ReviewRow], int
         shown = person.nik or person.nik_raw
         return Side(person, shown if full else mask_nik(shown), village, family_id, kk if full else mask_nik(kk))
 
-    return [ReviewRow(p, side(p.person_a), side(p.person_b)) for p in pairs], total
+    return [ReviewRow(p, side(p.person_a), side(p.person_b)) for p in pairs if p.person_b is not None], total
 
 
 def merge_list(*, actor: Actor, limit: int = 50) -> list[PersonMerge]:
@@ -179,10 +179,11 @@ def quality_by_area(*, actor: Actor) -> tuple[QualityRow, list[QualityRow]] | No
     ):
         add(village, kind, n)
     home = dict(members.values_list("person_id", "family__village_id"))
-    for pair in MatchPair.objects.filter(status__in=[PairStatus.PENDING, PairStatus.CONFLICT]).select_related(
-        "person_a", "person_b"
-    ):
-        village = home.get(pair.person_a_id) or home.get(pair.person_b_id)
+    open_pairs = MatchPair.objects.filter(status__in=[PairStatus.PENDING, PairStatus.CONFLICT], person_b__isnull=False)
+    for pair in open_pairs.select_related("person_a", "person_b"):
+        if pair.person_b is None:
+            continue
+        village = home.get(pair.person_a_id) or home.get(pair.person_b.pk)
         if pair.status == PairStatus.CONFLICT:
             add(village, "nik_conflict", 1)
         else:

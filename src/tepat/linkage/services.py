@@ -187,10 +187,11 @@ def _record(run: LinkageRun, pairs: pa.Table, persons: int) -> dict[str, int]:
             counts["review"] += 1
     MatchPair.objects.bulk_create([*new_pairs, *(pair for _, pair in benefit_links.values())], batch_size=2000)
     for benefit, (person, _pair) in benefit_links.items():
-        survivor = _root(Person.objects.get(pk=person))
-        Benefit.objects.filter(pk=benefit, person__isnull=True).update(person=survivor)
+        Benefit.objects.filter(pk=benefit, person__isnull=True).update(person=_root(Person.objects.get(pk=person)))
     counts["recipients_linked"] = len(benefit_links)
     for pair in to_merge:
+        if pair.person_b_id is None:
+            continue
         survivor, merged = _survivor(pair.person_a_id, pair.person_b_id)
         if survivor is None or merged is None:
             continue
@@ -241,6 +242,8 @@ def pair_decide(*, actor: User, pair: MatchPair, same_person: bool) -> MatchPair
     pair = MatchPair.objects.select_for_update().get(pk=pair.pk)
     if pair.status != PairStatus.PENDING:
         raise LinkageError(f"pasangan #{pair.pk} sudah diputuskan ({pair.get_status_display().lower()})")
+    if pair.person_b_id is None:
+        raise LinkageError(f"pasangan #{pair.pk} menautkan baris penerima, bukan dua orang")
     if same_person:
         survivor, merged = _survivor(pair.person_a_id, pair.person_b_id)
         if survivor is not None and merged is not None:
