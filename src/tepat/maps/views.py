@@ -44,7 +44,7 @@ POPUP_LABELS = {
     "rate": _("Persentase desil 1–4"),
     "flagged": _("Keluarga dengan temuan"),
     "gap": _("Keluarga miskin belum menerima bantuan"),
-    "pocket": _("Gi*"),
+    "pocket": "Gi*",
     "cluster": _("Moran lokal"),
     "families_url": _("Daftar keluarga"),
     "overview_url": _("Ringkasan wilayah"),
