@@ -63,7 +63,8 @@ def test_rule_a_against_rule_b_on_three_families(
     # The gap: K3 alone is below the line, by 200,000 a month. A closes it (300,000 > 200,000), B closes nothing.
     assert a["gap_before"] == pytest.approx(200_000) and a["gap_closed"] == pytest.approx(200_000)
     assert b["gap_closed"] == pytest.approx(0) and b["p0_after"] == pytest.approx(b["p0_before"])
-    assert (a["needy_total"], a["reached_by_nothing"], b["reached_by_nothing"]) == (1, 0, 1)
+    # In need: desil 1–4 or below the line (K1 and K3); each rule leaves the other one reached by nothing.
+    assert (a["needy_total"], a["reached_by_nothing"], b["reached_by_nothing"]) == (2, 1, 1)
     assert (r["both"], r["only_a"], r["only_b"]) == (0, 1, 1)
     assert r["families"] == 3 and r["welfare_source"] == "desil" and r["welfare_estimated_from_desil"] == 3
     by_area = {row["area"]: row for row in r["by_area"]}

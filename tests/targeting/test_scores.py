@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db.models import Count
@@ -101,3 +102,21 @@ def test_the_demo_gets_example_rules_and_scores_without_a_worker(admin: User, im
     assert set(EligibilityRule.objects.values_list("name", flat=True)) == {name for name, _t, _p in DEMO_RULES}
     targeting_demo(actor=admin)  # twice is harmless: rules are kept, scores replaced
     assert EligibilityRule.objects.count() == len(DEMO_RULES)
+
+
+def test_the_fragment_for_the_family_page_renders_the_assessments(
+    admin: User, imported: ImportOutcome, run_tasks: Callable[..., object], rf: Any
+) -> None:
+    from django.template.loader import render_to_string
+
+    run_tasks(scores_compute, actor=admin, card="kemensos_262_2022")
+    family = Family.objects.get(kk="6474021010200004")
+    request = rf.get("/")
+    request.user = admin
+    html = render_to_string(
+        "targeting/_family_assessments.html",
+        {"assessments": family_assessments(actor=admin, family=family)},
+        request=request,
+    )
+    assert 'data-method="desil_national"' in html and 'data-method="scorecard:kemensos_262_2022"' in html
+    assert "Lantai sebagian besar tanah" in html and "resmi" in html

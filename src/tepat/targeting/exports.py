@@ -181,8 +181,8 @@ def scenario_xlsx(
         programs.set_column(0, 1, 30)
         programs.set_column(2, 7, 16)
     areas = book.add_worksheet(_("Per desa"))
-    keys = [k for k in (view.by_area[0] if view.by_area else {}) if k not in ("area", "label")]
-    areas.write_row(0, 0, [_("Kode desa"), _("Desa/kelurahan"), *keys], formats["bold"])
+    keys = [key for key, _heading in view.columns]
+    areas.write_row(0, 0, [_("Kode desa"), _("Desa/kelurahan"), *(h for _k, h in view.columns)], formats["bold"])
     for row, line in enumerate(view.by_area, start=1):
         areas.write_string(row, 0, line["area"] or "", formats["text"])
         areas.write_string(row, 1, line["label"])

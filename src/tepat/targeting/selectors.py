@@ -454,6 +454,7 @@ class ScenarioView:
     scenario: Scenario
     results: dict[str, Any]
     by_area: list[dict[str, Any]]
+    columns: list[tuple[str, str]]  # key in by_area rows, heading
     list_a: list[FamilyLine]
     list_b: list[FamilyLine]
     assigned: list[tuple[FamilyLine, list[str]]]
@@ -467,6 +468,12 @@ def scenario_view(*, actor: Actor, scenario: Scenario, shown: int = 50) -> Scena
     rows = results.get("by_area", [])
     names = dict(Area.objects.filter(code__in=[r["area"] for r in rows if r.get("area")]).values_list("code", "name"))
     by_area = [{**r, "label": names.get(r["area"], r["area"] or "—")} for r in rows]
+    headings = {"families": _("Keluarga"), "covered_a": _("Tercakup aturan A"), "covered_b": _("Tercakup aturan B"),
+                "both": _("Tercakup keduanya"), "any": _("Menerima program apa pun")}  # fmt: skip
+    keys = [k for k in (rows[0] if rows else {}) if k != "area"]
+    if not results.get("b"):
+        keys = [k for k in keys if k not in ("covered_b", "both")]
+    columns = [(k, str(headings.get(k, k))) for k in keys]
     personal = has_permission(actor, Permission.VIEW_PERSONS)
     list_a: list[FamilyLine] = []
     list_b: list[FamilyLine] = []
@@ -480,7 +487,7 @@ def scenario_view(*, actor: Actor, scenario: Scenario, shown: int = 50) -> Scena
             first = results["assigned"][:shown]
             lines = {line.pk: line for line in family_lines(actor=actor, family_ids=[pk for pk, _ in first])}
             assigned = [(lines[pk], codes) for pk, codes in first if pk in lines]
-    return ScenarioView(scenario, results, by_area, list_a, list_b, assigned, shown, personal)
+    return ScenarioView(scenario, results, by_area, columns, list_a, list_b, assigned, shown, personal)
 
 
 # -- priority list of a rule ------------------------------------------------------------------------------------------

@@ -292,7 +292,7 @@ def _summary(data: RegistryFamilies, scored: _Scored) -> dict[str, Any]:
     """The aggregates the overview shows, per village, district and regency: official vs local desil, MPI."""
     table = data.table
     result = scored.result
-    official = np.asarray(table.column("desil").to_numpy(zero_copy_only=False), dtype=np.float64)
+    basis, official = _comparison_basis(table)
     persons = np.asarray(table.column("members").to_numpy(zero_copy_only=False), dtype=np.float64)
     persons = np.where(persons > 0, persons, 1.0)  # a family whose members are all gone still counts once
     levels = {"village": "kode_desa", "district": "kode_kecamatan", "regency": "kode_kabupaten"}
@@ -309,12 +309,25 @@ def _summary(data: RegistryFamilies, scored: _Scored) -> dict[str, Any]:
             for i in result.scorecard.indicators
         ],
         "unavailable": {k: list(v) for k, v in result.unavailable.items()},
+        "compare_basis": basis,
     }
     for level, column in levels.items():
         areas = table.column(column)
         out[f"compare_{level}"] = _rows(compare_desil(official, scored.local_desil, areas))
         out[f"mpi_{level}"] = _rows(multidimensional_poverty(result, areas, persons=persons))
     return out
+
+
+def _comparison_basis(table: pa.Table) -> tuple[str, np.ndarray]:
+    """Which official desil to set the local one against. The local desil ranks families *within the regency*; so
+    does the official regency desil of the DTSEN extract, which makes it the like-for-like comparison. The national
+    desil ranks them in the whole country (a well-off city has few national desil 1–4 families but always 40 % in
+    local desil 1–4), so it is used only when the extract carries no regency desil for most families."""
+    regency = np.asarray(table.column("desil_kabupaten").to_numpy(zero_copy_only=False), dtype=np.float64)
+    national = np.asarray(table.column("desil").to_numpy(zero_copy_only=False), dtype=np.float64)
+    if len(regency) and (~np.isnan(regency)).mean() >= 0.5:
+        return "desil_kabupaten", regency
+    return "desil", national
 
 
 # -- eligibility rules ------------------------------------------------------------------------------------------------
@@ -506,12 +519,16 @@ def scenario_data(scenario: Scenario, *, on: date | None = None) -> ScenarioData
     reached = np.zeros(n, dtype=bool)
     rows_reached = data.rows_of(reached_ids)
     reached[rows_reached[rows_reached >= 0]] = True
+    # "In need" as the region dashboard counts it: official desil 1–4 (the PKH line), or below the poverty line by
+    # the welfare estimate; "reached by nothing" then means the same families the overview calls unserved.
+    official_poor = (desil >= 1) & (desil <= 4)
     families = Families(
         welfare=welfare,
         size=np.where(members > 0, members, 1.0),
         line=line,
         desil=desil,
         reached=reached,
+        needy=official_poor | (np.nan_to_num(welfare, nan=np.inf) < line),
         area=table.column("kode_desa"),
         ids=data.ids,
     )

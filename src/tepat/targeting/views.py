@@ -245,8 +245,14 @@ def rule_export(request: HttpRequest, pk: int) -> HttpResponse:
 # -- scenarios --------------------------------------------------------------------------------------------------------
 def _scenario_forms(request: HttpRequest, data: Any = None, kind: str = "") -> dict[str, Any]:
     sources = selectors.welfare_sources()
-    compare = forms.CompareForm(data if kind == ScenarioKind.COMPARE else None, sources=sources, prefix="b")
-    allocate = forms.AllocateForm(data if kind == ScenarioKind.ALLOCATE else None, sources=sources, prefix="o")
+    last = selectors.scenario_list(actor=request.user).first()
+    initial = {"poverty_line": f"{last.poverty_line:.0f}"} if last is not None else {}  # the line rarely changes
+    compare = forms.CompareForm(
+        data if kind == ScenarioKind.COMPARE else None, sources=sources, prefix="b", initial=initial
+    )
+    allocate = forms.AllocateForm(
+        data if kind == ScenarioKind.ALLOCATE else None, sources=sources, prefix="o", initial=initial
+    )
     lines = forms.LineFormSet(data if kind == ScenarioKind.ALLOCATE else None, prefix="p")
     return {"compare_form": compare, "allocate_form": allocate, "lines": lines, "kind": kind or ScenarioKind.COMPARE}
 
