@@ -7,6 +7,7 @@ already masked for users without VIEW_FULL_NIK (partners): ``6474********0001`` 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
@@ -76,9 +79,9 @@ def scorecard_choices() -> list[tuple[str, str]]:
 
 
 def welfare_sources() -> list[tuple[str, str]]:
-    """Where a scenario may take welfare from: the desil midpoint, or a PMT whose scores are stored."""
+    """Where a scenario may take welfare from: the desil midpoint, or a PMT stored as welfare in rupiah."""
     methods = (
-        WelfareAssessment.objects.filter(method__startswith=PMT_PREFIX)
+        WelfareAssessment.objects.filter(method__startswith=PMT_PREFIX, explanation__welfare=True)
         .values_list("method", flat=True)
         .distinct()
         .order_by("method")
@@ -534,3 +537,22 @@ def rule_priority_list(*, actor: Actor, expression: str, on: date | None = None)
             )
         )
     return rows
+
+
+# -- the family table as a file (for `tepat pmt score`) ----------------------------------------------------------
+def family_table_csv(*, actor: Actor, on: date | None = None) -> tuple[bytes, int]:
+    """The family table of the actor's area as CSV: one row per family, ``household_id`` = Tepat's family number,
+    no names or NIK/KK (pseudonymous), for scoring with a PMT outside the web application."""
+    if not has_permission(actor, Permission.VIEW_PERSONS):
+        return b"", 0
+    data = family_table_from_registry(families=Family.objects.visible_to(actor), on=on)
+    table = data.table.drop_columns(["family_id"])
+    columns = {"household_id": pa.array(data.ids)} | {
+        name: table.column(name).cast(table.column(name).type.value_type)
+        if pa.types.is_dictionary(table.column(name).type)
+        else table.column(name)
+        for name in table.column_names
+    }
+    out = io.BytesIO()
+    pacsv.write_csv(pa.table(columns), out)
+    return out.getvalue(), len(data)

@@ -106,14 +106,22 @@ def _clean(value: Any) -> Any:
 
 
 def personal_export_logged(
-    *, actor: User, target: Any, purpose: str, rows: int, detail: dict[str, Any] | None = None, request: Any = None
+    *,
+    actor: User,
+    target: Any = None,
+    target_type: str = "",
+    purpose: str,
+    rows: int,
+    detail: dict[str, Any] | None = None,
+    request: Any = None,
 ) -> None:
-    """Every export of named families is logged with its purpose and size (UU 27/2022)."""
+    """Every export of personal data is logged with its purpose and size (UU 27/2022)."""
     require(actor, Permission.EXPORT_PERSONS)
     audit(
         actor,
         AuditAction.PERSONAL_EXPORT,
         target=target,
+        target_type=target_type,
         purpose=purpose,
         detail={**(detail or {}), "rows": rows},
         request=request,
@@ -739,8 +747,9 @@ def targeting_demo(*, actor: User) -> ScoringRun:
             program = ProgramModel.objects.filter(code__iexact=program_code).first() if program_code else None
             rule_save(actor=actor, name=name, expression=expression, program=program)
     card = load_scorecard(settings_local_card())
-    run = ScoringRun.objects.create(method=f"{SCORECARD_PREFIX}{card.id}", scorecard=card.id, version=card.version,
-                                    created_by=actor)  # fmt: skip
+    run = ScoringRun.objects.create(
+        method=f"{SCORECARD_PREFIX}{card.id}", scorecard=card.id, version=card.version, created_by=actor
+    )
     _audit(actor, TargetingAudit.SCORES, target=run, detail={"scorecard": card.id, "version": card.version})
     return scores_run_execute(run=run)
 
@@ -750,3 +759,94 @@ def settings_local_card() -> str:
     from tepat.targeting.table import local_method
 
     return local_method().removeprefix(SCORECARD_PREFIX)
+
+
+# -- PMT scores -------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PmtStored:
+    method: str
+    stored: int
+    unknown_ids: int  # rows whose household_id is no active family of the region
+    examples: tuple[str, ...]
+
+
+def pmt_method(model: str) -> str:
+    slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model.strip().lower())[:60]
+    if not slug.strip("_"):
+        raise TargetingError("nama model PMT wajib diisi", "targeting.pmt_name")
+    return f"{PMT_PREFIX}{slug}"
+
+
+def pmt_scores_store(
+    *, actor: User, model: str, rows: Sequence[dict[str, str]], welfare: bool, version: str = "", on: date | None = None
+) -> PmtStored:
+    """Store the output of `tepat pmt score` (household_id, score, rank, decile) as assessments ``pmt:<model>``.
+
+    ``household_id`` is the family number Tepat gave the scored file (the family table export), or a KK number.
+    ``welfare``: the score is per-capita welfare in rupiah a month (a ``--welfare`` model), so scenarios may use it;
+    a ``--label`` model's class position is stored for ranking only. The rows of the method are replaced.
+    """
+    require(actor, Permission.EDIT_REGISTRY)
+    method = pmt_method(model)
+    if not rows or not {"household_id", "score"} <= set(rows[0]):
+        raise TargetingError(
+            "berkas skor harus memuat kolom household_id dan score (keluaran `tepat pmt score`)",
+            "targeting.pmt_columns",
+        )
+    active = dict(region_families().values_list("pk", "kk"))
+    by_kk = {kk: pk for pk, kk in active.items() if kk}
+    found: dict[int, dict[str, Any]] = {}
+    unknown: list[str] = []
+    for number, row in enumerate(rows, start=2):
+        ident = (row.get("household_id") or "").strip()
+        pk = by_kk.get(ident) if len(ident) == 16 else (int(ident) if ident.isdigit() else None)
+        if pk is None or pk not in active:
+            unknown.append(ident)
+            continue
+        try:
+            score = float((row.get("score") or "").replace(",", "."))
+        except ValueError:
+            raise TargetingError(
+                f"baris {number}: score bukan angka: {row.get('score')!r}", "targeting.pmt_score"
+            ) from None
+        if not math.isfinite(score):
+            raise TargetingError(f"baris {number}: score bukan angka yang sah", "targeting.pmt_score")
+        decile, rank = (row.get("decile") or "").strip(), (row.get("rank") or "").strip()
+        found[pk] = {
+            "score": score,
+            "desil": int(decile) if decile.isdigit() and 1 <= int(decile) <= 10 else None,
+            "rank": int(rank) if rank.isdigit() else None,
+        }
+    if not found:
+        raise TargetingError(
+            "tidak ada household_id yang cocok dengan keluarga aktif di wilayah ini", "targeting.pmt_unmatched"
+        )
+    today = on or timezone.localdate()
+    source = f"PMT {model.strip()}"[:300]
+    with transaction.atomic():
+        WelfareAssessment.objects.filter(method=method).delete()
+        writer = BulkTable(WelfareAssessment, assign_ids=False)
+        now = timezone.now()
+        writer.insert(
+            {
+                "family_id": pk,
+                "method": method,
+                "version": version[:40],
+                "assessed_on": today,
+                "source": source,
+                "score": values["score"],
+                "desil": values["desil"],
+                "rank": values["rank"],
+                "explanation": {"model": model.strip(), "welfare": welfare},
+                "created_at": now,
+            }
+            for pk, values in found.items()
+        )
+        _audit(
+            actor,
+            TargetingAudit.SCORES,
+            target_type="targeting.welfareassessment",
+            target_id=method,
+            detail={"method": method, "stored": len(found), "unknown_ids": len(unknown), "welfare": welfare},
+        )
+    return PmtStored(method, len(found), len(unknown), tuple(unknown[:5]))

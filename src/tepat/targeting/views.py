@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -48,7 +50,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     view = selectors.targeting_overview(actor=request.user, method=request.GET.get("metode", ""))
     if view is None:
         return _no_access(request)
-    return render(request, "targeting/overview.html", {"view": view})
+    can_export = has_permission(request.user, Permission.EXPORT_PERSONS)
+    return render(request, "targeting/overview.html", {"view": view, "can_export": can_export})
 
 
 @login_required
@@ -406,3 +409,59 @@ def scenario_export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(scenario_xlsx(view, lists=lists, assigned=assigned), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="skenario-{scenario.pk}.xlsx"'
     return response
+
+
+# -- PMT --------------------------------------------------------------------------------------------------------------
+MAX_SCORES_UPLOAD = 100 * 1024 * 1024
+
+
+@login_required
+def family_table_export(request: HttpRequest) -> HttpResponse:
+    """The family table (no names, no NIK/KK) for `tepat pmt score`; a personal-data export all the same."""
+    if not has_permission(request.user, Permission.EXPORT_PERSONS):
+        return _no_access(request)
+    content, rows = selectors.family_table_csv(actor=request.user)
+    services.personal_export_logged(
+        actor=_actor(request),
+        target_type="registry.family",
+        purpose="tabel keluarga untuk PMT",
+        rows=rows,
+        request=request,
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="tabel-keluarga.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def pmt_upload(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("berkas")
+    if upload is None or (upload.size or 0) > MAX_SCORES_UPLOAD:
+        messages.error(request, _("Pilih berkas skor (CSV keluaran `tepat pmt score`, paling besar 100 MB)."))
+        return redirect("targeting:overview")
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        messages.error(request, _("Berkas skor harus CSV dengan pengodean UTF-8."))
+        return redirect("targeting:overview")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    try:
+        stored = services.pmt_scores_store(
+            actor=_actor(request),
+            model=request.POST.get("model", ""),
+            version=request.POST.get("versi", ""),
+            rows=rows,
+            welfare=request.POST.get("kesejahteraan") == "1",
+        )
+    except PermissionDenied:
+        return _no_access(request)
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(n)s skor PMT tersimpan sebagai %(method)s; %(unknown)s baris tidak cocok dengan keluarga aktif.")
+            % {"n": stored.stored, "method": stored.method, "unknown": stored.unknown_ids},
+        )
+    return redirect("targeting:overview")
