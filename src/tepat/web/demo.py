@@ -22,6 +22,8 @@ from tepat.intake.services import ImportOutcome, import_file
 from tepat.linkage.services import linkage_run_create
 from tepat.linkage.tasks import run_linkage
 from tepat.monitoring.services import TargetIn, bps_series_load, targets_save
+from tepat.programs.demo import demo_programs
+from tepat.targeting.services import targeting_demo
 
 DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
 
@@ -113,6 +115,11 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
         (out / "exclusion_list.csv", SourceKind.EXCLUSION, "Pemadanan instansi (sintetis)"),
     ]:  # fmt: skip
         import_file(actor=admin, path=path, kind=kind, source_name=source, progress=progress)
+    # Programs: the partners' programs completed, the lists folded into the national catalogue, an example RAT;
+    # targeting: example eligibility rules and the local scores (seconds for the whole registry).
+    assert admin is not None  # demo_accounts() always starts with the TKPK admin
+    demo_programs(admin=admin)
+    targeting_demo(actor=admin)
     # An illustrative target, so the monitoring page shows a status (the region enters its own RPJMD figure).
     targets_save(targets=[TargetIn(region, "p0_pct", 2026, Decimal("3.00"), "<=", "RPJMD (contoh demo)")],
                  batch_id=None, actor=admin)  # fmt: skip
