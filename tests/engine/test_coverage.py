@@ -107,6 +107,7 @@ def test_strategies_count_a_family_once_across_their_programs(result) -> None:  
     assert result.by_strategy["leakage"][burden].tolist() == [1, 0, 0]  # the flagged family, eligible for CSR
     assert result.by_strategy["rows"][burden].tolist() == [4, 2, 1]
     assert result.strategy_amount[burden].tolist() == [2_600_000, 950_000, 0]
+    assert result.strategy_amount_poor[burden].tolist() == [1_850_000, 0, 0]
 
 
 def test_overlap_matrix_and_distribution(result) -> None:  # type: ignore[no-untyped-def]
@@ -130,6 +131,17 @@ def test_rollup_to_districts_sums_villages(result) -> None:  # type: ignore[no-u
     assert districts[1].tolist() == [2, 3, 0]  # CSR
     assert result.rollup(result.by_area["families"], mapping, len(codes)).tolist() == [3, 3, 0]
     assert result.total(result.by_program["excluded"])[0] == 2
+
+
+def test_one_area_of_the_region(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.columns_within("64.74.03").tolist() == [0]
+    assert result.columns_within("64.74", region=True).tolist() == [0, 1, 2]
+    assert result.families_in(np.array([1])).tolist() == [F, F, F, T, T, T]
+    assert result.overlap_within(np.array([0])).tolist() == [[2, 1, 0], [1, 1, 0], [0, 0, 1]]
+    assert result.overlap_within(np.array([1])).tolist() == [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+    assert result.distribution_within(np.array([1])).tolist() == [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0]]
+    both = result.distribution_within(np.array([0, 1]))
+    assert both.tolist() == result.distribution.tolist()
 
 
 def test_empty_ledger_and_bad_shapes() -> None:

@@ -39,6 +39,14 @@ def catalogue(db: None) -> None:
                    organisation_model=Organisation)  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def fresh_analyses() -> None:
+    """Each test's database restarts its ids, so the analyses cache of the process must start empty too."""
+    from tepat.programs.analysis import CACHE
+
+    CACHE.clear()
+
+
 @pytest.fixture
 def ledger(imported: ImportOutcome, admin: User, tmp_path: Path) -> ImportOutcome:
     (tmp_path / "penerima.csv").write_text(LISTS, encoding="utf-8")

@@ -119,3 +119,9 @@ def test_rules_are_checked_when_a_program_is_saved(admin: User, make_user: Calla
     with pytest.raises(PermissionDenied):
         program_save(actor=agency, program=Program.objects.get(code="PKH"), name="PKH plus")
     program_save(actor=agency, program=own, name="Bedah rumah APBD 2026")
+
+
+def test_fold_command_reports_what_it_moved(ledger: ImportOutcome, capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("programs", "fold")
+    out = capsys.readouterr().out
+    assert "programs folded: 1; ledger rows moved: 1" in out and "Sembako (BPNT) → SEMBAKO" in out

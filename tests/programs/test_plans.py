@@ -125,3 +125,21 @@ def test_rat_command_and_pages(dinsos: User, admin: User, tmp_path: Path, client
     assert plan_2027.activities.count() == 2
     assert Program.objects.filter(code="PKH").exists()
     assert Organisation.objects.filter(name="Dinas Sosial").count() == 1
+
+
+def test_demo_setup_completes_partner_programs_folds_lists_and_plans(
+    ledger: ImportOutcome, admin: User, partner: User
+) -> None:
+    from tepat.programs.demo import demo_programs
+    from tepat.programs.models import Benefit
+
+    folded = demo_programs(admin=admin)
+    assert folded.programs == ["Sembako (BPNT) → SEMBAKO"]
+    assert Benefit.objects.filter(program__code="SEMBAKO").count() == 1
+    assert Program.objects.get(code="CSR-SKN").aliases == ["CSR PT Samudra Karya Nusantara - Paket Sembako"]
+    summary = plan_summary(actor=admin, year=2026)
+    assert summary.total.subactivities == 5 and {t.code for t in summary.strategies} >= {
+        "inpres.beban", "inpres.pendapatan", "inpres.kantong"}  # fmt: skip
+    assert partner.organisation.loci.exists()  # type: ignore[union-attr]
+    demo_programs(admin=admin)  # idempotent: nothing left to fold, the plan exists
+    assert ActionPlan.objects.count() == 1

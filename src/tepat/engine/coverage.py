@@ -133,6 +133,7 @@ class Coverage:
     amount: np.ndarray  # programs × (villages + 1), rupiah
     amount_poor: np.ndarray  # programs × (villages + 1), rupiah paid to poor families
     strategy_amount: np.ndarray  # strategies × (villages + 1)
+    strategy_amount_poor: np.ndarray  # strategies × (villages + 1)
     overlap: np.ndarray  # programs × programs: families on both
     distribution: np.ndarray  # (poor, not poor) × number of programs 0..MANY+2 (last: that many or more)
     # per family, for the lists
@@ -165,6 +166,34 @@ class Coverage:
 
     def total(self, table: np.ndarray) -> np.ndarray:
         return table.sum(axis=-1)
+
+    # -- one area of the region ------------------------------------------------------------------------------------
+    def columns_within(self, code: str, *, region: bool = False) -> np.ndarray:
+        """Village columns inside the area ``code`` (fixed-width Kemendagri codes: a prefix test); ``region``
+        adds the no-village column, whose rows belong to the region as a whole and to no smaller area."""
+        inside = [i for i, v in enumerate(self.villages) if v == code or v.startswith(code + ".")]
+        if region:
+            inside.append(len(self.villages))
+        return np.asarray(inside, dtype=np.int64)
+
+    def families_in(self, columns: np.ndarray) -> np.ndarray:
+        """Boolean mask of the families living in the given village columns."""
+        return np.isin(self.village, columns)
+
+    def overlap_within(self, columns: np.ndarray) -> np.ndarray:
+        """The program × program matrix for the families of those villages only."""
+        subset = self.received[:, self.families_in(columns)].astype(np.float32)
+        return np.rint(subset @ subset.T).astype(np.int64)
+
+    def distribution_within(self, columns: np.ndarray) -> np.ndarray:
+        """(poor, not poor) × number of programs for the families of those villages."""
+        mask = self.families_in(columns)
+        poor = (self.desil >= 1) & (self.desil <= self.poor_max_desil)
+        capped = np.minimum(self.program_count, self.many + 2).astype(np.int64)
+        out = np.zeros((2, self.many + 3), dtype=np.int64)
+        out[0] = np.bincount(capped[mask & poor], minlength=self.many + 3)
+        out[1] = np.bincount(capped[mask & ~poor], minlength=self.many + 3)
+        return out
 
     # -- family lists ---------------------------------------------------------------------------------------------
     def _in(self, villages: np.ndarray | None) -> np.ndarray:
@@ -273,6 +302,7 @@ def analyse(
     n_strat = len(strategies)
     by_strategy: dict[str, np.ndarray] = {m: np.zeros((n_strat, width), dtype=np.int64) for m in PROGRAM_MEASURES}
     strategy_amount = np.zeros((n_strat, width), dtype=np.float64)
+    strategy_amount_poor = np.zeros((n_strat, width), dtype=np.float64)
     for s, code in enumerate(strategies):
         members = [p for p, tags in enumerate(programs.strategies) if code in tags]
         # A family is eligible for a strategy when eligible for any of its programs, reached when on any list.
@@ -283,6 +313,7 @@ def analyse(
         for name in ("rows", "unmatched", "deceased"):
             by_strategy[name][s] = by_program[name][members].sum(axis=0)
         strategy_amount[s] = amount_table[members].sum(axis=0)
+        strategy_amount_poor[s] = amount_poor[members].sum(axis=0)
 
     reached_any = program_count > 0
     by_area = {
@@ -314,6 +345,7 @@ def analyse(
         amount=amount_table,
         amount_poor=amount_poor,
         strategy_amount=strategy_amount,
+        strategy_amount_poor=strategy_amount_poor,
         overlap=overlap,
         distribution=distribution,
         desil=desil,

@@ -1,9 +1,14 @@
-"""The analyses page's reads: the ledger and the families of one area, through tepat.engine.coverage, into rows.
+"""The analyses page's reads: the region's ledger and families through tepat.engine.coverage, sliced per area.
 
-Every read starts from ``Family.objects.visible_to(actor)``, and the area asked for must lie inside the actor's
-area, so a village operator's page is computed from its own village only. Counts are aggregates; the family
-lists (exclusion, many programs) are personal data and need VIEW_PERSONS, with NIK/KK masked and no address for
-users without VIEW_FULL_NIK (partners).
+The analysis is computed once for the deployment region (every active family, every ledger row of the period)
+and kept in a small per-process cache under a stamp of the data it read (`data_stamp`): the first page after an
+import pays for the refresh, every other page — any district or village — sums the village columns it covers.
+That is what makes a village page fast: counts are kept per village, and a village is one column.
+
+What a user sees is bounded by the actor's area: the area asked for must lie inside it (else it "does not
+exist"), counts shown are aggregates of that area only, and the family lists (exclusion, many programs) are read
+through the registry's scoped selectors (``family_list(actor=…)``, i.e. ``Family.objects.visible_to``), need
+VIEW_PERSONS, and come with NIK/KK masked and no address for users without VIEW_FULL_NIK (partners).
 """
 
 from __future__ import annotations
@@ -11,17 +16,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
 
 from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, scope_code
 from tepat.areas.models import Area, Level
 from tepat.areas.selectors import area_path, within_q
 from tepat.engine.coverage import Coverage, Families, Ledger, Programs, analyse, ratio
-from tepat.programs.eligibility import Eligibility, FamilyTable, evaluate_programs, family_table, fields_needed
+from tepat.programs.eligibility import (
+    Eligibility,
+    FamilyTable,
+    evaluate_programs,
+    family_table,
+    fields_needed,
+    raw_rows,
+)
 from tepat.programs.models import REACHED_STATUSES, Benefit, BenefitStatus, Program, Strategy
 from tepat.registry.models import Family, FamilyStatus, VitalStatus
 from tepat.registry.selectors import family_list, family_rows
@@ -73,8 +86,68 @@ def analysis_area(*, actor: Actor, code: str = "") -> Area:
     return Area.objects.get(code=code)
 
 
-def ledger_periods() -> list[str]:
+def data_stamp() -> tuple[Any, ...]:
+    """Changes whenever anything an analysis reads may have changed, from a few indexed look-ups.
+
+    Ledger rows and families arrive and leave through import batches (committed, rolled back), later changes of
+    registry values are Change rows, exclusion findings have their own ids, programs their update time, and a
+    ledger status change writes a program audit row. Analyses are cached under this stamp, so a page shows new
+    data as soon as it exists and costs a query or two while nothing changed.
+    """
+    from django.db.models import Max
+
+    from tepat.accounts.models import AuditEvent
+    from tepat.intake.models import ImportBatch
+    from tepat.programs.access import AUDIT_PROGRAM
+    from tepat.registry.models import Change, Exclusion
+
+    def last(queryset: QuerySet[Any], field: str = "id") -> Any:
+        return queryset.aggregate(value=Max(field))["value"]
+
+    return (
+        last(Benefit.objects.all()),
+        last(Change.objects.all()),
+        last(Exclusion.objects.all()),
+        last(ImportBatch.objects.all()),
+        last(ImportBatch.objects.all(), "rolled_back_at"),
+        last(Program.objects.all(), "updated_at"),
+        last(AuditEvent.objects.filter(action=AUDIT_PROGRAM)),
+        Program.objects.count(),
+    )
+
+
+class _Cache:
+    """A few recent analyses per process, keyed by what they depend on (not by user: the area decides)."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.items: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        value = self.items.pop(key, None)
+        if value is not None:
+            self.items[key] = value  # most recent last
+        return value
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        self.items.pop(key, None)
+        self.items[key] = value
+        while len(self.items) > self.size:
+            self.items.pop(next(iter(self.items)))
+
+    def clear(self) -> None:
+        self.items.clear()
+
+
+CACHE = _Cache()
+
+
+def ledger_periods(stamp: tuple[Any, ...] | None = None) -> list[str]:
     """Periods in the ledger, newest first, with each year before its periods (choices, not personal data)."""
+    key = ("periods", stamp or data_stamp())
+    cached = CACHE.get(key)
+    if cached is not None:
+        return list(cached)
     periods = sorted(set(Benefit.objects.values_list("period", flat=True).distinct()), reverse=True)
     out: list[str] = []
     for period in periods:
@@ -83,18 +156,20 @@ def ledger_periods() -> list[str]:
             out.append(year)
         if period != year:
             out.append(period)
-    return out
+    CACHE.put(key, out)
+    return list(out)
 
 
 def default_period() -> str:
     """The latest year in the ledger: coverage and spending are reported per year."""
-    latest = Benefit.objects.order_by("-period").values_list("period", flat=True).first()
-    return latest[:4] if latest and latest[:4].isdigit() else ""
+    years = [p for p in ledger_periods() if len(p) == 4 and p.isdigit()]
+    return years[0] if years else ""
 
 
 @dataclass
 class Computed:
-    area: Area
+    """The region's analysis for one period and status choice (not tied to a user)."""
+
     families: FamilyTable
     programs: list[Program]
     eligibility: Eligibility
@@ -102,39 +177,46 @@ class Computed:
     villages: list[str]
 
 
-def _ledger(families: QuerySet[Family], area: Area, filters: Filters, program_ids: dict[int, int], table: FamilyTable,
-            village_index: dict[str, int]) -> Ledger:  # fmt: skip
+@dataclass
+class AreaSlice:
+    """One area of a region's analysis: the village columns it covers and its families."""
+
+    area: Area
+    computed: Computed
+    columns: np.ndarray
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.computed.coverage
+
+
+def _ledger(families: QuerySet[Family], region: str, filters: Filters, program_ids: dict[int, int],
+            table: FamilyTable, village_index: dict[str, int]) -> Ledger:  # fmt: skip
     rows = Benefit.objects.filter(status__in=filters.statuses(), program_id__in=list(program_ids))
     if filters.period:
         rows = rows.filter(period__startswith=filters.period)
     # Recipients in the registry: through their one active KK (a partial unique index guarantees one), which
-    # must be one of the area's families the actor may see.
+    # must be one of the region's active families.
     matched = rows.filter(
         person__memberships__active=True, person__memberships__family__in=families.values("pk")
     ).values_list("program_id", "person__memberships__family_id", "village_id", "amount", "person__vital_status")
     # Recipients the registry does not know (or knows without an active KK): by the village the list gave.
     unmatched = (
-        rows.filter(within_q(area.code, field="village__code"))
+        rows.filter(within_q(region, field="village__code"))
         .filter(Q(person__isnull=True) | ~Q(person__memberships__active=True))
         .values_list("program_id", "village_id", "amount", "person__vital_status")
     )
-    program, family, village, amount, deceased = [], [], [], [], []
     dead = VitalStatus.DECEASED.value
-    for program_id, family_id, _village, value, vital in matched.iterator(chunk_size=20_000):
-        program.append(program_ids[program_id])
-        family.append(family_id)
-        village.append(-1)
-        amount.append(math.nan if value is None else float(value))
-        deceased.append(vital == dead)
-    n_matched = len(program)
-    for program_id, village_id, value, vital in unmatched.iterator(chunk_size=20_000):
-        program.append(program_ids[program_id])
-        family.append(-1)
-        village.append(village_index.get(village_id or "", -1))
-        amount.append(math.nan if value is None else float(value))
-        deceased.append(vital == dead)
-    family_index = np.full(len(family), -1, dtype=np.int64)
-    family_index[:n_matched] = table.index_of(np.asarray(family[:n_matched], dtype=np.int64))
+    known = raw_rows(matched)
+    unknown = raw_rows(unmatched)
+    lines = [(program_ids[p], f, -1, v, vital == dead) for p, f, _village, v, vital in known]
+    lines += [(program_ids[p], -1, village_index.get(vid or "", -1), v, vital == dead) for p, vid, v, vital in unknown]
+    program = [r[0] for r in lines]
+    village = [r[2] for r in lines]
+    amount = [math.nan if r[3] is None else float(r[3]) for r in lines]
+    deceased = [r[4] for r in lines]
+    family_index = np.full(len(lines), -1, dtype=np.int64)
+    family_index[: len(known)] = table.index_of(np.fromiter((r[1] for r in known), dtype=np.int64, count=len(known)))
     return Ledger(
         program=np.asarray(program, dtype=np.int64),
         family=family_index,
@@ -144,17 +226,20 @@ def _ledger(families: QuerySet[Family], area: Area, filters: Filters, program_id
     )
 
 
-def coverage_compute(*, actor: Actor, filters: Filters) -> Computed:
-    """Families, ledger and eligibility of the area, analysed. Raises PermissionDenied / Area.DoesNotExist."""
-    area = analysis_area(actor=actor, code=filters.area)
-    families = Family.objects.visible_to(actor, permission=Permission.VIEW_AGGREGATES).filter(
-        within_q(area.code, field="village__code"), status=FamilyStatus.ACTIVE
-    )
-    used = Benefit.objects.filter(status__in=filters.statuses())
+def region_analysis(filters: Filters) -> Computed:
+    """The deployment region's analysis for the filters' period and statuses, from the cache while data are
+    unchanged. Not for display as such: callers slice it to an area the actor may see (``coverage_compute``)."""
+    key = ("coverage", filters.period, filters.planned, data_stamp())
+    cached = CACHE.get(key)
+    if cached is not None:
+        return cast(Computed, cached)
+    region = settings.TEPAT_REGION
+    families = Family.objects.filter(within_q(region, field="village__code"), status=FamilyStatus.ACTIVE)
+    used = Benefit.objects.filter(program=OuterRef("pk"), status__in=filters.statuses())
     if filters.period:
         used = used.filter(period__startswith=filters.period)
     programs = list(
-        Program.objects.filter(active=True, pk__in=used.values("program_id").distinct())
+        Program.objects.filter(Exists(used), active=True)
         .select_related("organisation")
         .prefetch_related("strategies")
         .order_by("code")
@@ -162,11 +247,11 @@ def coverage_compute(*, actor: Actor, filters: Filters) -> Computed:
     rules = [p.eligibility_rule for p in programs]
     table = family_table(families, fields=fields_needed(rules))
     villages = list(
-        Area.objects.filter(within_q(area.code), level=Level.VILLAGE).order_by("code").values_list("code", flat=True)
+        Area.objects.filter(within_q(region), level=Level.VILLAGE).order_by("code").values_list("code", flat=True)
     )
     village_index = {code: i for i, code in enumerate(villages)}
     eligibility = evaluate_programs([p.code for p in programs], rules, table)
-    ledger = _ledger(families, area, filters, {p.pk: i for i, p in enumerate(programs)}, table, village_index)
+    ledger = _ledger(families, region, filters, {p.pk: i for i, p in enumerate(programs)}, table, village_index)
     family_village = np.array([village_index.get(v, -1) for v in table.villages.tolist()], dtype=np.int64)
     coverage = analyse(
         Families(village=family_village, desil=table.desil, flagged=table.flagged, villages=villages),
@@ -178,7 +263,17 @@ def coverage_compute(*, actor: Actor, filters: Filters) -> Computed:
             has_rule=eligibility.has_rule,
         ),
     )
-    return Computed(area, table, programs, eligibility, coverage, villages)
+    computed = Computed(table, programs, eligibility, coverage, villages)
+    CACHE.put(key, computed)
+    return computed
+
+
+def coverage_compute(*, actor: Actor, filters: Filters) -> AreaSlice:
+    """The analysis of the area the actor asked for. Raises PermissionDenied / Area.DoesNotExist."""
+    area = analysis_area(actor=actor, code=filters.area)
+    computed = region_analysis(filters)
+    columns = computed.coverage.columns_within(area.code, region=area.code == settings.TEPAT_REGION)
+    return AreaSlice(area, computed, columns)
 
 
 # -- rows for the page and the export ------------------------------------------------------------------------------
@@ -292,6 +387,7 @@ def _measure_rows(
     has_rule: Sequence[bool],
     problems: dict[str, str],
 ) -> list[MeasureRow]:
+    """One row per program or strategy; every array already limited to the area's village columns."""
     out = []
     for i, key in enumerate(keys):
         totals = {name: int(values[i].sum()) for name, values in table.items()}
@@ -306,7 +402,7 @@ def _measure_rows(
 
 
 def _area_row(code: str, label: str, by_area: dict[str, np.ndarray], amount: float, amount_poor: float,
-              column: slice | np.ndarray) -> AreaRow:  # fmt: skip
+              column: np.ndarray) -> AreaRow:  # fmt: skip
     def total(name: str) -> int:
         return int(np.asarray(by_area[name])[column].sum())
 
@@ -325,8 +421,8 @@ def strategy_labels(codes: Sequence[str]) -> dict[str, tuple[str, str]]:
 
 
 def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
-    computed = coverage_compute(actor=actor, filters=filters)
-    cov, area = computed.coverage, computed.area
+    piece = coverage_compute(actor=actor, filters=filters)
+    computed, cov, area, cols = piece.computed, piece.coverage, piece.area, piece.columns
     programs = computed.programs
     keep = [
         i
@@ -336,9 +432,9 @@ def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
     program_rows = _measure_rows(
         [programs[i].code for i in keep],
         [(programs[i].name, programs[i].get_funder_display()) for i in keep],
-        {name: values[keep] for name, values in cov.by_program.items()},
-        cov.amount[keep],
-        cov.amount_poor[keep],
+        {name: values[keep][:, cols] for name, values in cov.by_program.items()},
+        cov.amount[keep][:, cols],
+        cov.amount_poor[keep][:, cols],
         [computed.eligibility.has_rule[i] for i in keep],
         computed.eligibility.problems,
     )
@@ -346,23 +442,27 @@ def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
     strategy_rows = _measure_rows(
         cov.strategies,
         [labels[c] for c in cov.strategies],
-        cov.by_strategy,
-        cov.strategy_amount,
-        None,
+        {name: values[:, cols] for name, values in cov.by_strategy.items()},
+        cov.strategy_amount[:, cols],
+        cov.strategy_amount_poor[:, cols],
         [True] * len(cov.strategies),
         {},
     )
     amount_by_village = cov.amount.sum(axis=0)
     poor_by_village = cov.amount_poor.sum(axis=0)
-    total = _area_row(area.code, area.label, cov.by_area, float(amount_by_village.sum()), float(poor_by_village.sum()),
-                      slice(None))  # fmt: skip
+    total = _area_row(area.code, area.label, cov.by_area, float(amount_by_village[cols].sum()),
+                      float(poor_by_village[cols].sum()), cols)  # fmt: skip
     children: list[AreaRow] = []
     child_length = CHILD_LEVEL.get(Level(area.level))
     if child_length:
         codes, mapping = cov.groups(child_length)
         names = {a.code: a for a in Area.objects.filter(code__in=codes)}
+        inside = np.zeros(len(mapping), dtype=bool)
+        inside[cols] = True
         for g, code in enumerate(codes):
-            columns = mapping == g
+            columns = np.flatnonzero((mapping == g) & inside)
+            if not len(columns):
+                continue
             if not code:
                 if not cov.by_area["families"][columns].sum() and not amount_by_village[columns].sum():
                     continue
@@ -383,8 +483,8 @@ def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
         children=children,
         total=total,
         overlap_codes=cov.programs,
-        overlap=cov.overlap.tolist(),
-        distribution=cov.distribution.tolist(),
+        overlap=cov.overlap_within(cols).tolist(),
+        distribution=cov.distribution_within(cols).tolist(),
         many=cov.many,
         poor_max_desil=cov.poor_max_desil,
         problems=computed.eligibility.problems,
@@ -396,8 +496,8 @@ def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
         view.show_address = has_permission(actor, Permission.VIEW_FULL_NIK)
         program_index = cov.programs.index(filters.program) if filters.program in cov.programs else None
         view.list_program = filters.program if program_index is not None else ""
-        excluded = cov.excluded_families(program_index)
-        many = cov.many_program_families()
+        excluded = cov.excluded_families(program_index, villages=cols)
+        many = cov.many_program_families(villages=cols)
         view.excluded_total, view.many_total = len(excluded), len(many)
         view.excluded = family_lines(actor=actor, computed=computed, indices=excluded[:LIST_LIMIT])
         view.many_families = family_lines(actor=actor, computed=computed, indices=many[:LIST_LIMIT])

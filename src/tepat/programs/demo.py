@@ -3,12 +3,14 @@ an example RAT with realisation, and the demo partner's locus. Called by the dem
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 
 from tepat.accounts.models import Organisation, OrganisationKind, User
 from tepat.areas.models import Area, Level
+from tepat.errors import UserError
 from tepat.programs.models import ActionPlan, BenefitType, Funder, PeriodKind, Program, Unit
 from tepat.programs.services import (
     Folded,
@@ -21,33 +23,45 @@ from tepat.programs.services import (
     subactivity_follow_up,
 )
 
-# The synthetic lists' own programs (engine.synth._programs): named as the partners write them.
-PARTNER_PROGRAMS = [
-    {"code": "CSR-SKN", "name": "CSR PT Samudra Karya Nusantara - Paket Sembako", "funder": Funder.CSR,
-     "owner": ("PT Samudra Karya Nusantara (fiktif)", OrganisationKind.COMPANY), "unit": Unit.FAMILY,
-     "benefit_type": BenefitType.IN_KIND, "value": Decimal(350_000), "period": PeriodKind.MONTH,
-     "rule": "desil <= 5", "strategies": ["inpres.beban", "pmdn.beban", "pmdn.sinergi"],
-     "aliases": ["CSR PT Samudra Karya Nusantara - Paket Sembako"]},
-    {"code": "BAZNAS-KONSUMTIF", "name": "BAZNAS - Bantuan Konsumtif Fakir Miskin", "funder": Funder.BAZNAS,
-     "owner": ("BAZNAS Kota (fiktif)", OrganisationKind.BAZNAS), "unit": Unit.FAMILY,
-     "benefit_type": BenefitType.CASH, "value": Decimal(1_000_000), "period": PeriodKind.QUARTER,
-     "rule": "desil <= 4", "strategies": ["inpres.beban", "pmdn.beban"],
-     "aliases": ["BAZNAS - Bantuan Konsumtif Fakir Miskin"]},
-]  # fmt: skip
+
+@dataclass(frozen=True)
+class PartnerProgram:
+    code: str
+    name: str
+    funder: Funder
+    owner: str
+    owner_kind: OrganisationKind
+    benefit_type: BenefitType
+    value: Decimal
+    period: PeriodKind
+    rule: str
+    strategies: tuple[str, ...]
 
 
-def demo_programs(*, admin: User, year: int = 2026) -> Folded:
+# The synthetic lists' own programs (engine.synth._programs): the list names them by `name`, which becomes an alias.
+PARTNER_PROGRAMS = (
+    PartnerProgram("CSR-SKN", "CSR PT Samudra Karya Nusantara - Paket Sembako", Funder.CSR,
+                   "PT Samudra Karya Nusantara (fiktif)", OrganisationKind.COMPANY, BenefitType.IN_KIND,
+                   Decimal(350_000), PeriodKind.MONTH, "desil <= 5", ("inpres.beban", "pmdn.beban", "pmdn.sinergi")),
+    PartnerProgram("BAZNAS-KONSUMTIF", "BAZNAS - Bantuan Konsumtif Fakir Miskin", Funder.BAZNAS,
+                   "BAZNAS Kota (fiktif)", OrganisationKind.BAZNAS, BenefitType.CASH, Decimal(1_000_000),
+                   PeriodKind.QUARTER, "desil <= 4", ("inpres.beban", "pmdn.beban")),
+)  # fmt: skip
+
+
+def demo_programs(*, admin: User | None, year: int = 2026) -> Folded:
     """Make the demo's program pages tell the story: every list attached to a complete program, one agency RAT
     with all three Inpres strategies and some realisation, and a partner locus for the demo partner."""
+    if admin is None:
+        raise UserError("the demo needs its TKPK admin to set up programs")
     for spec in PARTNER_PROGRAMS:
-        owner, _ = Organisation.objects.get_or_create(name=spec["owner"][0], defaults={"kind": spec["owner"][1]})
-        program = Program.objects.filter(code=spec["code"]).first()
+        owner, _ = Organisation.objects.get_or_create(name=spec.owner, defaults={"kind": spec.owner_kind})
         program = program_save(
-            actor=admin, program=program, code=spec["code"], strategies=spec["strategies"], name=spec["name"],
-            funder=spec["funder"], organisation=owner, unit=spec["unit"], benefit_type=spec["benefit_type"],
-            value=spec["value"], period=spec["period"], eligibility_rule=spec["rule"],
+            actor=admin, program=Program.objects.filter(code=spec.code).first(), code=spec.code,
+            strategies=spec.strategies, name=spec.name, funder=spec.funder, organisation=owner, unit=Unit.FAMILY,
+            benefit_type=spec.benefit_type, value=spec.value, period=spec.period, eligibility_rule=spec.rule,
         )  # fmt: skip
-        program.aliases = spec["aliases"]
+        program.aliases = [spec.name]
         program.save(update_fields=["aliases"])
     folded = programs_fold_aliases(actor=admin)
     region = settings.TEPAT_REGION
@@ -58,7 +72,9 @@ def demo_programs(*, admin: User, year: int = 2026) -> Folded:
         _example_plan(admin, agency, year, villages)
     partner = Organisation.objects.filter(kind=OrganisationKind.COMPANY, users__isnull=False).first()
     if partner is not None and districts:
-        partner_locus_set(actor=admin, organisation=partner, areas=[d.code for d in districts[: max(1, len(districts) // 2)]])
+        partner_locus_set(
+            actor=admin, organisation=partner, areas=[d.code for d in districts[: max(1, len(districts) // 2)]]
+        )
     return folded
 
 

@@ -15,11 +15,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
-from tepat.engine.rules import Rule, RuleError, compile_rule
+from tepat.engine.rules import Rule, RuleError
 from tepat.engine.scorecard import EXCLUSION_FLAGS, FAMILY_SCHEMA
 from tepat.registry.models import Exclusion, Family, Household, Membership, VitalStatus
+from tepat.targeting.table import compile_registry_rule, family_table_from_registry
 
 BASE = ("family_id", "kode_desa", "kode_kecamatan", "kode_kabupaten", "desil", "desil_provinsi", "desil_kabupaten",
         "extreme_poor")  # fmt: skip
@@ -31,14 +34,9 @@ AVAILABLE = frozenset((*BASE, *MEMBER_COUNTS, *HOUSING, *FLAGS))
 
 
 def parse_rule(text: str) -> Rule:
-    """The program's rule, checked against the fields the registry can answer; RuleError says what is wrong."""
-    rule = compile_rule(text, FAMILY_SCHEMA)
-    missing = sorted(set(rule.fields) - AVAILABLE)
-    if missing:
-        from tepat.engine.rules import RuleProblem
-
-        raise RuleError(RuleProblem.MISSING_COLUMN, names=", ".join(missing))
-    return rule
+    """The program's rule, checked against the fields the registry can answer (the targeting app's list, so a rule
+    means the same on the targeting and the programs pages); RuleError says what is wrong and where."""
+    return compile_registry_rule(text)
 
 
 @dataclass
@@ -67,10 +65,33 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def raw_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a values_list queryset as the database driver returns them.
+
+    The SQL is the ORM's (so scoping and joins stay in one place), but Django's per-value converters are skipped:
+    for the tens of thousands of rows an analysis reads they cost more than the query itself. Callers only read
+    integers, text and numbers, which every backend returns as Python values already.
+    """
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `pk__in=[]`: the ORM knows there is nothing to ask for
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), today: date | None = None) -> FamilyTable:
-    """The family table for ``families`` (already scoped by the caller) with the base columns and ``fields``."""
+    """The family table for ``families`` (already scoped by the caller) with the base columns and ``fields``.
+
+    The national programs' rules need only the desil, member counts and exclusion findings, which this module
+    reads in a few queries; a rule naming anything else (head of family, local score, floor area per person …)
+    gets the targeting app's complete family table, slower but the same columns targeting rules read.
+    """
     wanted = set(fields)
-    rows = list(
+    if wanted - AVAILABLE:
+        return _targeting_table(families, today)
+    rows = raw_rows(
         families.order_by("pk").values_list(
             "pk", "village_id", "desil_national", "desil_province", "desil_regency", "household_id"
         )
@@ -79,36 +100,54 @@ def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), toda
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     village_codes = [r[1] for r in rows]
     desil_values = [r[2] for r in rows]
+    kode_desa = pa.array(village_codes, pa.string()).dictionary_encode()
+    dictionary = kode_desa.dictionary.to_pylist()
     columns: dict[str, pa.Array] = {
-        "family_id": pa.array([str(i) for i in ids.tolist()], pa.string()),
-        "kode_desa": pa.array(village_codes, pa.string()).dictionary_encode(),
-        "kode_kecamatan": pa.array([c[:8] for c in village_codes], pa.string()).dictionary_encode(),
-        "kode_kabupaten": pa.array([c[:5] for c in village_codes], pa.string()).dictionary_encode(),
+        "family_id": pa.array(ids).cast(pa.string()),
+        "kode_desa": kode_desa,
+        "kode_kecamatan": pa.DictionaryArray.from_arrays(kode_desa.indices, pa.array([c[:8] for c in dictionary])),
+        "kode_kabupaten": pa.DictionaryArray.from_arrays(kode_desa.indices, pa.array([c[:5] for c in dictionary])),
         "desil": pa.array(desil_values, pa.int64()),
         "desil_provinsi": pa.array([r[3] for r in rows], pa.int64()),
         "desil_kabupaten": pa.array([r[4] for r in rows], pa.int64()),
         "extreme_poor": pa.array([None if d is None else d == 1 for d in desil_values], pa.bool_()),
     }
-    position = {family_id: i for i, family_id in enumerate(ids.tolist())}
     if wanted & set(MEMBER_COUNTS):
-        columns.update(_member_counts(families, position, today or date.today()))
+        columns.update(_member_counts(families, ids, today or date.today()))
     if wanted & set(HOUSING):
         columns.update(_housing([r[5] for r in rows], wanted & set(HOUSING)))
-    flags = _flags(families, position)
+    flags = _flags(families, ids)
     columns.update(flags)
     desil = np.array([d or 0 for d in desil_values], dtype=np.int8)
     flagged = np.asarray(flags["flag.any"].to_numpy(zero_copy_only=False), dtype=bool)
     return FamilyTable(ids, np.array(village_codes, dtype=object), desil, flagged, pa.table(columns))
 
 
-def _member_counts(families: QuerySet[Family], position: dict[int, int], today: date) -> dict[str, pa.Array]:
+def _targeting_table(families: QuerySet[Family], today: date | None) -> FamilyTable:
+    full = family_table_from_registry(families=families, on=today)
+    table = full.table
+    desil = np.nan_to_num(np.asarray(table.column("desil").to_numpy(zero_copy_only=False), dtype=np.float64), nan=0)
+    villages = table.column("kode_desa").cast(pa.string()).to_numpy(zero_copy_only=False)
+    flagged = np.asarray(table.column("flag.any").to_numpy(zero_copy_only=False), dtype=bool)
+    return FamilyTable(full.ids, np.asarray(villages, dtype=object), desil.astype(np.int8), flagged, table)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index of each wanted id in the sorted ``ids`` (-1 when absent)."""
+    if not len(ids) or not len(wanted):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return np.where(ids[pos] == wanted, pos, -1)
+
+
+def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date) -> dict[str, pa.Array]:
     """Living members of the active KK by age group (ages as of today)."""
     under_5 = _years_before(today, 5)
     school_from, school_to = _years_before(today, 19), _years_before(today, 7)
     elderly = _years_before(today, 60)
-    counts = (
-        Membership.objects.filter(active=True, family__in=families.values("pk"))
-        .exclude(person__vital_status=VitalStatus.DECEASED)
+    counts = raw_rows(
+        # living members only: someone recorded dead or moved out no longer lives in the family (as targeting)
+        Membership.objects.filter(active=True, family__in=families.values("pk"), person__vital_status=VitalStatus.ALIVE)
         .values("family_id")
         .annotate(
             members=Count("id"),
@@ -119,15 +158,18 @@ def _member_counts(families: QuerySet[Family], position: dict[int, int], today: 
             elderly=Count("id", filter=Q(person__birth_date__lte=elderly)),
             disabled_members=Count("id", filter=Q(person__disability=True)),
         )
+        .values_list("family_id", *MEMBER_COUNTS)
+        .order_by()
     )
-    out = {name: np.zeros(len(position), dtype=np.int64) for name in MEMBER_COUNTS}
-    for row in counts:
-        values: dict[str, Any] = dict(row)
-        i = position.get(values["family_id"])
-        if i is not None:
-            for name in MEMBER_COUNTS:
-                out[name][i] = values[name]
-    return {name: pa.array(values) for name, values in out.items()}
+    values = np.array(counts, dtype=np.int64).reshape(-1, len(MEMBER_COUNTS) + 1)
+    where = _positions(ids, values[:, 0])
+    found = where >= 0
+    out = {}
+    for k, name in enumerate(MEMBER_COUNTS, start=1):
+        column = np.zeros(len(ids), dtype=np.int64)
+        column[where[found]] = values[found, k]
+        out[name] = pa.array(column)
+    return out
 
 
 def _housing(household_ids: Sequence[int | None], fields: set[str]) -> dict[str, pa.Array]:
@@ -152,16 +194,18 @@ def _housing(household_ids: Sequence[int | None], fields: set[str]) -> dict[str,
     return out
 
 
-def _flags(families: QuerySet[Family], position: dict[int, int]) -> dict[str, pa.Array]:
+def _flags(families: QuerySet[Family], ids: np.ndarray) -> dict[str, pa.Array]:
     """Custodians' exclusion findings on any member of the active KK; no finding is "no", not "unknown"."""
-    out = {name: np.zeros(len(position), dtype=bool) for name in FLAGS}
-    found = Exclusion.objects.filter(
-        person__memberships__active=True, person__memberships__family__in=families.values("pk")
-    ).values_list("person__memberships__family_id", "kind")
-    for family_id, kind in found:
-        i = position.get(family_id)
+    out = {name: np.zeros(len(ids), dtype=bool) for name in FLAGS}
+    pairs = raw_rows(
+        Exclusion.objects.filter(
+            person__memberships__active=True, person__memberships__family__in=families.values("pk")
+        ).values_list("person__memberships__family_id", "kind")
+    )
+    where = _positions(ids, np.array([f for f, _ in pairs], dtype=np.int64))
+    for (_family, kind), i in zip(pairs, where.tolist(), strict=True):
         column = EXCLUSION_FLAGS.get(kind)
-        if i is not None and column is not None:
+        if i >= 0 and column is not None:
             out[column][i] = True
             out["flag.any"][i] = True
     return {name: pa.array(values) for name, values in out.items()}

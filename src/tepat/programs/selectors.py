@@ -397,11 +397,12 @@ def priority_list(
             )
         )  # fmt: skip
     scope = scope_code(actor) or ""
-    loci = list(PartnerLocus.objects.filter(organisation_id=own).values_list("area_id", flat=True)) if own else []
+    loci = list(PartnerLocus.objects.filter(organisation_id=own).select_related("area")) if own else []
+    codes = [locus.area_id for locus in loci]
     villages = list(Area.objects.filter(within_q(scope), level=Level.VILLAGE)) if scope else []
-    if loci:
-        villages = [v for v in villages if any(v.code == c or v.code.startswith(c + ".") for c in loci)]
-    return PriorityList(lines, total, villages, loci)
+    if codes:
+        villages = [v for v in villages if any(v.code == c or v.code.startswith(c + ".") for c in codes)]
+    return PriorityList(lines, total, villages, [locus.area.label for locus in loci])
 
 
 def adoptions_visible(*, actor: Actor) -> QuerySet[Adoption]:

@@ -186,18 +186,19 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
     filters = _filters(request, "")
     try:
         view = an.analysis_view(actor=request.user, filters=filters)
-        computed = an.coverage_compute(actor=request.user, filters=filters)
+        piece = an.coverage_compute(actor=request.user, filters=filters)
     except PermissionDenied:
         return _no_access(request)
     except Area.DoesNotExist:
         raise Http404(_("Wilayah tidak ditemukan")) from None
     excluded = many = None
     if has_permission(request.user, Permission.EXPORT_PERSONS):
-        program_index = computed.coverage.programs.index(view.list_program) if view.list_program else None
-        excluded = an.family_lines(actor=request.user, computed=computed,
-                                   indices=computed.coverage.excluded_families(program_index))  # fmt: skip
-        many = an.family_lines(actor=request.user, computed=computed,
-                               indices=computed.coverage.many_program_families())  # fmt: skip
+        cov = piece.coverage
+        program_index = cov.programs.index(view.list_program) if view.list_program else None
+        excluded = an.family_lines(actor=request.user, computed=piece.computed,
+                                   indices=cov.excluded_families(program_index, villages=piece.columns))  # fmt: skip
+        many = an.family_lines(actor=request.user, computed=piece.computed,
+                               indices=cov.many_program_families(villages=piece.columns))  # fmt: skip
         audit(request.user, AuditAction.PERSONAL_EXPORT, target_type="programs.analysis", target_id=view.area.code,
               purpose="ekspor analisis cakupan program", request=request,
               detail={"area": view.area.code, "period": filters.period, "program": view.list_program,

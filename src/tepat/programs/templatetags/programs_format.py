@@ -34,12 +34,19 @@ def rupiah_short(value: Any) -> str:
     amount = float(value)
     size = abs(amount)
     if size >= 1e12:
-        return _("Rp %(n)s T") % {"n": _number(amount / 1e12, 1)}
+        return _("Rp %(n)s T") % {"n": _short(amount / 1e12)}
     if size >= 1e9:
-        return _("Rp %(n)s M") % {"n": _number(amount / 1e9, 1 if size < 1e11 else 0)}
+        return _("Rp %(n)s M") % {"n": _short(amount / 1e9)}
     if size >= 1e6:
-        return _("Rp %(n)s jt") % {"n": _number(amount / 1e6, 1)}
+        return _("Rp %(n)s jt") % {"n": _short(amount / 1e6)}
     return f"Rp {_number(amount, 0)}"
+
+
+def _short(value: float) -> str:
+    """One decimal below 100 unless it is zero ("Rp 51 M", "Rp 8,5 M", "Rp 650 jt")."""
+    if abs(value) >= 100 or round(value, 1) == round(value):
+        return _number(round(value), 0)
+    return _number(value, 1)
 
 
 @register.filter

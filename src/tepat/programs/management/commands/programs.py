@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = (
         "Programs: `tepat programs load [--force]` loads the strategy tags and national programs of data/programs "
         "(only fills what the region left empty unless --force); `tepat programs fold` moves ledger rows of "
-        "programs named by an alias (\"Sembako (BPNT)\") into the program they mean; `tepat programs rat FILE "
+        'programs named by an alias ("Sembako (BPNT)") into the program they mean; `tepat programs rat FILE '
         "--organisation NAME --year YYYY --user USERNAME` loads an agency's RAT sub-activities from CSV."
     )
 
