@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import pyarrow as pa
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
@@ -139,7 +140,7 @@ class _Cache:
         self.items.clear()
 
 
-CACHE = _Cache()
+CACHE = _Cache(size=6)
 
 
 def ledger_periods(stamp: tuple[Any, ...] | None = None) -> list[str]:
@@ -263,7 +264,10 @@ def region_analysis(filters: Filters) -> Computed:
             has_rule=eligibility.has_rule,
         ),
     )
-    computed = Computed(table, programs, eligibility, coverage, villages)
+    # Kept: the family ids (lists look families up by them); dropped: the rule columns and village codes, which a
+    # province's million families would otherwise hold in memory for every cached period.
+    slim = FamilyTable(table.ids, np.empty(0, dtype=object), table.desil, table.flagged, pa.table({}))
+    computed = Computed(slim, programs, eligibility, coverage, villages)
     CACHE.put(key, computed)
     return computed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -83,16 +83,7 @@ def program_list(*, actor: Actor, strategy: str = "", funder: str = "") -> list[
         programs = programs.filter(strategies__code=strategy)
     if funder:
         programs = programs.filter(funder=funder)
-    stats: dict[int, dict[str, Any]] = {
-        row["program_id"]: dict(row)
-        for row in _ledger_in_scope(scope)
-        .filter(status__in=REACHED_STATUSES)
-        .values("program_id")
-        .annotate(rows=Count("id"), amount=Sum("amount"))
-    }
-    latest = dict(
-        Benefit.objects.values("program_id").annotate(latest=Max("period")).values_list("program_id", "latest")
-    )
+    stats, latest = _ledger_totals(scope)
     return [
         ProgramLine(
             p,
@@ -103,6 +94,29 @@ def program_list(*, actor: Actor, strategy: str = "", funder: str = "") -> list[
         )
         for p in programs.distinct()
     ]
+
+
+def _ledger_totals(scope: str) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
+    """Rows and amount per program in the area, and each program's latest period: whole-ledger scans, so kept
+    in the analyses cache until the data change."""
+    from tepat.programs.analysis import CACHE, data_stamp
+
+    key = ("program-totals", scope, data_stamp())
+    cached = CACHE.get(key)
+    if cached is not None:
+        return cast(tuple[dict[int, dict[str, Any]], dict[int, str]], cached)
+    stats: dict[int, dict[str, Any]] = {
+        row["program_id"]: dict(row)
+        for row in _ledger_in_scope(scope)
+        .filter(status__in=REACHED_STATUSES)
+        .values("program_id")
+        .annotate(rows=Count("id"), amount=Sum("amount"))
+    }
+    latest = dict(
+        Benefit.objects.values("program_id").annotate(latest=Max("period")).values_list("program_id", "latest")
+    )
+    CACHE.put(key, (stats, latest))
+    return stats, latest
 
 
 @dataclass
