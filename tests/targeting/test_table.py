@@ -69,3 +69,13 @@ def test_registry_rules_are_refused_at_the_offending_position(text: str, problem
     with pytest.raises(RuleError) as caught:
         compile_registry_rule(text)
     assert caught.value.problem == problem and caught.value.position == position
+
+
+def test_everyone_under_the_roof_counts_also_outside_the_table(imported: ImportOutcome) -> None:
+    k1, k3 = Family.objects.get(kk="6474031203150001"), Family.objects.get(kk="6474021010200004")
+    Family.objects.filter(pk=k3.pk).update(household=k1.household)  # Sri Wahyuni's KK moves into K1's dwelling
+    whole = family_table_from_registry(on=ON)
+    alone = family_table_from_registry(families=Family.objects.filter(pk=k1.pk), on=ON)
+    for data in (whole, alone):
+        row = _row(data, "6474031203150001")
+        assert (row["members"], row["household_members"]) == (3, 4)

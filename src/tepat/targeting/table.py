@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import CharField, Count, QuerySet
+from django.db.models.functions import Cast
 
 from tepat.areas.selectors import within_q
 from tepat.engine.rules import FieldRef, Rule, RuleError, RuleProblem, compile_rule
@@ -174,9 +175,9 @@ def family_table_from_registry(
     }
     report("members", 1, 4)
     members = _member_columns(base, ids, today)
-    columns.update(members)
+    columns.update(members.columns)
     households = np.fromiter((h if h is not None else -1 for h in columns_raw[5]), dtype=np.int64, count=n)
-    household_members = _household_members(base, households, np.asarray(members["members"], dtype=np.float64))
+    household_members = _household_members(base, households, np.asarray(members.columns["members"], dtype=np.float64))
     for offset, name in enumerate(HOUSING, start=6):
         values = columns_raw[offset]
         kind = FAMILY_SCHEMA.fields[name].type
@@ -192,9 +193,9 @@ def family_table_from_registry(
     columns["household_members"] = pa.array(household_members)
     columns["floor_area_per_person"] = pa.array(per_person, mask=~np.isfinite(per_person))
     report("flags", 2, 4)
-    columns.update(_flag_columns(base, ids))
+    columns.update(_flag_columns(n, members))
     report("local", 3, 4)
-    columns.update(_local_columns(base, ids, method or local_method()))
+    columns.update(_local_columns(ids, method or local_method()))
     report("local", 4, 4)
     return RegistryFamilies(ids=ids, table=pa.table(columns))
 
@@ -219,20 +220,15 @@ def _index(ids: np.ndarray, family_ids: np.ndarray) -> np.ndarray:
     return np.searchsorted(ids, family_ids)
 
 
-def _ages(born: Sequence[date | str | None], today: date) -> np.ndarray:
+def _ages(born: Sequence[str | None], today: date) -> np.ndarray:
     """Whole years on ``today`` (NaN where the birth date is unknown), column-wise.
 
-    Dates go to numpy as day numbers (``toordinal``): numpy's own conversion of date objects is ~20× slower.
+    Birth dates arrive as ISO text (cast in SQL) and are parsed by pyarrow in C: the database driver's date
+    objects, and numpy's conversion of them, cost more than the query at this size.
     """
-    epoch = date(1970, 1, 1).toordinal()
-    missing = np.iinfo(np.int64).min
-    ordinals = np.fromiter(
-        ((d if isinstance(d, date) else date.fromisoformat(d)).toordinal() - epoch if d else missing for d in born),
-        dtype=np.int64,
-        count=len(born),
-    )
-    known = ordinals != missing
-    days = np.where(known, ordinals, 0).astype("datetime64[D]")
+    parsed = pc.cast(pa.array(born, pa.string()), pa.date32(), safe=False) if len(born) else pa.array([], pa.date32())
+    known = ~np.asarray(pc.is_null(parsed).to_numpy(zero_copy_only=False), dtype=bool)
+    days = np.asarray(pc.fill_null(parsed, 0).cast(pa.int32()).to_numpy(zero_copy_only=False)).astype("datetime64[D]")
     year = days.astype("datetime64[Y]").astype(np.int64) + 1970
     month_start = days.astype("datetime64[M]")
     month = month_start.astype(np.int64) % 12 + 1
@@ -260,24 +256,33 @@ def _in(values: Sequence[str], options: frozenset[str] | set[str]) -> np.ndarray
     return member[indices.astype(np.int64)] if len(indices) else np.zeros(0, dtype=bool)
 
 
-def _member_columns(families: QuerySet[Family], ids: np.ndarray, today: date) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Members:
+    columns: dict[str, Any]
+    persons: np.ndarray  # person id of each member row
+    rows: np.ndarray  # the table row (family) of each member row
+
+
+def _member_columns(families: QuerySet[Family], ids: np.ndarray, today: date) -> _Members:
     n = len(ids)
     rows = _fetch(
         Membership.objects.filter(active=True, family__in=families.values("pk"), person__vital_status=VitalStatus.ALIVE)
+        .annotate(born=Cast("person__birth_date", CharField()))
         .order_by("family_id", "position", "pk")
         .values_list(
             "family_id",
+            "person_id",
             "relationship",
             "person__sex",
-            "person__birth_date",
+            "born",
             "person__education",
             "person__occupation",
             "person__disability",
         )
     )
     m = len(rows)
-    family_ids, relation, sex, born, education, occupation, disability = (
-        zip(*rows, strict=True) if rows else ((), (), (), (), (), (), ())
+    family_ids, person_ids, relation, sex, born, education, occupation, disability = (
+        zip(*rows, strict=True) if rows else ((), (), (), (), (), (), (), ())
     )
     row = _index(ids, np.fromiter(family_ids, dtype=np.int64, count=m))
     age = _ages(born, today)
@@ -317,7 +322,7 @@ def _member_columns(families: QuerySet[Family], ids: np.ndarray, today: date) ->
     head_not_working[first_family] = _in([occupation[i] for i in heads], NOT_WORKING)
     head_known_work = np.zeros(n, dtype=bool)
     head_known_work[first_family] = occupied[heads]
-    return {
+    columns = {
         "members": pa.array(count(np.ones(m, dtype=bool))),
         "children_under_5": pa.array(count(known & (age < 5))),
         "school_age_children": pa.array(count(school_age)),
@@ -333,75 +338,83 @@ def _member_columns(families: QuerySet[Family], ids: np.ndarray, today: date) ->
         "head_occupation": pa.array(head_occupation, pa.string()).dictionary_encode(),
         "head_not_working": pa.array(head_not_working, mask=~head_known_work),
     }
+    return _Members(columns, np.fromiter(person_ids, dtype=np.int64, count=m), row)
 
 
 def _household_members(families: QuerySet[Family], households: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Everyone under the roof: a dwelling can hold several KKs, also KKs outside the table (another village's
-    operator, a single-family check), so the count comes from the registry, not from the table's rows."""
+    """Everyone under the roof: a dwelling can hold several KKs. Summed over the table's families, and counted in
+    the registry only for dwellings that also hold KKs outside the table (another village's operator's view, a
+    single-family check), which a region-wide table never has."""
     out = members.copy()
     shared = households >= 0
     if not shared.any():
         return out
-    totals = dict(
-        Membership.objects.filter(
-            active=True,
-            person__vital_status=VitalStatus.ALIVE,
-            family__status=FamilyStatus.ACTIVE,
-            family__household_id__in=families.filter(household__isnull=False).values("household_id"),
+    codes, inverse = np.unique(households[shared], return_inverse=True)
+    totals = np.bincount(inverse, weights=members[shared], minlength=len(codes))
+    outside = list(
+        Family.objects.filter(
+            status=FamilyStatus.ACTIVE,
+            household_id__in=families.filter(household__isnull=False).values("household_id"),
         )
-        .values_list("family__household_id")
-        .annotate(n=Count("id"))
-        .order_by()
+        .exclude(pk__in=families.values("pk"))
+        .values_list("household_id", flat=True)
+        .distinct()
     )
-    if totals:
-        codes = np.fromiter(totals.keys(), dtype=np.int64, count=len(totals))
-        counts = np.fromiter(totals.values(), dtype=np.float64, count=len(totals))
-        order = np.argsort(codes)
-        codes, counts = codes[order], counts[order]
-        at = np.minimum(np.searchsorted(codes, households), len(codes) - 1)
-        found = shared & (codes[at] == households)
-        out[found] = counts[at[found]]
+    if outside:
+        counted = (
+            Membership.objects.filter(
+                active=True,
+                person__vital_status=VitalStatus.ALIVE,
+                family__status=FamilyStatus.ACTIVE,
+                family__household_id__in=outside,
+            )
+            .values_list("family__household_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for household, count in counted:
+            at = int(np.searchsorted(codes, household))
+            if at < len(codes) and codes[at] == household:
+                totals[at] = count
+    out[shared] = totals[inverse]
     return out
 
 
-def _flag_columns(families: QuerySet[Family], ids: np.ndarray) -> dict[str, pa.Array]:
-    """The custodians' exclusion findings on any living member of the active KK; no finding is "no"."""
-    n = len(ids)
+def _flag_columns(n: int, members: _Members) -> dict[str, pa.Array]:
+    """The custodians' exclusion findings on any living member of the active KK; no finding is "no".
+
+    The findings of the whole registry are read (a short table) and matched to the members already read, which
+    costs far less than joining them to memberships and families in the database.
+    """
     out = {name: np.zeros(n, dtype=bool) for name in FLAG_COLUMNS}
-    found = (
-        Exclusion.objects.filter(
-            person__vital_status=VitalStatus.ALIVE,
-            person__memberships__active=True,
-            person__memberships__family__in=families.values("pk"),
-        )
-        .values_list("person__memberships__family_id", "kind")
-        .distinct()
-    )
-    for family_id, kind in found:
-        column = EXCLUSION_FLAGS.get(kind)
-        i = int(np.searchsorted(ids, family_id)) if n else 0
-        if column is not None and i < n and ids[i] == family_id:
-            out[column][i] = True
-            out["flag.any"][i] = True
+    findings = _fetch(Exclusion.objects.filter(person__isnull=False).values_list("person_id", "kind"))
+    if findings and len(members.persons):
+        order = np.argsort(members.persons)
+        persons = members.persons[order]
+        for person_id, kind in findings:
+            column = EXCLUSION_FLAGS.get(kind)
+            at = int(np.searchsorted(persons, person_id))
+            if column is not None and at < len(persons) and persons[at] == person_id:
+                row = members.rows[order[at]]
+                out[column][row] = True
+                out["flag.any"][row] = True
     return {name: pa.array(values) for name, values in out.items()}
 
 
-def _local_columns(families: QuerySet[Family], ids: np.ndarray, method: str) -> dict[str, pa.Array]:
+def _local_columns(ids: np.ndarray, method: str) -> dict[str, pa.Array]:
     from tepat.targeting.models import WelfareAssessment
 
     n = len(ids)
     score = np.full(n, np.nan)
     desil = np.full(n, np.nan)
-    rows = list(
-        WelfareAssessment.objects.filter(method=method, family__in=families.values("pk")).values_list(
-            "family_id", "score", "desil"
-        )
-    )
+    rows = _fetch(WelfareAssessment.objects.filter(method=method).values_list("family_id", "score", "desil"))
     if rows and n:
         family_ids, scores, desils = zip(*rows, strict=True)
-        at = _index(ids, np.asarray(family_ids, dtype=np.int64))
-        score[at] = np.array([np.nan if s is None else s for s in scores], dtype=np.float64)
-        desil[at] = np.array([np.nan if d is None else d for d in desils], dtype=np.float64)
+        wanted = np.asarray(family_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, wanted), n - 1)
+        here = ids[at] == wanted  # the method covers the region; the table may be one village
+        score[at[here]] = np.array([np.nan if v is None else v for v in scores], dtype=np.float64)[here]
+        desil[at[here]] = np.array([np.nan if v is None else v for v in desils], dtype=np.float64)[here]
     return {
         "local_score": pa.array(score, mask=np.isnan(score)),
         "local_desil": pa.array(desil, mask=np.isnan(desil)),
