@@ -36,9 +36,9 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tepat.engine.coverage import Families, Ledger, Programs, analyse  # noqa: E402
-from tepat.engine.rules import compile_rule  # noqa: E402
-from tepat.engine.scorecard import FAMILY_SCHEMA  # noqa: E402
+from tepat.engine.coverage import Families, Ledger, Programs, analyse
+from tepat.engine.rules import compile_rule
+from tepat.engine.scorecard import FAMILY_SCHEMA
 
 #        code        rule                                                 coverage inclusion rows/family
 PROGRAMS = [

@@ -16,8 +16,9 @@ A family counts as reached by a program when any member is on its list for the p
 programs such as PBI-JK and PIP are counted per family here, as coverage of families is what the TKPK reports).
 
 Everything is column-wise (numpy ``bincount`` over integer codes), so a million families and five million ledger
-rows take about a second; counts are kept per village and rolled up to districts and the region by summing, which
-is exact because every family and every ledger row belongs to exactly one village (or to "no village").
+rows take a few seconds on two cores (bench/programs.py); counts are kept per village and rolled up to districts
+and the region by summing, which is exact because every family and every ledger row belongs to exactly one village
+(or to "no village").
 """
 
 from __future__ import annotations
