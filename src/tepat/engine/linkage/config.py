@@ -96,9 +96,9 @@ class LinkageConfig:
     # Blocks larger than this are skipped by a blocking rule (another rule still finds the pairs that matter).
     max_block: int = 2000
     # Splink's u probabilities come from this many random pairs.
-    u_pairs: int = 1_200_000
+    u_pairs: int = 500_000
     # …and the m probabilities from about this many pairs of records that share a valid NIK.
-    m_pairs: int = 100_000
+    m_pairs: int = 50_000
     seed: int = 1
     # DuckDB resources; None keeps DuckDB's defaults (all cores, 80 % of memory).
     threads: int | None = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,14 @@ class Comparison:
 
         cases = " ".join(f"WHEN {sides(level.sql)} THEN '{level.label}'" for level in self.levels)
         return f"CASE WHEN {sides(self.null)} THEN 'null' {cases} ELSE 'else' END"
+
+    def possible_sql(self, left: str, right: str) -> str:
+        """True unless the pair falls to the "else" level: with a guard, the only pairs the model may link."""
+
+        def sides(sql: str) -> str:
+            return _RIGHT.sub(rf"{right}.\1", _LEFT.sub(rf"{left}.\1", sql))
+
+        return "(" + " OR ".join(f"({sides(sql)})" for sql in [self.null, *(level.sql for level in self.levels)]) + ")"
 
     def splink(self) -> dict[str, Any]:
         levels: list[dict[str, Any]] = [{"sql_condition": self.null, "label_for_charts": "null", "is_null_level": True}]
@@ -290,10 +299,17 @@ GENERIC_BLOCKING: tuple[tuple[str, ...], ...] = (
 @dataclass
 class ModelReport:
     comparisons: list[str] = field(default_factory=list)
-    candidates: int = 0
+    candidates: int = 0  # pairs the blocking rules found
+    scored: int = 0  # ... that Splink scored (names and birth dates not clearly different)
     label_pairs: int = 0
     prior: float = 0.0  # probability that two random records match
     parameters: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.seconds.pop("_clock", now), 3)
+        self.seconds["_clock"] = now
 
 
 def _columns(expression: str) -> set[str]:
@@ -404,6 +420,7 @@ def predict(
     """
     logging.getLogger("splink").setLevel(logging.WARNING)
     report = ModelReport(comparisons=[c.name for c in comparisons], label_pairs=label_pairs)
+    report.seconds["_clock"] = time.perf_counter()
     total_pairs = max(rows * (rows - 1) / 2, 1.0)
     report.prior = min(0.5, max(expected_matches, 1.0) / total_pairs)
     tf_priors = {level.tf: level.u for comparison in comparisons for level in comparison.levels if level.tf}
@@ -417,6 +434,7 @@ def predict(
                 AS tf_{column}
             FROM rec WHERE {column} IS NOT NULL GROUP BY {column}
         """)
+    report.lap("tf")
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="rid",
@@ -446,6 +464,7 @@ def predict(
         max_pairs=float(config.u_pairs), seed=config.seed, min_count_per_level=None, num_chunks=1
     )
     trained = u_linker.misc.save_model_to_json()
+    report.lap("u")
     if label_pairs:
         # m: whole NIK groups, a share of them chosen by a hash of the NIK so that about m_pairs pairs remain.
         share = min(1.0, config.m_pairs / label_pairs)
@@ -462,6 +481,7 @@ def predict(
             for level, m_level in zip(spec["comparison_levels"], m_spec["comparison_levels"], strict=True):
                 if "m_probability" in m_level:
                     level["m_probability"] = m_level["m_probability"]
+    report.lap("m")
     used_labels = min(label_pairs, config.m_pairs)
     _blend(trained, comparisons, used_labels, sampled=min(float(config.u_pairs), sample * (sample - 1) / 2))
     report.parameters = trained
@@ -482,4 +502,6 @@ def predict(
         SELECT rid_l AS l, rid_r AS r, match_weight, match_probability FROM {predictions.physical_name}
     """)
     predictions.drop_table_from_database_and_remove_from_cache()
+    report.lap("predict")
+    report.seconds.pop("_clock")
     return report

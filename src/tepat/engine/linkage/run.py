@@ -85,10 +85,13 @@ def dedupe(
             "nik_groups_oversized": nik.oversized_groups,
             "rule_links": sum(1 for *_, d in rule_pairs if d == Decision.LINK),
             "candidate_pairs": model_report.candidates,
+            "scored_pairs": model_report.scored,
             "label_pairs": model_report.label_pairs,
             "prior": model_report.prior,
             "comparisons": model_report.comparisons,
-            "seconds": timings | {f"prepare.{k}": v for k, v in prepared.seconds.items()},
+            "seconds": timings
+            | {f"prepare.{k}": v for k, v in prepared.seconds.items()}
+            | {f"model.{k}": v for k, v in model_report.seconds.items()},
         }
         return LinkageResult(clusters, pairs, config, stats, model_report.parameters)
     finally:
@@ -154,14 +157,26 @@ def _model_layer(
     candidates = model.person_comparisons() if not generic else model.generic_comparisons()
     comparisons = [c for c in candidates if c.usable(prepared.present)]
     blocking = model.GENERIC_BLOCKING if generic else model.PERSON_BLOCKING
+    started = time.perf_counter()
     model.candidate_pairs(con, blocking, prepared.present, max_block=config.max_block)
+    blocked = round(time.perf_counter() - started, 3)
     # One person under several NIKs: scored too, so the reviewer sees the evidence; never linked (two anchors).
     con.execute("""
         INSERT INTO cand SELECT s.l, s.r, -1 FROM several_niks AS s
         WHERE NOT EXISTS (SELECT 1 FROM cand WHERE cand.l = s.l AND cand.r = s.r)
     """)
     candidates_count = int(con.execute("SELECT count(*) FROM cand").fetchall()[0][0])
-    if not comparisons or not candidates_count:
+    # Pairs whose names or birth dates clearly disagree can never be linked by the model (the guards), and are not
+    # worth a reviewer's time either: they are dropped before Splink scores the rest.
+    possible = " AND ".join(c.possible_sql("a", "b") for c in comparisons if c.guard)
+    if possible:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE cand AS
+            SELECT cand.* FROM cand JOIN rec AS a ON a.rid = cand.l JOIN rec AS b ON b.rid = cand.r
+            WHERE cand.rule = -1 OR {possible}
+        """)
+    scored_count = int(con.execute("SELECT count(*) FROM cand").fetchall()[0][0])
+    if not comparisons or not scored_count:
         return model.ModelReport(comparisons=[c.name for c in comparisons], candidates=candidates_count)
     labelled = con.execute("""
         SELECT coalesce(sum(n * (n - 1) / 2), 0), coalesce(sum(n), 0)
@@ -174,7 +189,8 @@ def _model_layer(
     report = model.predict(
         con, comparisons=comparisons, config=config, label_pairs=label_pairs, expected_matches=expected, rows=rows
     )
-    report.candidates = candidates_count
+    report.candidates, report.scored = candidates_count, scored_count
+    report.seconds = {"blocking": blocked, **report.seconds}
     evidence = ", ".join(f"{c.name} := {c.evidence_sql('a', 'b')}" for c in comparisons)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE scored_evidence AS
