@@ -125,10 +125,11 @@ def main() -> None:
         cpu = statistics.median(float(r["cpu"]) for r in runs)  # type: ignore[arg-type]
         memory = max(float(r["peak_rss_mb"]) for r in runs)  # type: ignore[arg-type]
         best = runs[0]
-        print(f"| {label} | {len(runs)} | {seconds:.1f} s | {cpu:.0f} s | {memory / 1024:.2f} GB | {best['precision']:.5f} | "
-              f"{best['recall']:.5f} | {best['f1']:.5f} |")  # fmt: skip
-    for r in results["tepat"]:
-        print(json.dumps(r), file=sys.stderr)
+        quality = f"{best['precision']:.5f} | {best['recall']:.5f} | {best['f1']:.5f}"
+        print(f"| {label} | {len(runs)} | {seconds:.1f} s | {cpu:.0f} s | {memory / 1024:.2f} GB | {quality} |")
+    for engine_runs in results.values():
+        for r in engine_runs:
+            print(json.dumps(r), file=sys.stderr)
 
 
 if __name__ == "__main__":
