@@ -56,6 +56,16 @@ def ledger(imported: ImportOutcome, admin: User, tmp_path: Path) -> ImportOutcom
 
 
 @pytest.fixture
+def legacy_ledger(ledger: ImportOutcome) -> ImportOutcome:
+    """The same lists as imported before the writer knew aliases: "Sembako (BPNT)" as a bare program of its own."""
+    from tepat.programs.models import Benefit, Program
+
+    bare = Program.objects.create(code="Sembako (BPNT)", name="Sembako (BPNT)")
+    Benefit.objects.filter(batch=ledger.batch, program__code="SEMBAKO").update(program=bare)
+    return ledger
+
+
+@pytest.fixture
 def partner(make_user: Callable[..., User]) -> User:
     return make_user("mitra", Role.PARTNER, org="PT Mitra Sejahtera")
 

@@ -32,14 +32,15 @@ def test_region_numbers_for_pkh_and_the_families_nobody_reached(ledger: ImportOu
     assert (pkh.recipients, pkh.not_eligible, pkh.flagged, pkh.leakage) == (2, 1, 1, 1)  # K2: desil 9 and ASN
     assert (pkh.excluded, pkh.excluded_extreme) == (1, 1)  # K3, desil 1
     assert (pkh.rows, pkh.unmatched, pkh.amount, pkh.amount_poor) == (3, 1, 2_250_000, 750_000)
-    bare = _row(view.programs, "Sembako (BPNT)")
-    assert not bare.has_rule and bare.coverage is None  # an import's bare program: eligibility not judged
+    # The list named it "Sembako (BPNT)": the import attached it to the national program by its alias.
+    sembako = _row(view.programs, "SEMBAKO")
+    assert sembako.has_rule and sembako.coverage is not None
     total = view.total
     assert (total.families, total.poor, total.extreme, total.poor_no_help, total.extreme_no_help) == (3, 2, 1, 1, 1)
     assert (total.amount, total.amount_poor) == (2_850_000, 1_350_000)
     assert total.per_poor_family == 675_000
     assert [f.kk for f in view.excluded] == ["6474021010200004"]  # K3, poor and on no list
-    assert view.overlap_codes == ["PKH", "Sembako (BPNT)"] and view.overlap == [[2, 1], [1, 1]]
+    assert view.overlap_codes == ["PKH", "SEMBAKO"] and view.overlap == [[2, 1], [1, 1]]
     districts = {c.code: c for c in view.children}
     assert districts["64.74.02"].extreme_no_help == 1 and districts["64.74.03"].poor_coverage == 100.0
     strategies = {s.key for s in view.strategies}
@@ -117,9 +118,9 @@ def test_family_timeline_shows_status_funder_and_adoptions(ledger: ImportOutcome
     family = Family.objects.get(kk="6474031203150001")
     rows = family_benefit_timeline(actor=admin, family=family)
     assert {(r["code"], r["status"], r["funder"]) for r in rows} == {
-        ("PKH", "delivered", "APBN (pusat)"), ("Sembako (BPNT)", "delivered", "Lainnya")
+        ("PKH", "delivered", "APBN (pusat)"), ("SEMBAKO", "delivered", "APBN (pusat)")
     }  # fmt: skip
-    assert {r["organisation"] for r in rows} == {"Kementerian Sosial", ""}
+    assert {r["organisation"] for r in rows} == {"Kementerian Sosial"}  # both national programs are Kemensos's
 
 
 def test_program_pages(ledger: ImportOutcome, admin: User, partner: User, client_for: Any) -> None:

@@ -128,7 +128,7 @@ def test_rat_command_and_pages(dinsos: User, admin: User, tmp_path: Path, client
 
 
 def test_demo_setup_completes_partner_programs_folds_lists_and_plans(
-    ledger: ImportOutcome, admin: User, partner: User
+    legacy_ledger: ImportOutcome, admin: User, partner: User
 ) -> None:
     from tepat.programs.demo import demo_programs
     from tepat.programs.models import Benefit

@@ -80,6 +80,9 @@ class AuditAction(models.TextChoices):
     SYNTH_LOAD = "synth.load", _("Memuat data sintetis")
     PROPOSAL_DECIDE = "proposal.decide", _("Memutuskan usulan desa")
     TARGET_CHANGE = "monitoring.target", _("Mengubah target indikator")
+    PROGRAM_CHANGE = "program.change", _("Mengubah program/status daftar penerima")
+    PROGRAM_PLAN = "program.plan", _("Mengubah rencana aksi (RAT)")
+    PROGRAM_ADOPTION = "program.adoption", _("Adopsi keluarga oleh mitra")
 
 
 class AuditEvent(models.Model):

@@ -442,6 +442,12 @@ def import_rollback(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
         monitoring_batch_rollback(batch_id=batch.pk)
     except MonitoringError as exc:
         raise PipelineError(str(exc)) from exc
+    from tepat.programs.models import Adoption
+
+    if Adoption.objects.filter(family__created_batch=batch).exists():
+        raise PipelineError(
+            f"keluarga dari batch #{batch.pk} sudah diadopsi mitra; impor ini tidak dapat dibatalkan lagi"
+        )
     proposals = Proposal.objects.filter(batch=batch)
     if proposals.exclude(status=ProposalStatus.PROPOSED).exists():
         raise PipelineError(f"usulan dari batch #{batch.pk} sudah diproses; impor ini tidak dapat dibatalkan lagi")

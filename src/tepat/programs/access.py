@@ -8,7 +8,7 @@ accounts.AuditAction carries them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from tepat.accounts.models import AuditAction, Role
 from tepat.accounts.permissions import Permission, has_permission
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     Actor = User | AnonymousUser
 
 # Stored as plain codes in AuditEvent.action (a CharField); the lead adds them to AuditAction's choices.
-AUDIT_PROGRAM = cast(AuditAction, "program.change")
-AUDIT_PLAN = cast(AuditAction, "program.plan")
-AUDIT_ADOPTION = cast(AuditAction, "program.adoption")
+AUDIT_PROGRAM = AuditAction.PROGRAM_CHANGE
+AUDIT_PLAN = AuditAction.PROGRAM_PLAN
+AUDIT_ADOPTION = AuditAction.PROGRAM_ADOPTION
 
 
 def is_planner(user: Actor) -> bool:

@@ -19,7 +19,6 @@ from tepat.accounts.permissions import Permission, has_permission, scope_code
 from tepat.areas.models import Area, Level, ancestor_codes
 from tepat.areas.selectors import area_path, within_q
 from tepat.engine.identity import mask_nik
-from tepat.programs.models import Benefit
 from tepat.registry.labels import labels
 from tepat.registry.models import (
     Change,
@@ -314,12 +313,9 @@ def family_profile(*, actor: Actor, family: Family, today: date | None = None) -
             }
             for f in m.person.flags.filter(family=family)
         )
-    benefits = [
-        {"program": b.program.name, "period": b.period, "amount": b.amount,
-         "name": b.person.name if b.person else b.name, "source": b.batch.file_name if b.batch else ""}
-        for b in Benefit.objects.filter(person_id__in=person_ids).select_related("program", "person", "batch")
-        .order_by("-period", "program__name")[:200]
-    ]  # fmt: skip
+    from tepat.programs.selectors import family_benefit_timeline  # programs reads the registry: import late
+
+    benefits = family_benefit_timeline(actor=actor, family=family)
     return FamilyProfile(
         benefits=benefits,
         family=family,

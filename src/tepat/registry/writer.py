@@ -272,14 +272,12 @@ class RegistryWriter:
 
     def record_benefits(self, benefits: list[BenefitIn]) -> CommitCounts:
         """Ledger rows per program and period, linked to registry persons by valid NIK."""
-        from tepat.programs.models import Benefit, Program
+        from tepat.programs.models import Benefit
+        from tepat.programs.services import program_ids_for_codes
 
-        codes = sorted({b.program for b in benefits})
-        programs = {p.code: p.pk for p in Program.objects.filter(code__in=codes)}
-        for code in codes:
-            if code not in programs:
-                programs[code] = Program.objects.create(code=code, name=code).pk
-                self.counts.programs_new += 1
+        # Codes as lists write them; aliases ("Sembako (BPNT)") attach to the preloaded national program.
+        programs, created = program_ids_for_codes(b.program for b in benefits)
+        self.counts.programs_new += created
         niks = sorted({b.nik.nik for b in benefits if b.nik.valid and b.nik.nik})
         person_ids: dict[str, int] = {}
         for part in chunks(niks):

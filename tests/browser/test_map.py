@@ -10,13 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import browser, demo_server  # noqa: F401  (the lead's fixtures: one real demo)
-
 pytestmark = pytest.mark.browser
 ARTEFACTS = Path(os.environ.get("TEPAT_ARTEFACTS", "var/test-artefacts"))
 
 
-def login(browser: Any, base: str, username: str) -> Any:  # noqa: F811
+def login(browser: Any, base: str, username: str) -> Any:
     page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True)
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
@@ -35,7 +33,7 @@ def open_map(page: Any, base: str, query: str = "") -> None:
     assert all(url.startswith(base) for url in requests), [u for u in requests if not u.startswith(base)]
 
 
-def test_the_map_draws_every_kelurahan_offline_and_opens_a_popup(browser: Any, demo_server: str) -> None:  # noqa: F811
+def test_the_map_draws_every_kelurahan_offline_and_opens_a_popup(browser: Any, demo_server: str) -> None:
     page = login(browser, demo_server, "admin")
     open_map(page, demo_server, "?level=village&indicator=rate")
     assert page.locator("#map").get_attribute("data-features") == "15"
@@ -52,7 +50,7 @@ def test_the_map_draws_every_kelurahan_offline_and_opens_a_popup(browser: Any, d
     assert popup.locator("a[href='/wilayah/64.74.03.1002/']").count() == 1
 
 
-def test_the_png_export_is_a_picture_of_the_map(browser: Any, demo_server: str, tmp_path: Path) -> None:  # noqa: F811
+def test_the_png_export_is_a_picture_of_the_map(browser: Any, demo_server: str, tmp_path: Path) -> None:
     page = login(browser, demo_server, "analis")
     open_map(page, demo_server, "?indicator=poor")
     with page.expect_download() as info:
@@ -65,8 +63,8 @@ def test_the_png_export_is_a_picture_of_the_map(browser: Any, demo_server: str, 
 
 
 def test_a_village_operator_sees_one_kelurahan_and_a_partner_no_family_links(
-    browser: Any,  # noqa: F811
-    demo_server: str,  # noqa: F811
+    browser: Any,
+    demo_server: str,
 ) -> None:
     operator = login(browser, demo_server, "kelurahan")
     open_map(operator, demo_server)
