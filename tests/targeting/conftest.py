@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +18,20 @@ IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBa
 
 
 @pytest.fixture
-def bontang(admin: User, tmp_path: Path) -> Path:
-    """~1,500 persons in every village of Bontang, with the custodians' exclusion findings linked."""
-    out = tmp_path / "synth"
-    generate(SynthConfig(region="64.74", persons=1500, seed=21), reference_dir=Path(settings.DATA_DIR) / "reference",
-             out_dir=out)  # fmt: skip
-    for name, kind in (("dtsen_extract.csv", "dtsen"), ("exclusion_list.csv", "exclusion")):
-        outcome = import_file(actor=admin, path=out / name, kind=kind, source_name=name)
-        assert outcome.batch.status == BatchStatus.COMMITTED, outcome.batch.error
-    return out
+def bontang(admin: User) -> Iterator[Path]:
+    """~1,500 persons in every village of Bontang, with the custodians' exclusion findings linked.
+
+    A private temporary folder rather than ``tmp_path``: several pytest runs on one machine share
+    /tmp/pytest-of-<user>, and each prunes the others' older numbered folders, files and all.
+    """
+    with tempfile.TemporaryDirectory(prefix="tepat-targeting-") as folder:
+        out = Path(folder) / "synth"
+        generate(SynthConfig(region="64.74", persons=1500, seed=21),
+                 reference_dir=Path(settings.DATA_DIR) / "reference", out_dir=out)  # fmt: skip
+        for name, kind in (("dtsen_extract.csv", "dtsen"), ("exclusion_list.csv", "exclusion")):
+            outcome = import_file(actor=admin, path=out / name, kind=kind, source_name=name)
+            assert outcome.batch.status == BatchStatus.COMMITTED, outcome.batch.error
+        yield out
 
 
 @pytest.fixture
