@@ -101,7 +101,9 @@ def village_figures(villages: list[str], indicator: IndicatorCode) -> dict[str, 
     """
     families = Family.objects.filter(village_id__in=villages, status=FamilyStatus.ACTIVE)
     figures: dict[str, Figures] = {}
-    for village, desil, n in families.values_list("village_id", "desil_national").annotate(n=Count("id")).order_by():
+    # COUNT(*), not COUNT(id): an index on (village, desil) for active families then answers without the table
+    by_desil = families.values_list("village_id", "desil_national").annotate(n=Count("*")).order_by()
+    for village, desil, n in by_desil:
         f = figures.setdefault(village, Figures())
         f.families += n
         if desil is not None and 1 <= desil <= 4:
@@ -125,7 +127,7 @@ def village_figures(villages: list[str], indicator: IndicatorCode) -> dict[str, 
 
 
 def _per_village(families: Any) -> dict[str, int]:
-    return dict(families.values_list("village_id").annotate(n=Count("id")).order_by())
+    return dict(families.values_list("village_id").annotate(n=Count("*")).order_by())
 
 
 def _roll_up(villages: dict[str, Figures], codes: Iterable[str], indicator: IndicatorCode) -> dict[str, Figures]:
