@@ -135,6 +135,8 @@ def test_a_village_operator_gets_their_village_only(
     assert data["bbox"] == pytest.approx([village.min_lon, village.min_lat, village.max_lon, village.max_lat], abs=1e-4)
     props = data["features"][0]["properties"]
     assert props["families_url"] == "/keluarga/?wilayah=64.74.03.1002" and props["families"] == 7
+    # the legend is made of what the operator sees: its bounds never show another village's figure
+    assert [(c["lower"], c["upper"], c["count"]) for c in data["legend"]["classes"]] == [(4, 4, 1)]
     page = client.get("/peta/").content.decode()
     assert page.count('<tr data-code="') == 1 and "Gunung Telihan" in page and "Bontang Kuala" not in page
 

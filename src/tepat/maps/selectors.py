@@ -1,10 +1,10 @@
 """Reads for the poverty map: figures per district or village, legend classes and poverty pockets.
 
-Scope: a user sees the areas inside their own area only (``scope_code``), and only with VIEW_AGGREGATES. Two
-things are deliberately computed over the whole deployment region and then cut to the user's areas: the legend
-classes (so a colour means the same figure for every user, and a village operator's single village still gets a
-class) and the pockets (a hot spot is "poorer than the region", a property of the village that must not change with
-who looks). Neither leaves the region's other villages' figures in what the user receives.
+Scope: a user sees the areas inside their own area only (``scope_code``), and only with VIEW_AGGREGATES; the legend
+classes are computed over those areas alone, so their bounds never show another area's figure. The pockets are the
+one thing computed over the whole deployment region and then cut to the user's areas: a hot spot is "poorer, with
+its neighbours, than the region", a property of the village that must not change with who looks. What reaches the
+user is the class, z and p of their own areas, not the neighbours' figures.
 
 Speed: the figures are one GROUP BY over families per indicator (families by village and desil; families with a
 finding; poor families without a benefit), the outlines come from `maps.shapes` (built once per process), and the
@@ -290,12 +290,11 @@ def map_layer(
         figures = {a.code: villages.get(a.code) or _empty(code) for a in region_areas}
     else:
         figures = _roll_up(villages, [a.code for a in region_areas], code)
-    legend = _legend(tuple(figures[a.code].value(code) for a in region_areas), method)
-    colours = palette(len(legend.classes))
-    region_class = dict(zip([a.code for a in region_areas], legend.assignments, strict=True))
     analysis = region_pockets(region, chosen, {c: f.share(code) for c, f in figures.items()}, fdr=fdr)
-
     scoped = [a for a in region_areas if a.code == scope.code or a.code.startswith(scope.code + ".")]
+    legend = _legend(tuple(figures[a.code].value(code) for a in scoped), method)
+    colours = palette(len(legend.classes))
+    classes = dict(zip([a.code for a in scoped], legend.assignments, strict=True))
     outlines = shapes.layer(f"{scope.code}:{chosen}", [a.code for a in scoped])
     features = []
     totals = _empty(code)
@@ -303,7 +302,7 @@ def map_layer(
     for area in scoped:
         f = figures.get(area.code) or _empty(code)
         totals.add(f)
-        klass = region_class.get(area.code)
+        klass = classes.get(area.code)
         features.append(
             MapFeature(
                 area=area,
