@@ -83,6 +83,9 @@ class AuditAction(models.TextChoices):
     PROGRAM_CHANGE = "program.change", _("Mengubah program/status daftar penerima")
     PROGRAM_PLAN = "program.plan", _("Mengubah rencana aksi (RAT)")
     PROGRAM_ADOPTION = "program.adoption", _("Adopsi keluarga oleh mitra")
+    TARGETING_SCORES = "targeting.scores", _("Menghitung skor lokal")
+    TARGETING_RULE = "targeting.rule", _("Mengubah aturan kelayakan")
+    TARGETING_SCENARIO = "targeting.scenario", _("Membuat skenario anggaran")
 
 
 class AuditEvent(models.Model):

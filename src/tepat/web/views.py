@@ -105,7 +105,11 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, target=family, purpose=request.GET.get("tujuan", "lihat profil"), request=request
     )
     profile = family_profile(actor=request.user, family=family)
-    return render(request, "web/family_detail.html", {"profile": profile, "family": family})
+    from tepat.targeting.selectors import family_assessments  # targeting reads the registry: import late
+
+    assessments = family_assessments(actor=request.user, family=family)
+    return render(request, "web/family_detail.html", {"profile": profile, "family": family,
+                                                      "assessments": assessments})  # fmt: skip
 
 
 @login_required
