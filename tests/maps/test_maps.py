@@ -190,9 +190,9 @@ def test_the_page_shows_the_map_legend_and_tables(client: Client, admin: User, r
 
 def test_the_downloads(client: Client, admin: User, registry: ImportOutcome) -> None:
     login(client, admin)
-    download = client.get("/peta/data.geojson", {"indicator": "extreme", "unduh": "1"})
+    download = client.get("/peta/data.geojson", {"indicator": "extreme", "download": "1"})
     assert download["Content-Disposition"].startswith('attachment; filename="peta-extreme-village-64.74-')
-    svg = client.get("/peta/peta.svg", {"indicator": "rate", "unduh": "1"})
+    svg = client.get("/peta/peta.svg", {"indicator": "rate", "download": "1"})
     assert svg["Content-Type"] == "image/svg+xml" and svg["Content-Disposition"].endswith('.svg"')
     root = ET.fromstring(svg.content)
     paths = root.findall(".//{http://www.w3.org/2000/svg}path")

@@ -61,7 +61,7 @@ POPUP_LABELS = {
 
 def _layer(request: HttpRequest) -> MapLayer:
     try:
-        method = Method(request.GET.get("metode", ""))
+        method = Method(request.GET.get("method", ""))
     except ValueError:
         method = Method.FISHER_JENKS
     return map_layer(
@@ -74,7 +74,7 @@ def _layer(request: HttpRequest) -> MapLayer:
 
 
 def _query(layer: MapLayer) -> str:
-    query = {"level": layer.level_name, "indicator": layer.indicator.code.value, "metode": layer.method.value}
+    query = {"level": layer.level_name, "indicator": layer.indicator.code.value, "method": layer.method.value}
     if layer.pockets and layer.pockets.fdr:
         query["fdr"] = "1"
     return urlencode(query)
@@ -114,13 +114,13 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def data(request: HttpRequest) -> HttpResponse:
-    """The layer as GeoJSON for the page's map (``?unduh=1`` for a download)."""
+    """The layer as GeoJSON for the page's map (``?download=1`` for a download)."""
     try:
         layer = _layer(request)
     except PermissionDenied:
         return HttpResponse(status=403)
     response = HttpResponse(map_geojson(layer), content_type="application/geo+json; charset=utf-8")
-    if request.GET.get("unduh"):
+    if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="{_file_name(layer, "geojson")}"'
     return response
 
@@ -149,6 +149,6 @@ def picture_svg(request: HttpRequest) -> HttpResponse:
         "today": date.today(),
     }
     response = HttpResponse(render_to_string("maps/export.svg", context, request), content_type="image/svg+xml")
-    if request.GET.get("unduh"):
+    if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="{_file_name(layer, "svg")}"'
     return response
