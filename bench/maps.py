@@ -176,7 +176,9 @@ def main() -> None:
     backend = ("PostgreSQL" if args.database_url else "SQLite") + (" + index" if args.suggested_index else "")
     facts, cold = timing["facts"], timing["cold"]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"machine: {machine}; backend: {backend}; build: {json.dumps(build)}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {machine}; load average after the run (1, 5, 15 min): {load}; backend: {backend}")
+    print(f"build: {json.dumps(build)}")
     print(f"registry: {json.dumps(facts)}")
     print(f"cold request (fresh process): {cold['seconds'] * 1000:.0f} ms, {cold['bytes'] / 1e3:.0f} kB, "
           f"{cold['features']} features; page /peta/ {timing['page_seconds'] * 1000:.0f} ms")  # fmt: skip
