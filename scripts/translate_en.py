@@ -11,6 +11,7 @@ from pathlib import Path
 import polib
 
 EN = {
+    "Unduh daftar bersih (CSV, satu baris per orang)": "Download the cleaned list (CSV, one row per person)",
     "Keluarga yang diperiksa": "Family checked",
     "Keluarga tidak ditemukan di wilayah Anda.": "Family not found in your area.",
     "keluarga memenuhi syarat": "families eligible",

@@ -137,3 +137,22 @@ def test_a_recipient_with_a_damaged_nik_is_linked_to_their_person(imported: Impo
     assert linked.person == Person.objects.get(nik="6474035508880002")
     assert Benefit.objects.get(batch=batch, name="Siapa Saja").person is None
     assert MatchPair.objects.get(benefit=linked).status == PairStatus.AUTO_MERGED
+
+
+def test_the_cleaned_list_has_each_person_once_and_is_an_audited_export(
+    village_list: ImportOutcome, admin: User, make_user: Callable[..., User]
+) -> None:
+    from tepat.accounts.models import AuditAction, AuditEvent
+
+    linkage_run_execute(run=linkage_run_create(actor=admin))
+    client = Client()
+    assert client.login(username=admin.username, password=PASSWORD)
+    lines = client.get("/linkage/daftar-bersih.csv").content.decode().splitlines()
+    assert lines[0].startswith("record_id,nik,no_kk,nama")
+    ids = {line.split(",")[0] for line in lines[1:]}
+    assert ids == {str(p.pk) for p in Person.objects.filter(merged_into__isnull=True)}
+    assert str(Person.objects.get(name__iexact="Nur Aisyah", nik__isnull=True).pk) not in ids  # merged away
+    assert AuditEvent.objects.filter(action=AuditAction.PERSONAL_EXPORT, purpose="daftar bersih").exists()
+    partner = make_user("mitra", Role.PARTNER, area="64.74", org="PT Mitra")
+    assert client.login(username=partner.username, password=PASSWORD)
+    assert client.get("/linkage/daftar-bersih.csv").status_code == 403  # partners may not export persons

@@ -284,3 +284,39 @@ def program_checklist(*, actor: Actor, batch_id: int) -> list[CheckRow] | None:
         shown = b.nik or b.nik_raw
         out.append(CheckRow(b, shown if full else mask_nik(shown), findings))
     return out
+
+
+CLEAN_COLUMNS = ("record_id", "nik", "no_kk", "nama", "jenis_kelamin", "tanggal_lahir", "kode_desa", "status",
+                 "temuan")  # fmt: skip
+
+
+def cleaned_person_rows(*, actor: Actor) -> list[list[str]] | None:
+    """The registry as one list, one row per person (merged duplicates left out), with each person's findings.
+
+    The import template's columns, so the cleaned list goes straight into other tools or back into `tepat import`.
+    """
+    if not has_permission(actor, Permission.EXPORT_PERSONS):
+        return None
+    full = has_permission(actor, Permission.VIEW_FULL_NIK)
+    exact_dates = has_permission(actor, Permission.VIEW_SENSITIVE)
+    people = Person.objects.visible_to(actor).filter(merged_into__isnull=True)
+    exclusions: dict[int, list[str]] = defaultdict(list)
+    for person_id, kind in Exclusion.objects.filter(person__in=people.values("pk")).values_list("person_id", "kind"):
+        exclusions[person_id].append(str(CATEGORIES.get(kind, kind)))
+    homes = dict(
+        (m[0], m[1:])
+        for m in Membership.objects.filter(person__in=people.values("pk"), active=True).values_list(
+            "person_id", "family__kk", "family__kk_raw", "family__village_id"
+        )
+    )
+    rows = []
+    for pk, nik, nik_raw, valid, name, sex, born, status in people.order_by("pk").values_list(
+        "pk", "nik", "nik_raw", "nik_valid", "name", "sex", "birth_date", "vital_status"
+    ):
+        kk, kk_raw, village = homes.get(pk, ("", "", ""))
+        shown, shown_kk = nik or nik_raw, kk or kk_raw or ""
+        findings = ([] if valid else [str(CATEGORIES["nik_invalid"])]) + exclusions.get(pk, [])
+        rows.append([str(pk), shown if full else mask_nik(shown), shown_kk if full else mask_nik(shown_kk), name, sex,
+                     (born.isoformat() if exact_dates else str(born.year)) if born else "", village or "", status,
+                     "; ".join(findings)])  # fmt: skip
+    return rows

@@ -9,5 +9,6 @@ urlpatterns = [
     path("pasangan/<int:pk>/", views.decide, name="decide"),
     path("gabung/<int:pk>/batal/", views.undo, name="undo"),
     path("kualitas/", views.quality, name="quality"),
+    path("daftar-bersih.csv", views.cleaned, name="cleaned"),
     path("periksa/<int:batch_pk>/", views.checklist, name="checklist"),
 ]

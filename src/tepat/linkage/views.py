@@ -20,6 +20,8 @@ from tepat.linkage.exports import checklist_xlsx, quality_xlsx
 from tepat.linkage.models import MatchPair, PersonMerge
 from tepat.linkage.selectors import (
     CATEGORIES,
+    CLEAN_COLUMNS,
+    cleaned_person_rows,
     latest_run,
     merge_list,
     program_checklist,
@@ -107,6 +109,24 @@ def quality(request: HttpRequest) -> HttpResponse:
         "total": total, "rows": rows, "programs": programs, "categories": CATEGORIES, "batches": batches,
         "can_list": has_permission(request.user, Permission.VIEW_PERSONS),
     })  # fmt: skip
+
+
+@login_required
+def cleaned(request: HttpRequest) -> HttpResponse:
+    """The cleaned registry as CSV in the import template's columns (an audited export of personal data)."""
+    import csv
+
+    rows = cleaned_person_rows(actor=request.user)
+    if rows is None:
+        return _denied(request)
+    audit(request.user, AuditAction.PERSONAL_EXPORT, target_type="registry.person", purpose="daftar bersih",
+          detail={"rows": len(rows)}, request=request)  # fmt: skip
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="daftar-bersih.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CLEAN_COLUMNS)
+    writer.writerows(rows)
+    return response
 
 
 @login_required
