@@ -35,7 +35,7 @@ from tepat.engine.hotspots import AreaPocket, Cluster, Pocket, PocketAnalysis, f
 from tepat.maps import shapes
 from tepat.maps.indicators import CLUSTER_LABELS, NO_DATA, POCKET_LABELS, Indicator, IndicatorCode, palette
 from tepat.programs.models import Benefit
-from tepat.registry.models import Family, FamilyStatus, Membership, RegistryFlag
+from tepat.registry.models import Exclusion, Family, FamilyStatus, Membership, RegistryFlag
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -111,15 +111,21 @@ def village_figures(villages: list[str], indicator: IndicatorCode) -> dict[str, 
         if desil == 1:
             f.extreme += n
     if indicator is IndicatorCode.FLAGGED:
-        # One set of family ids (a UNION), joined once: an OR of two EXISTS is evaluated family by family and
-        # took 3–6 s for 285,000 families on SQLite, the union 0.5 s.
+        # One set of family ids (a UNION) joined once: an OR of two EXISTS is evaluated family by family (3–6 s
+        # for 285,000 families on SQLite). Persons are matched by id without joining the person table.
         findings = RegistryFlag.objects.filter(resolved_at__isnull=True, family__isnull=False).values("family_id")
-        excluded = Membership.objects.filter(active=True, person__exclusions__isnull=False).values("family_id")
+        excluded = Membership.objects.filter(
+            active=True, person_id__in=Exclusion.objects.filter(person__isnull=False).values("person_id")
+        ).values("family_id")
         counts = _per_village(families.filter(pk__in=findings.union(excluded)))
         for village, f in figures.items():
             f.flagged = counts.get(village, 0)
     elif indicator is IndicatorCode.GAP:
-        served = Benefit.objects.filter(person__memberships__family=OuterRef("pk"), person__memberships__active=True)
+        served = Membership.objects.filter(
+            family=OuterRef("pk"),
+            active=True,
+            person_id__in=Benefit.objects.filter(person__isnull=False).values("person_id"),
+        )
         counts = _per_village(families.filter(desil_national__gte=1, desil_national__lte=4).filter(~Exists(served)))
         for village, f in figures.items():
             f.gap = counts.get(village, 0)
