@@ -86,6 +86,7 @@ class AuditAction(models.TextChoices):
     TARGETING_SCORES = "targeting.scores", _("Menghitung skor lokal")
     TARGETING_RULE = "targeting.rule", _("Mengubah aturan kelayakan")
     TARGETING_SCENARIO = "targeting.scenario", _("Membuat skenario anggaran")
+    FIELD_VISIT = "verification.visit", _("Mencatat kunjungan lapangan")
 
 
 class AuditEvent(models.Model):

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     IMPORT_DATA = "import_data"
     EDIT_REGISTRY = "edit_registry"
     EDIT_TARGETS = "edit_targets"  # RPJMD targets: a planning decision, not an operator's list
+    RECORD_VISITS = "record_visits"  # field visits to a family (what an officer saw at the house)
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -49,10 +50,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VIEW_FULL_NIK,
             Permission.VIEW_SENSITIVE,
             Permission.IMPORT_DATA,
+            Permission.RECORD_VISITS,
         }
     ),
     Role.ENUMERATOR: frozenset(
-        {Permission.VIEW_AGGREGATES, Permission.VIEW_PERSONS, Permission.VIEW_FULL_NIK, Permission.VIEW_SENSITIVE}
+        {
+            Permission.VIEW_AGGREGATES,
+            Permission.VIEW_PERSONS,
+            Permission.VIEW_FULL_NIK,
+            Permission.VIEW_SENSITIVE,
+            Permission.RECORD_VISITS,
+        }
     ),
     # Partners (companies, NGOs) see pseudonymised records: masked NIK/KK, no sensitive fields (DOMAIN: personal data).
     Role.PARTNER: frozenset({Permission.VIEW_AGGREGATES, Permission.VIEW_PERSONS}),

@@ -220,6 +220,7 @@ class FlagKind(models.TextChoices):
     NIK_NAME_CONFLICT = "nik_name_conflict", _("Satu NIK dengan nama berbeda")
     KK_INVALID = "kk_invalid", _("Nomor KK tidak valid")
     NAME_EMPTY = "name_empty", _("Nama kosong")
+    FIELD_FINDING = "field_finding", _("Temuan kunjungan lapangan")
 
 
 class RegistryFlag(models.Model):

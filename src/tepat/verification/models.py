@@ -81,3 +81,73 @@ class Proposal(models.Model):
     def registered(self) -> bool:
         """An addition for someone already in the registry is worth a look before anyone walks to the house."""
         return self.person_id is not None
+
+
+class VisitPurpose(models.TextChoices):
+    VERVAL = "verval", _("Verifikasi dan validasi data (verval)")
+    PROPOSAL = "proposal", _("Memeriksa usulan desa")
+    DELIVERY = "delivery", _("Memantau penyaluran bantuan")
+    MENTORING = "mentoring", _("Pendampingan keluarga")
+    OTHER = "other", _("Keperluan lain")
+
+
+class VisitOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("Ditemui, data sesuai")
+    CHANGED = "changed", _("Ditemui, ada data yang berubah")
+    NOT_FOUND = "not_found", _("Tidak ditemukan di alamat")
+    MOVED = "moved", _("Sudah pindah")
+    DIED = "died", _("Ada anggota yang meninggal")
+    WELL_OFF = "well_off", _("Tampak sudah mampu")
+    REFUSED = "refused", _("Menolak didata")
+
+
+# What the officer saw contradicts the registry: someone must follow it up (a correction, a removal proposal).
+FOLLOW_UP = frozenset(
+    {
+        VisitOutcome.CHANGED,
+        VisitOutcome.NOT_FOUND,
+        VisitOutcome.MOVED,
+        VisitOutcome.DIED,
+        VisitOutcome.WELL_OFF,
+    }
+)
+
+
+class VisitSource(models.TextChoices):
+    WEB = "web", _("Dicatat di Tepat")
+    FORM = "form", _("Formulir lapangan (ODK/Kobo)")
+
+
+class FieldVisit(models.Model):
+    """One visit of an officer (pendamping, enumerator, village operator) to a family's house, and what was found.
+
+    A visit records what was seen; it never edits the registry. An outcome that contradicts the registry opens a
+    field finding on the family, which the next visit that confirms the data closes.
+    """
+
+    family = models.ForeignKey("registry.Family", on_delete=models.CASCADE, related_name="visits")
+    visited_on = models.DateField()
+    purpose = models.CharField(max_length=10, choices=VisitPurpose.choices)
+    outcome = models.CharField(max_length=10, choices=VisitOutcome.choices)
+    officer = models.CharField(max_length=150, blank=True, help_text=_("Nama petugas yang berkunjung"))
+    notes = models.TextField(max_length=1000, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits")
+    source = models.CharField(max_length=4, choices=VisitSource.choices, default=VisitSource.WEB)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kunjungan lapangan")
+        verbose_name_plural = _("kunjungan lapangan")
+        indexes = [models.Index(fields=["family", "-visited_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.get_outcome_display()}"
+
+    @property
+    def needs_follow_up(self) -> bool:
+        return self.outcome in FOLLOW_UP

@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from tepat.accounts.permissions import Permission, has_permission, scope_code
 from tepat.areas.selectors import within_q
 from tepat.engine.identity import mask_nik
-from tepat.verification.models import Proposal, ProposalAction, ProposalStatus
+from tepat.verification.models import FieldVisit, Proposal, ProposalAction, ProposalStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -54,3 +54,34 @@ def proposal_rows(actor: User | AnonymousUser, proposals: list[Proposal]) -> lis
     """Rows for the screen and exports: the NIK masked for those who may not see it in full."""
     full = has_permission(actor, Permission.VIEW_FULL_NIK)
     return [ProposalRow(p, (p.nik or p.nik_raw) if full else mask_nik(p.nik or p.nik_raw)) for p in proposals]
+
+
+@dataclass
+class VisitRow:
+    visit: FieldVisit
+    recorded_by: str
+    geotag: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.visit, name)
+
+
+def family_visits(*, actor: User | AnonymousUser, family_id: int) -> list[VisitRow]:
+    """The family's field visits, newest first, when the actor may see the family.
+
+    Coordinates of the house are as sensitive as its address: only roles seeing sensitive data get them.
+    """
+    from tepat.registry.models import Family
+
+    if not Family.objects.visible_to(actor).filter(pk=family_id).exists():
+        return []
+    exact = has_permission(actor, Permission.VIEW_SENSITIVE)
+    rows = []
+    for v in (
+        FieldVisit.objects.filter(family_id=family_id).select_related("recorded_by").order_by("-visited_on", "-id")
+    ):
+        geotag = ""
+        if v.latitude is not None and v.longitude is not None:
+            geotag = f"{v.latitude}, {v.longitude}" if exact else "✓"
+        rows.append(VisitRow(v, v.recorded_by.get_username() if v.recorded_by else "", geotag))
+    return rows

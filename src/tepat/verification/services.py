@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tepat.accounts.models import AuditAction, User
 from tepat.accounts.permissions import Permission, require
 from tepat.accounts.services import audit
 from tepat.errors import UserError
 from tepat.registry.bulk import BulkTable
-from tepat.registry.models import Family, Membership, Person
-from tepat.verification.models import NEXT_STATUS, Proposal, ProposalStatus
+from tepat.registry.models import Family, FlagKind, Membership, Person, RegistryFlag
+from tepat.verification.models import (
+    FOLLOW_UP,
+    NEXT_STATUS,
+    FieldVisit,
+    Proposal,
+    ProposalStatus,
+    VisitOutcome,
+    VisitPurpose,
+    VisitSource,
+)
 
 CHUNK = 2000
 
@@ -119,3 +131,95 @@ def proposal_decide(*, actor: User, proposal: Proposal, approve: bool, note: str
         detail={"proposal": proposal.pk, "from": current.value, "to": new.value, "note": note.strip()[:500]},
     )
     return proposal
+
+
+class VisitError(UserError):
+    code = "visit.invalid"
+
+
+# Indonesia's extent, with a margin: a coordinate outside it is a swapped pair or a typo, not a house.
+LATITUDE = (Decimal("-11.5"), Decimal("6.5"))
+LONGITUDE = (Decimal("94.5"), Decimal("141.5"))
+
+
+def _coordinate(raw: str, bounds: tuple[Decimal, Decimal], label: str) -> Decimal | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise VisitError(_("%(label)s bukan angka: %(raw)s") % {"label": label, "raw": raw}) from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise VisitError(_("%(label)s %(raw)s berada di luar Indonesia.") % {"label": label, "raw": raw})
+    return value.quantize(Decimal("0.000001"))
+
+
+def field_visit_record(
+    *,
+    actor: User,
+    family: Family,
+    visited_on: dt.date | None,
+    purpose: str,
+    outcome: str,
+    officer: str = "",
+    notes: str = "",
+    latitude: str = "",
+    longitude: str = "",
+    source: str = VisitSource.WEB,
+) -> FieldVisit:
+    """Record what an officer found at the family's house.
+
+    The caller passes a family it obtained through the actor's scoped selector. A finding that contradicts the
+    registry opens a field finding on the family; a visit that confirms the data closes the open ones. The registry
+    itself is never edited here: corrections go through proposals and change requests.
+    """
+    require(actor, Permission.RECORD_VISITS)
+    today = timezone.localdate()
+    if visited_on is None:
+        raise VisitError(_("Tanggal kunjungan wajib diisi."))
+    if visited_on > today:
+        raise VisitError(_("Tanggal kunjungan %(date)s ada di masa depan.") % {"date": visited_on.isoformat()})
+    if visited_on < today - dt.timedelta(days=3 * 365):
+        raise VisitError(_("Tanggal kunjungan %(date)s lebih dari tiga tahun lalu.") % {"date": visited_on.isoformat()})
+    if purpose not in VisitPurpose.values:
+        raise VisitError(_("Keperluan kunjungan tidak dikenal: %(value)s") % {"value": purpose})
+    if outcome not in VisitOutcome.values:
+        raise VisitError(_("Hasil kunjungan tidak dikenal: %(value)s") % {"value": outcome})
+    lat = _coordinate(latitude, LATITUDE, _("Lintang"))
+    lon = _coordinate(longitude, LONGITUDE, _("Bujur"))
+    if (lat is None) != (lon is None):
+        raise VisitError(_("Isi lintang dan bujur bersama-sama, atau kosongkan keduanya."))
+    if outcome in FOLLOW_UP and not notes.strip():
+        raise VisitError(_("Tuliskan apa yang ditemukan: hasil ini perlu ditindaklanjuti."))
+    with transaction.atomic():
+        visit = FieldVisit.objects.create(
+            family=family,
+            visited_on=visited_on,
+            purpose=purpose,
+            outcome=outcome,
+            officer=(officer.strip() or actor.get_full_name() or actor.get_username())[:150],
+            notes=notes.strip()[:1000],
+            latitude=lat,
+            longitude=lon,
+            source=source,
+            recorded_by=actor,
+        )
+        open_findings = RegistryFlag.objects.filter(
+            family=family, kind=FlagKind.FIELD_FINDING, resolved_at__isnull=True
+        )
+        if outcome in FOLLOW_UP:
+            RegistryFlag.objects.create(
+                kind=FlagKind.FIELD_FINDING,
+                family=family,
+                detail={"kunjungan": visit.pk, "tanggal": visited_on.isoformat(), "hasil": visit.get_outcome_display()},
+            )
+        elif outcome == VisitOutcome.CONFIRMED:
+            open_findings.update(resolved_at=timezone.now())
+        audit(
+            actor,
+            AuditAction.FIELD_VISIT,
+            target=visit,
+            detail={"family": family.pk, "outcome": outcome, "purpose": purpose, "geotag": lat is not None},
+        )
+    return visit

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.proposals, name="proposals"),
     path("<int:pk>/putuskan/", views.decide, name="decide"),
     path("ekspor.xlsx", views.export, name="export"),
+    path("kunjungan/<int:family_pk>/", views.visit, name="visit"),
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,10 +17,12 @@ from tepat.accounts.models import AuditAction
 from tepat.accounts.permissions import Permission, has_permission
 from tepat.accounts.services import audit
 from tepat.errors import UserError
+from tepat.registry.models import Family
+from tepat.registry.selectors import family_get
 from tepat.verification.exports import proposals_xlsx
 from tepat.verification.models import NEXT_STATUS, ProposalAction, ProposalStatus
 from tepat.verification.selectors import proposal_list, proposal_rows, proposals_visible
-from tepat.verification.services import proposal_decide
+from tepat.verification.services import field_visit_record, proposal_decide
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -101,3 +106,38 @@ def export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(proposals_xlsx(rows), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="usulan-desa.xlsx"'
     return response
+
+
+@login_required
+@require_POST
+def visit(request: HttpRequest, family_pk: int) -> HttpResponse:
+    """Record a field visit from the family page and go back to it."""
+    try:
+        family = family_get(actor=request.user, pk=family_pk)
+    except Family.DoesNotExist:
+        raise Http404 from None
+    if not has_permission(request.user, Permission.RECORD_VISITS):
+        return render(request, "web/no_access.html", status=403)
+    post = request.POST
+    try:
+        visited_on = dt.date.fromisoformat(post.get("tanggal", "").strip()) if post.get("tanggal") else None
+    except ValueError:
+        messages.error(request, _("Tanggal kunjungan tidak terbaca: %(raw)s") % {"raw": post.get("tanggal")})
+        return redirect(reverse("web:family", args=[family.pk]) + "#kunjungan")
+    try:
+        field_visit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            family=family,
+            visited_on=visited_on,
+            purpose=post.get("keperluan", ""),
+            outcome=post.get("hasil", ""),
+            officer=post.get("petugas", ""),
+            notes=post.get("catatan", ""),
+            latitude=post.get("lintang", ""),
+            longitude=post.get("bujur", ""),
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Kunjungan lapangan dicatat."))
+    return redirect(reverse("web:family", args=[family.pk]) + "#kunjungan")
