@@ -103,3 +103,15 @@ def test_visits_older_than_three_years_are_refused(family: Family, enumerator: U
     with pytest.raises(VisitError):
         field_visit_record(actor=enumerator, family=family, visited_on=dt.date(2020, 1, 1), purpose="verval",
                            outcome="confirmed")  # fmt: skip
+
+
+def test_the_demo_round_visits_families_in_the_enumerators_district_only(
+    family: Family, make_user: Callable[..., User]
+) -> None:
+    from tepat.web.demo import demo_visits
+
+    make_user("enumerator", Role.ENUMERATOR, area="64.74.03")
+    demo_visits(region="64.74", seed=3, visits=5)
+    assert set(FieldVisit.objects.values_list("family__village__parent_id", flat=True)) == {"64.74.03"}
+    visit = FieldVisit.objects.get()  # one poor family in that district in the small extract
+    assert visit.family == family and visit.officer and visit.visited_on < timezone.localdate()

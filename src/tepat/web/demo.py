@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -10,10 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from tepat.accounts.models import Organisation, OrganisationKind, Role, User
 from tepat.accounts.services import user_create
-from tepat.areas.models import Area, Level
+from tepat.areas.models import Area, Boundary, Level
 from tepat.areas.services import areas_load
 from tepat.engine.synth import SynthConfig, generate
 from tepat.errors import UserError
@@ -23,7 +26,9 @@ from tepat.linkage.services import linkage_run_create
 from tepat.linkage.tasks import run_linkage
 from tepat.monitoring.services import TargetIn, bps_series_load, targets_save
 from tepat.programs.demo import demo_programs
+from tepat.registry.models import Family
 from tepat.targeting.services import targeting_demo
+from tepat.verification.services import field_visit_record
 
 DEMO_PASSWORD = "tepat-demo"  # demo only: printed on the console, never used by a real deployment
 
@@ -126,6 +131,50 @@ def demo_build(*, persons: int, seed: int, progress: Any) -> tuple[list[DemoAcco
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    demo_visits(region=region, seed=seed)
     # Deduplication takes a few seconds per 100,000 persons: queued for the worker, so serving starts at once.
     run_linkage.enqueue(linkage_run_create(actor=admin).pk)
     return accounts, result
+
+
+# What enumerators report in a verval round, roughly: most houses as listed, some changed, a few gone.
+_OUTCOMES = [
+    ("confirmed", 70, ""),
+    ("changed", 10, "Jumlah anggota berubah: anak pertama sudah menikah dan pindah KK."),
+    ("moved", 6, "Rumah kosong; menurut tetangga pindah ke luar kota."),
+    ("not_found", 5, "Alamat tidak ditemukan; RT setempat tidak mengenal keluarga ini."),
+    ("died", 4, "Kepala keluarga meninggal dunia bulan lalu."),
+    ("well_off", 3, "Rumah sudah permanen dan ada mobil di garasi."),
+    ("refused", 2, ""),
+]
+
+
+def demo_visits(*, region: str, seed: int, visits: int = 120) -> None:
+    """A verval round by the demo enumerator in the district it covers, so family pages show field visits."""
+    enumerator = User.objects.get(username="enumerator")
+    families = list(Family.objects.visible_to(enumerator).filter(desil_national__lte=4).order_by("pk")[: visits * 20])
+    if not families:
+        return
+    rng = random.Random(seed)
+    points = {b.area_id: b for b in Boundary.objects.filter(area__code__startswith=region)}
+    today = timezone.localdate()
+    outcomes, weights = [o[0] for o in _OUTCOMES], [o[1] for o in _OUTCOMES]
+    notes = {o[0]: o[2] for o in _OUTCOMES}
+    for family in rng.sample(families, min(visits, len(families))):
+        outcome = rng.choices(outcomes, weights)[0]
+        point = points.get(family.village_id)
+        lat = lon = ""
+        if point is not None and rng.random() < 0.8:
+            lat = f"{rng.uniform(point.min_lat, point.max_lat):.6f}"
+            lon = f"{rng.uniform(point.min_lon, point.max_lon):.6f}"
+        field_visit_record(
+            actor=enumerator,
+            family=family,
+            visited_on=today - dt.timedelta(days=rng.randint(1, 60)),
+            purpose="verval",
+            outcome=outcome,
+            officer=rng.choice(["Wahyu (pendamping PKH)", "Rina (TKSK)", "Agus (operator SIKS-NG desa)"]),
+            notes=notes[outcome],
+            latitude=lat,
+            longitude=lon,
+        )
