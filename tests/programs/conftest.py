@@ -39,12 +39,14 @@ def catalogue(db: None) -> None:
                    organisation_model=Organisation)  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def fresh_analyses() -> None:
-    """Each test's database restarts its ids, so the analyses cache of the process must start empty too."""
-    from tepat.programs.analysis import CACHE
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
-    CACHE.clear()
+
+@pytest.fixture(autouse=True)
+def inline_tasks(settings) -> None:  # type: ignore[no-untyped-def]
+    """The analyses' refresh runs inline, as the worker would right after the page queued it (tests that check
+    the queue itself switch back to the database backend)."""
+    settings.TASKS = IMMEDIATE
 
 
 @pytest.fixture

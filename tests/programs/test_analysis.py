@@ -145,18 +145,6 @@ def test_program_pages(ledger: ImportOutcome, admin: User, partner: User, client
     assert bad.status_code == 200 and "aturan kelayakan" in bad.content.decode()
 
 
-def test_analyses_are_cached_until_the_data_change(ledger: ImportOutcome, admin: User, tmp_path: Any) -> None:
-    from tepat.intake.services import import_file
-    from tepat.programs.analysis import coverage_compute
-
-    first = coverage_compute(actor=admin, filters=Filters(period="2026")).computed
-    assert coverage_compute(actor=admin, filters=Filters(period="2026", area="64.74.03")).computed is first
-    (tmp_path / "pip.csv").write_text("program,periode,nik,nama,nominal\nPIP,2026,6474035508880002,Nur,450000\n")
-    import_file(actor=admin, path=tmp_path / "pip.csv", kind="program", source_name="Disdik")
-    again = coverage_compute(actor=admin, filters=Filters(period="2026")).computed
-    assert again is not first and "PIP" in again.coverage.programs
-
-
 def test_rules_beyond_the_quick_columns_use_the_targeting_family_table(ledger: ImportOutcome, admin: User) -> None:
     from tepat.programs.models import Program
     from tepat.programs.selectors import program_detail

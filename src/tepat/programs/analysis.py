@@ -1,43 +1,44 @@
-"""The analyses page's reads: the region's ledger and families through tepat.engine.coverage, sliced per area.
+"""The analyses pages' reads: the region's shared snapshot (programs.snapshot), shown for one area the actor may see.
 
-The analysis is computed once for the deployment region (every active family, every ledger row of the period)
-and kept in a small per-process cache under a stamp of the data it read (`data_stamp`): the first page after an
-import pays for the refresh, every other page — any district or village — sums the village columns it covers.
-That is what makes a village page fast: counts are kept per village, and a village is one column.
+Pages never compute the analyses: they read the latest finished snapshot of the period asked for — the area's
+row, its children's totals and, for the family lists, family ids in list order — and, when the data moved on
+since (``data_stamp``), show it with its date while a refresh is queued (``analysis_refresh_queue``). A page
+with no snapshot yet says so and polls the refresh's progress.
 
 What a user sees is bounded by the actor's area: the area asked for must lie inside it (else it "does not
-exist"), counts shown are aggregates of that area only, and the family lists (exclusion, many programs) are read
-through the registry's scoped selectors (``family_list(actor=…)``, i.e. ``Family.objects.visible_to``), need
-VIEW_PERSONS, and come with NIK/KK masked and no address for users without VIEW_FULL_NIK (partners).
+exist"), figures shown are that area's rows only, and the family lists are read through the registry's scoped
+selector (``family_list(actor=…)``, i.e. ``Family.objects.visible_to``), need VIEW_PERSONS, and come with KK
+masked, initials instead of names and no address for users without VIEW_FULL_NIK (partners).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
+from django.db.models.functions import Substr
 from django.utils.translation import get_language
 
 from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, scope_code
 from tepat.areas.models import Area, Level
-from tepat.areas.selectors import area_path, within_q
-from tepat.engine.coverage import Coverage, Families, Ledger, Programs, analyse, ratio
-from tepat.programs.eligibility import (
-    Eligibility,
-    FamilyTable,
-    evaluate_programs,
-    family_table,
-    fields_needed,
-    raw_rows,
+from tepat.areas.selectors import area_path
+from tepat.engine.coverage import MANY_PROGRAMS, POOR_MAX_DESIL, ratio
+from tepat.programs.models import (
+    LATEST_PERIOD,
+    NO_VILLAGE,
+    REACHED_STATUSES,
+    AnalysisArea,
+    AnalysisFamily,
+    AnalysisSnapshot,
+    BenefitStatus,
+    Funder,
+    SnapshotStatus,
+    Strategy,
 )
-from tepat.programs.models import REACHED_STATUSES, Benefit, BenefitStatus, Program, Strategy
-from tepat.registry.models import Family, FamilyStatus, VitalStatus
+from tepat.programs.snapshot import ROW_MEASURES, data_stamp, latest_year, snapshot_latest
 from tepat.registry.selectors import family_list, family_rows
 
 if TYPE_CHECKING:
@@ -48,13 +49,12 @@ if TYPE_CHECKING:
     Actor = User | AnonymousUser
 
 LIST_LIMIT = 50
-CHILD_LEVEL = {Level.PROVINCE: 5, Level.REGENCY: 8, Level.DISTRICT: 13}
 
 
 @dataclass(frozen=True)
 class Filters:
     area: str = ""
-    period: str = ""  # "" all periods, "2026" a year, "2026-Q3" one period
+    period: str = ""  # "" all periods, "2026" a year, "2026-Q3" one period; LATEST_PERIOD: the latest year
     program: str = ""  # code: the exclusion list of this program (else: poor families no program reached)
     strategy: str = ""  # code: program table limited to programs with this tag
     planned: bool = False  # count planned ledger rows as reached too
@@ -64,9 +64,12 @@ class Filters:
         def text(name: str, limit: int = 80) -> str:
             return str(query.get(name, "")).strip()[:limit]
 
+        period = text("periode", 20) if "periode" in query else LATEST_PERIOD
+        if period != LATEST_PERIOD and not _period_like(period):
+            period = LATEST_PERIOD
         return cls(
             area=area or text("wilayah", 13),
-            period=text("periode", 20),
+            period=period,
             program=text("program"),
             strategy=text("strategi", 40),
             planned=text("rencana") == "1",
@@ -74,6 +77,12 @@ class Filters:
 
     def statuses(self) -> list[str]:
         return [s.value for s in (*REACHED_STATUSES, *((BenefitStatus.PLANNED,) if self.planned else ()))]
+
+
+def _period_like(text: str) -> bool:
+    """ "" (every period), a year or a year with a suffix (2026-Q3, 2026-09): anything else would only make the
+    worker compute snapshots nobody can use."""
+    return text == "" or (len(text) >= 4 and text[:4].isdigit() and (len(text) == 4 or text[4] == "-"))
 
 
 def analysis_area(*, actor: Actor, code: str = "") -> Area:
@@ -87,203 +96,50 @@ def analysis_area(*, actor: Actor, code: str = "") -> Area:
     return Area.objects.get(code=code)
 
 
-def data_stamp() -> tuple[Any, ...]:
-    """Changes whenever anything an analysis reads may have changed, from a few indexed look-ups.
-
-    Ledger rows and families arrive and leave through import batches (committed, rolled back), later changes of
-    registry values are Change rows, exclusion findings have their own ids, programs their update time, and a
-    ledger status change writes a program audit row. Analyses are cached under this stamp, so a page shows new
-    data as soon as it exists and costs a query or two while nothing changed.
-    """
-    from django.db.models import Max
-
-    from tepat.accounts.models import AuditEvent
-    from tepat.intake.models import ImportBatch
-    from tepat.programs.access import AUDIT_PROGRAM
-    from tepat.registry.models import Change, Exclusion
-
-    def last(queryset: QuerySet[Any], field: str = "id") -> Any:
-        return queryset.aggregate(value=Max(field))["value"]
-
-    return (
-        last(Benefit.objects.all()),
-        last(Change.objects.all()),
-        last(Exclusion.objects.all()),
-        last(ImportBatch.objects.all()),
-        last(ImportBatch.objects.all(), "rolled_back_at"),
-        last(Program.objects.all(), "updated_at"),
-        last(AuditEvent.objects.filter(action=AUDIT_PROGRAM)),
-        Program.objects.count(),
-    )
-
-
-class _Cache:
-    """A few recent analyses per process, keyed by what they depend on (not by user: the area decides)."""
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self.items: dict[tuple[Any, ...], Any] = {}
-
-    def get(self, key: tuple[Any, ...]) -> Any:
-        value = self.items.pop(key, None)
-        if value is not None:
-            self.items[key] = value  # most recent last
-        return value
-
-    def put(self, key: tuple[Any, ...], value: Any) -> None:
-        self.items.pop(key, None)
-        self.items[key] = value
-        while len(self.items) > self.size:
-            self.items.pop(next(iter(self.items)))
-
-    def clear(self) -> None:
-        self.items.clear()
-
-
-CACHE = _Cache(size=6)
-
-
-def ledger_periods(stamp: tuple[Any, ...] | None = None) -> list[str]:
-    """Periods in the ledger, newest first, with each year before its periods (choices, not personal data)."""
-    key = ("periods", stamp or data_stamp())
-    cached = CACHE.get(key)
-    if cached is not None:
-        return list(cached)
-    periods = sorted(set(Benefit.objects.values_list("period", flat=True).distinct()), reverse=True)
-    out: list[str] = []
-    for period in periods:
-        year = period[:4]
-        if year.isdigit() and year not in out:
-            out.append(year)
-        if period != year:
-            out.append(period)
-    CACHE.put(key, out)
-    return list(out)
-
-
-def default_period() -> str:
-    """The latest year in the ledger: coverage and spending are reported per year."""
-    years = [p for p in ledger_periods() if len(p) == 4 and p.isdigit()]
-    return years[0] if years else ""
-
-
+# -- which snapshot a page shows -----------------------------------------------------------------------------------
 @dataclass
-class Computed:
-    """The region's analysis for one period and status choice (not tied to a user)."""
+class SnapshotState:
+    """The snapshot shown (None: none yet), whether the data moved on since, and the refresh under way or failed."""
 
-    families: FamilyTable
-    programs: list[Program]
-    eligibility: Eligibility
-    coverage: Coverage
-    villages: list[str]
-
-
-@dataclass
-class AreaSlice:
-    """One area of a region's analysis: the village columns it covers and its families."""
-
-    area: Area
-    computed: Computed
-    columns: np.ndarray
+    shown: AnalysisSnapshot | None
+    stale: bool = False
+    pending: AnalysisSnapshot | None = None
+    failed: AnalysisSnapshot | None = None
 
     @property
-    def coverage(self) -> Coverage:
-        return self.computed.coverage
+    def ready(self) -> bool:
+        return self.shown is not None
 
 
-def _ledger(families: QuerySet[Family], region: str, filters: Filters, program_ids: dict[int, int],
-            table: FamilyTable, village_index: dict[str, int]) -> Ledger:  # fmt: skip
-    rows = Benefit.objects.filter(status__in=filters.statuses(), program_id__in=list(program_ids))
-    if filters.period:
-        rows = rows.filter(period__startswith=filters.period)
-    # Recipients in the registry: through their one active KK (a partial unique index guarantees one), which
-    # must be one of the region's active families.
-    matched = rows.filter(
-        person__memberships__active=True, person__memberships__family__in=families.values("pk")
-    ).values_list("program_id", "person__memberships__family_id", "village_id", "amount", "person__vital_status")
-    # Recipients the registry does not know (or knows without an active KK): by the village the list gave.
-    unmatched = (
-        rows.filter(within_q(region, field="village__code"))
-        .filter(Q(person__isnull=True) | ~Q(person__memberships__active=True))
-        .values_list("program_id", "village_id", "amount", "person__vital_status")
-    )
-    dead = VitalStatus.DECEASED.value
-    known = raw_rows(matched)
-    unknown = raw_rows(unmatched)
-    lines = [(program_ids[p], f, -1, v, vital == dead) for p, f, _village, v, vital in known]
-    lines += [(program_ids[p], -1, village_index.get(vid or "", -1), v, vital == dead) for p, vid, v, vital in unknown]
-    program = [r[0] for r in lines]
-    village = [r[2] for r in lines]
-    amount = [math.nan if r[3] is None else float(r[3]) for r in lines]
-    deceased = [r[4] for r in lines]
-    family_index = np.full(len(lines), -1, dtype=np.int64)
-    family_index[: len(known)] = table.index_of(np.fromiter((r[1] for r in known), dtype=np.int64, count=len(known)))
-    return Ledger(
-        program=np.asarray(program, dtype=np.int64),
-        family=family_index,
-        village=np.asarray(village, dtype=np.int64),
-        amount=np.asarray(amount, dtype=np.float64),
-        deceased=np.asarray(deceased, dtype=bool),
-    )
+def snapshot_state(*, period: str, planned: bool = False) -> SnapshotState:
+    """The snapshot to show for a period choice, queueing a refresh when it is missing or stale.
 
+    ``period`` LATEST_PERIOD is the ledger's latest year as the last snapshot knew it.
+    """
+    from tepat.programs.services import analysis_refresh_queue
 
-def region_analysis(filters: Filters) -> Computed:
-    """The deployment region's analysis for the filters' period and statuses, from the cache while data are
-    unchanged. Not for display as such: callers slice it to an area the actor may see (``coverage_compute``)."""
-    key = ("coverage", filters.period, filters.planned, data_stamp())
-    cached = CACHE.get(key)
-    if cached is not None:
-        return cast(Computed, cached)
-    region = settings.TEPAT_REGION
-    families = Family.objects.filter(within_q(region, field="village__code"), status=FamilyStatus.ACTIVE)
-    used = Benefit.objects.filter(program=OuterRef("pk"), status__in=filters.statuses())
-    if filters.period:
-        used = used.filter(period__startswith=filters.period)
-    programs = list(
-        Program.objects.filter(Exists(used), active=True)
-        .select_related("organisation")
-        .prefetch_related("strategies")
-        .order_by("code")
-    )
-    rules = [p.eligibility_rule for p in programs]
-    table = family_table(families, fields=fields_needed(rules))
-    villages = list(
-        Area.objects.filter(within_q(region), level=Level.VILLAGE).order_by("code").values_list("code", flat=True)
-    )
-    village_index = {code: i for i, code in enumerate(villages)}
-    eligibility = evaluate_programs([p.code for p in programs], rules, table)
-    ledger = _ledger(families, region, filters, {p.pk: i for i, p in enumerate(programs)}, table, village_index)
-    family_village = np.array([village_index.get(v, -1) for v in table.villages.tolist()], dtype=np.int64)
-    coverage = analyse(
-        Families(village=family_village, desil=table.desil, flagged=table.flagged, villages=villages),
-        ledger,
-        Programs(
-            codes=[p.code for p in programs],
-            eligible=eligibility.eligible,
-            strategies=[tuple(s.code for s in p.strategies.all()) for p in programs],
-            has_rule=eligibility.has_rule,
-        ),
-    )
-    # Kept: the family ids (lists look families up by them); dropped: the rule columns and village codes, which a
-    # province's million families would otherwise hold in memory for every cached period.
-    slim = FamilyTable(table.ids, np.empty(0, dtype=object), table.desil, table.flagged, pa.table({}))
-    computed = Computed(slim, programs, eligibility, coverage, villages)
-    CACHE.put(key, computed)
-    return computed
-
-
-def coverage_compute(*, actor: Actor, filters: Filters) -> AreaSlice:
-    """The analysis of the area the actor asked for. Raises PermissionDenied / Area.DoesNotExist."""
-    area = analysis_area(actor=actor, code=filters.area)
-    computed = region_analysis(filters)
-    columns = computed.coverage.columns_within(area.code, region=area.code == settings.TEPAT_REGION)
-    return AreaSlice(area, computed, columns)
+    if period == LATEST_PERIOD:
+        known = snapshot_latest()
+        period = latest_year(known.periods) if known is not None and known.periods else LATEST_PERIOD
+    shown = snapshot_latest(period=period, planned=planned) if period != LATEST_PERIOD else None
+    current = data_stamp()
+    if shown is not None and shown.stamp == current:
+        return SnapshotState(shown)
+    queued = analysis_refresh_queue(period=None if period == LATEST_PERIOD else period, planned=planned)
+    if queued.status == SnapshotStatus.DONE and queued.stamp == current:  # an inline task backend
+        return SnapshotState(queued)
+    state = SnapshotState(shown, stale=shown is not None)
+    if queued.status == SnapshotStatus.FAILED:
+        state.failed = queued
+    elif queued.status != SnapshotStatus.DONE:
+        state.pending = queued
+    return state
 
 
 # -- rows for the page and the export ------------------------------------------------------------------------------
 @dataclass
 class MeasureRow:
-    """One line of the program or strategy table (counts summed over the area)."""
+    """One line of the program, strategy or owner table (counts of one area)."""
 
     key: str
     label: str
@@ -360,19 +216,21 @@ class AnalysisView:
     area: Area
     crumbs: list[Area]
     filters: Filters
-    periods: list[str]
-    programs: list[MeasureRow]
-    strategies: list[MeasureRow]
-    children: list[AreaRow]
-    total: AreaRow
-    overlap_codes: list[str]
-    overlap: list[list[int]]
-    distribution: list[list[int]]
-    many: int
-    poor_max_desil: int
-    problems: dict[str, str]
-    strategy_choices: list[tuple[str, str]]
-    program_choices: list[tuple[str, str]]
+    state: SnapshotState
+    periods: list[str] = field(default_factory=list)
+    programs: list[MeasureRow] = field(default_factory=list)
+    strategies: list[MeasureRow] = field(default_factory=list)
+    owners: list[MeasureRow] = field(default_factory=list)
+    children: list[AreaRow] = field(default_factory=list)
+    total: AreaRow | None = None
+    overlap_codes: list[str] = field(default_factory=list)
+    overlap: list[list[int]] = field(default_factory=list)
+    distribution: list[list[int]] = field(default_factory=list)
+    many: int = MANY_PROGRAMS
+    poor_max_desil: int = POOR_MAX_DESIL
+    problems: dict[str, str] = field(default_factory=dict)
+    strategy_choices: list[tuple[str, str]] = field(default_factory=list)
+    program_choices: list[tuple[str, str]] = field(default_factory=list)
     excluded: list[FamilyLine] = field(default_factory=list)
     excluded_total: int = 0
     many_families: list[FamilyLine] = field(default_factory=list)
@@ -381,41 +239,26 @@ class AnalysisView:
     show_address: bool = False
     list_program: str = ""
 
-
-def _measure_rows(
-    keys: Sequence[str],
-    labels: Sequence[tuple[str, str]],
-    table: dict[str, np.ndarray],
-    amount: np.ndarray,
-    amount_poor: np.ndarray | None,
-    has_rule: Sequence[bool],
-    problems: dict[str, str],
-) -> list[MeasureRow]:
-    """One row per program or strategy; every array already limited to the area's village columns."""
-    out = []
-    for i, key in enumerate(keys):
-        totals = {name: int(values[i].sum()) for name, values in table.items()}
-        out.append(
-            MeasureRow(
-                key=key, label=labels[i][0], detail=labels[i][1], has_rule=has_rule[i], **totals,
-                amount=float(amount[i].sum()), problem=problems.get(key, ""),
-                amount_poor=float(amount_poor[i].sum()) if amount_poor is not None else 0.0,
-            )
-        )  # fmt: skip
-    return out
+    @property
+    def snapshot(self) -> AnalysisSnapshot | None:
+        return self.state.shown
 
 
-def _area_row(code: str, label: str, by_area: dict[str, np.ndarray], amount: float, amount_poor: float,
-              column: np.ndarray) -> AreaRow:  # fmt: skip
-    def total(name: str) -> int:
-        return int(np.asarray(by_area[name])[column].sum())
+def measure_row(key: str, label: str, detail: str, values: Sequence[float], *, has_rule: bool = True,
+                problem: str = "") -> MeasureRow:  # fmt: skip
+    """A row of a snapshot's per-program/strategy/owner table (``ROW_MEASURES`` order) as the pages show it."""
+    numbers = dict(zip(ROW_MEASURES, values, strict=True))
+    counts: dict[str, Any] = {n: int(v) for n, v in numbers.items() if n not in ("amount", "amount_poor")}
+    return MeasureRow(key=key, label=label, detail=detail, has_rule=has_rule, **counts, problem=problem,
+                      amount=float(numbers["amount"]), amount_poor=float(numbers["amount_poor"]))  # fmt: skip
 
-    return AreaRow(
-        code=code, label=label, amount=amount, amount_poor=amount_poor, families=total("families"),
-        poor=total("poor"), extreme=total("extreme"), reached_any=total("reached_any"),
-        poor_reached=total("poor_reached"), poor_no_help=total("poor_no_help"),
-        extreme_no_help=total("extreme_no_help"), many=total("many"), many_not_poor=total("many_not_poor"),
-    )  # fmt: skip
+
+def area_row(code: str, label: str, totals: dict[str, Any]) -> AreaRow:
+    names = ("families", "poor", "extreme", "reached_any", "poor_reached", "poor_no_help", "extreme_no_help", "many",
+             "many_not_poor")  # fmt: skip
+    counts: dict[str, Any] = {n: int(totals.get(n, 0)) for n in names}
+    return AreaRow(code=code, label=label, **counts,
+                   amount=float(totals.get("amount", 0)), amount_poor=float(totals.get("amount_poor", 0)))  # fmt: skip
 
 
 def strategy_labels(codes: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -424,108 +267,164 @@ def strategy_labels(codes: Sequence[str]) -> dict[str, tuple[str, str]]:
     return {c: (found[c].short_label(language), found[c].label(language)) if c in found else (c, c) for c in codes}
 
 
+def funder_label(code: str) -> str:
+    return str(Funder(code).label) if code in Funder.values else code
+
+
+def area_detail(snapshot: AnalysisSnapshot, code: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(totals, detail) of one area of a snapshot; zeros for an area the snapshot does not know."""
+    row = AnalysisArea.objects.filter(snapshot=snapshot, code=code).values_list("totals", "detail").first()
+    return (dict(row[0]), dict(row[1])) if row else ({}, {})
+
+
 def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
-    piece = coverage_compute(actor=actor, filters=filters)
-    computed, cov, area, cols = piece.computed, piece.coverage, piece.area, piece.columns
-    programs = computed.programs
-    keep = [
-        i
+    area = analysis_area(actor=actor, code=filters.area)
+    state = snapshot_state(period=filters.period, planned=filters.planned)
+    crumbs = [a for a in area_path(area) if len(a.code) >= len(scope_code(actor) or "")]
+    snapshot = state.shown
+    if snapshot is None:
+        return AnalysisView(area=area, crumbs=crumbs, filters=filters, state=state)
+    filters = replace(filters, period=snapshot.period)
+    totals, detail = area_detail(snapshot, area.code)
+    programs = snapshot.programs
+    codes = [p["code"] for p in programs]
+    problems = {p["code"]: p["problem"] for p in programs if p["problem"]}
+    program_values = detail.get("programs") or [[0] * len(ROW_MEASURES)] * len(programs)
+    program_rows = [
+        measure_row(p["code"], p["name"], funder_label(p["funder"]), program_values[i], has_rule=p["has_rule"],
+                    problem=p["problem"])
         for i, p in enumerate(programs)
-        if not filters.strategy or filters.strategy in {s.code for s in p.strategies.all()}
-    ]
-    program_rows = _measure_rows(
-        [programs[i].code for i in keep],
-        [(programs[i].name, programs[i].get_funder_display()) for i in keep],
-        {name: values[keep][:, cols] for name, values in cov.by_program.items()},
-        cov.amount[keep][:, cols],
-        cov.amount_poor[keep][:, cols],
-        [computed.eligibility.has_rule[i] for i in keep],
-        computed.eligibility.problems,
-    )
-    labels = strategy_labels(cov.strategies)
-    strategy_rows = _measure_rows(
-        cov.strategies,
-        [labels[c] for c in cov.strategies],
-        {name: values[:, cols] for name, values in cov.by_strategy.items()},
-        cov.strategy_amount[:, cols],
-        cov.strategy_amount_poor[:, cols],
-        [True] * len(cov.strategies),
-        {},
-    )
-    amount_by_village = cov.amount.sum(axis=0)
-    poor_by_village = cov.amount_poor.sum(axis=0)
-    total = _area_row(area.code, area.label, cov.by_area, float(amount_by_village[cols].sum()),
-                      float(poor_by_village[cols].sum()), cols)  # fmt: skip
-    children: list[AreaRow] = []
-    child_length = CHILD_LEVEL.get(Level(area.level))
-    if child_length:
-        codes, mapping = cov.groups(child_length)
-        names = {a.code: a for a in Area.objects.filter(code__in=codes)}
-        inside = np.zeros(len(mapping), dtype=bool)
-        inside[cols] = True
-        for g, code in enumerate(codes):
-            columns = np.flatnonzero((mapping == g) & inside)
-            if not len(columns):
-                continue
-            if not code:
-                if not cov.by_area["families"][columns].sum() and not amount_by_village[columns].sum():
-                    continue
-                label = "—"
-            else:
-                label = names[code].label if code in names else code
-            row = _area_row(code, label, cov.by_area, float(amount_by_village[columns].sum()),
-                            float(poor_by_village[columns].sum()), columns)  # fmt: skip
-            row.has_children = bool(code) and len(code) < 13
-            children.append(row)
+        if not filters.strategy or filters.strategy in p["strategies"]
+    ]  # fmt: skip
+    labels = strategy_labels(snapshot.strategies)
+    strategy_values = detail.get("strategies") or [[0] * len(ROW_MEASURES)] * len(snapshot.strategies)
+    strategy_rows = [measure_row(c, *labels[c], strategy_values[i]) for i, c in enumerate(snapshot.strategies)]
+    owner_values = detail.get("owners") or [[0] * len(ROW_MEASURES)] * len(snapshot.owners)
+    owner_rows = [measure_row(str(o["id"]), o["name"], "", owner_values[i]) for i, o in enumerate(snapshot.owners)]
     view = AnalysisView(
         area=area,
-        crumbs=[a for a in area_path(area) if len(a.code) >= len(scope_code(actor) or "")],
+        crumbs=crumbs,
         filters=filters,
-        periods=ledger_periods(),
+        state=state,
+        periods=list(snapshot.periods),
         programs=program_rows,
         strategies=strategy_rows,
-        children=children,
-        total=total,
-        overlap_codes=cov.programs,
-        overlap=cov.overlap_within(cols).tolist(),
-        distribution=cov.distribution_within(cols).tolist(),
-        many=cov.many,
-        poor_max_desil=cov.poor_max_desil,
-        problems=computed.eligibility.problems,
-        strategy_choices=[(c, labels[c][1]) for c in cov.strategies],
-        program_choices=[(p.code, p.name) for p in programs],
+        owners=owner_rows,
+        children=_children(snapshot, area),
+        total=area_row(area.code, area.label, totals),
+        overlap_codes=codes,
+        overlap=detail.get("overlap") or [[0] * len(codes) for _ in codes],
+        distribution=detail.get("distribution") or [],
+        many=int(snapshot.summary.get("many", MANY_PROGRAMS)),
+        poor_max_desil=int(snapshot.summary.get("poor_max_desil", POOR_MAX_DESIL)),
+        problems=problems,
+        strategy_choices=[(c, labels[c][1]) for c in snapshot.strategies],
+        program_choices=[(p["code"], p["name"]) for p in programs],
     )
     if has_permission(actor, Permission.VIEW_PERSONS):
         view.can_list = True
         view.show_address = has_permission(actor, Permission.VIEW_FULL_NIK)
-        program_index = cov.programs.index(filters.program) if filters.program in cov.programs else None
-        view.list_program = filters.program if program_index is not None else ""
-        excluded = cov.excluded_families(program_index, villages=cols)
-        many = cov.many_program_families(villages=cols)
-        view.excluded_total, view.many_total = len(excluded), len(many)
-        view.excluded = family_lines(actor=actor, computed=computed, indices=excluded[:LIST_LIMIT])
-        view.many_families = family_lines(actor=actor, computed=computed, indices=many[:LIST_LIMIT])
+        index = codes.index(filters.program) if filters.program in codes else None
+        view.list_program = filters.program if index is not None else ""
+        excluded = excluded_listed(snapshot, area, index)
+        many = many_listed(snapshot, area)
+        excluded_at = ROW_MEASURES.index("excluded")
+        view.excluded_total = (
+            int(program_values[index][excluded_at]) if index is not None else int(totals.get("poor_no_help", 0))
+        )
+        view.many_total = int(totals.get("many", 0))
+        view.excluded = family_lines(actor=actor, snapshot=snapshot, listed=excluded[:LIST_LIMIT])
+        view.many_families = family_lines(actor=actor, snapshot=snapshot, listed=many[:LIST_LIMIT])
     return view
 
 
-def family_lines(*, actor: Actor, computed: Computed, indices: np.ndarray) -> list[FamilyLine]:
-    """Families by engine index, in that order, as the actor may see them (masked KK, no address for partners)."""
-    if not len(indices):
+def _children(snapshot: AnalysisSnapshot, area: Area) -> list[AreaRow]:
+    if area.level == Level.VILLAGE:
         return []
-    ids = computed.families.ids[indices].tolist()
-    families = {f.pk: f for f in family_list(actor=actor).filter(pk__in=ids)}
-    rows = {r["pk"]: r for r in family_rows(actor=actor, families=list(families.values()))}
-    full = has_permission(actor, Permission.VIEW_FULL_NIK)
-    codes = computed.coverage.programs
+    rows = list(AnalysisArea.objects.filter(snapshot=snapshot, parent=area.code).values_list("code", "totals"))
+    names = {a.code: a for a in Area.objects.filter(code__in=[c for c, _ in rows])}
     out = []
-    for index, pk in zip(indices.tolist(), ids, strict=True):
+    for code, totals in sorted(rows, key=lambda r: (r[0] == NO_VILLAGE, r[0])):
+        if code == NO_VILLAGE:
+            out.append(area_row("", "—", totals))
+            continue
+        row = area_row(code, names[code].label if code in names else code, totals)
+        row.has_children = len(code) < 13
+        out.append(row)
+    return out
+
+
+# -- the family lists ---------------------------------------------------------------------------------------------
+def _listed_in(snapshot: AnalysisSnapshot, area: Area) -> QuerySet[AnalysisFamily]:
+    rows = AnalysisFamily.objects.filter(snapshot=snapshot)
+    if area.code == settings.TEPAT_REGION:
+        return rows
+    if len(area.code) == 13:
+        return rows.filter(village=area.code)
+    if len(area.code) == 8:
+        return rows.filter(district=area.code)
+    return rows.filter(village__startswith=area.code + ".")
+
+
+def excluded_listed(snapshot: AnalysisSnapshot, area: Area, program: int | None) -> QuerySet[AnalysisFamily]:
+    """Families of the area eligible for the program and not reached by it (program None: poor families no
+    program reached), extreme poor first, then by desil, then fewest programs."""
+    rows = _listed_in(snapshot, area)
+    if program is None:
+        rows = rows.filter(poor_no_help=True)
+    else:
+        rows = rows.annotate(flag=Substr("excluded", program + 1, 1)).filter(flag="1")
+    return rows.order_by("rank")
+
+
+def many_listed(snapshot: AnalysisSnapshot, area: Area) -> QuerySet[AnalysisFamily]:
+    """Families of the area on many programs, most programs first, the least poor first among equals."""
+    return _listed_in(snapshot, area).filter(many_rank__isnull=False).order_by("many_rank")
+
+
+def listed_chunks(listed: QuerySet[AnalysisFamily], size: int = 5000) -> Iterator[list[tuple[int, str]]]:
+    """(family id, received) of a whole list in order, a chunk at a time (exports)."""
+    chunk: list[tuple[int, str]] = []
+    for row in listed.values_list("family_id", "received").iterator(chunk_size=size):
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def initials(name: str) -> str:
+    """ "Ahmad Fauzi" → "A. F.": enough for a partner's field officer to confirm a family, not to look it up."""
+    return " ".join(f"{part[0]}." for part in name.split() if part[:1].isalpha()).upper()
+
+
+def family_lines(
+    *, actor: Actor, snapshot: AnalysisSnapshot, listed: QuerySet[AnalysisFamily] | Sequence[tuple[int, str]]
+) -> list[FamilyLine]:
+    """Families of a list, in its order, as the actor may see them: read through the registry's scoped selector
+    (a family outside the actor's area or no longer active is left out), KK masked, initials and no address for
+    users without VIEW_FULL_NIK."""
+    if isinstance(listed, QuerySet):
+        pairs = list(listed.values_list("family_id", "received"))
+    else:
+        pairs = list(listed)
+    if not pairs:
+        return []
+    ids = [pk for pk, _received in pairs]
+    families = list(family_list(actor=actor).filter(pk__in=ids))
+    rows = {r["pk"]: r for r in family_rows(actor=actor, families=families)}
+    full = has_permission(actor, Permission.VIEW_FULL_NIK)
+    codes = [p["code"] for p in snapshot.programs]
+    out = []
+    for pk, received in pairs:
         row = rows.get(pk)
         if row is None:
             continue
-        received = computed.coverage.received[:, index]
         out.append(
-            FamilyLine(pk=pk, kk=row["kk"], head_name=row["head_name"], village=row["village"],
-                       address=row["address"] if full else "", desil=row["desil"], members=row["members"],
-                       programs=[codes[p] for p in np.flatnonzero(received).tolist()])
+            FamilyLine(pk=pk, kk=row["kk"], head_name=row["head_name"] if full else initials(row["head_name"]),
+                       village=row["village"], address=row["address"] if full else "", desil=row["desil"],
+                       members=row["members"], programs=[c for c, flag in zip(codes, received, strict=False)
+                                                         if flag == "1"])
         )  # fmt: skip
     return out

@@ -103,6 +103,7 @@ def analysis_xlsx(
     summary.write_row(1, 0, [_("Periode"), view.filters.period or _("semua periode")])
     summary.write_row(2, 0, [_("Status dihitung"), ", ".join(view.filters.statuses())])
     total = view.total
+    assert total is not None  # exports are offered once a snapshot exists
     lines = [
         (_("Keluarga"), total.families),
         (_("Keluarga desil 1–4"), total.poor),

@@ -310,3 +310,128 @@ class PartnerLocus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.area_id}"
+
+
+# -- the analyses' shared snapshot ---------------------------------------------------------------------------------
+class SnapshotStatus(models.TextChoices):
+    QUEUED = "queued", _("Menunggu")
+    RUNNING = "running", _("Dihitung")
+    DONE = "done", _("Selesai")
+    FAILED = "failed", _("Gagal")
+
+
+# A snapshot queued for "the ledger's latest year" (the pages' default) before anyone knows which year that is;
+# the task resolves it when it starts.
+LATEST_PERIOD = "@latest"
+# The region's ledger rows whose recipient is in no village: they count for the region as a whole only.
+NO_VILLAGE = "-"
+
+
+class AnalysisSnapshot(models.Model):
+    """One computation of the analyses (coverage, leakage, exclusion, overlaps) for the whole region, for one
+    period and status choice, stored for every page of every user to read.
+
+    Computed by a background task (``programs.tasks.refresh_analysis``) from every active family and ledger row
+    of the region, never by a page request: a page reads the latest finished snapshot of its period and, when
+    ``stamp`` no longer equals the current ``programs.snapshot.data_stamp()``, shows it with its date while a
+    refresh is queued. Figures are region-wide aggregates kept per area (``AnalysisArea``); which of them a user
+    sees is decided by the reader (areas inside the user's scope only); family lists keep family ids only
+    (``AnalysisFamily``) and are read through the registry's scoped selectors.
+    """
+
+    period = models.CharField(max_length=20, blank=True)  # "" every period, "2026" a year, "2026-Q3" one period
+    planned = models.BooleanField(default=False)  # planned ledger rows count as reached too
+    status = models.CharField(max_length=10, choices=SnapshotStatus.choices, default=SnapshotStatus.QUEUED)
+    stamp = models.CharField(max_length=500, blank=True)  # data_stamp() read before the data
+    progress_stage = models.CharField(max_length=20, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What the figures' rows and columns are: the ledger's periods at the time, the programs analysed (code, name,
+    # funder, owner, strategy tags, whether their rule could be used), the strategy codes and the owners.
+    periods = models.JSONField(default=list, blank=True)
+    programs = models.JSONField(default=list, blank=True)
+    strategies = models.JSONField(default=list, blank=True)
+    owners = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["period", "planned", "status"])]
+        verbose_name = _("potret analisis program")
+        verbose_name_plural = _("potret analisis program")
+
+    def __str__(self) -> str:
+        return f"analisis {self.period or 'semua'}{' +rencana' if self.planned else ''} {self.status}"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (SnapshotStatus.QUEUED, SnapshotStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class AnalysisArea(models.Model):
+    """One area's figures in a snapshot: the region, each regency (province deployments), district and village,
+    and the region's recipients in no village (code ``-``). Totals roll up exactly: every family and ledger row
+    belongs to one village or to none.
+
+    ``totals`` holds the area's own counts (families, desil 1–4, desil 1, reached, no help, many programs, amounts),
+    which is all a parent page needs of its children; ``detail`` the per-program, per-strategy and per-owner rows,
+    the overlap matrix and the distribution by number of programs.
+    """
+
+    snapshot = models.ForeignKey(AnalysisSnapshot, on_delete=models.CASCADE, related_name="areas")
+    code = models.CharField(max_length=13)
+    parent = models.CharField(max_length=13, blank=True)
+    totals = models.JSONField(default=dict)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "code"], name="analysis_area_once")]
+        indexes = [models.Index(fields=["snapshot", "parent"])]
+        verbose_name = _("angka analisis per wilayah")
+        verbose_name_plural = _("angka analisis per wilayah")
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id} {self.code}"
+
+
+class AnalysisFamily(models.Model):
+    """A family on one of the analyses' lists, in the snapshot's order: poor and helped by nothing, eligible for a
+    program and not reached by it, or on many programs. Only the family id and where it lives: names, KK numbers
+    and addresses are read from the registry through the user's scoped selector when a page shows the list.
+
+    ``excluded`` and ``received`` have one character per program of the snapshot (``1``: eligible and not reached,
+    resp. on the program's list), so one indexed scan in ``rank`` order answers any program's exclusion list.
+    """
+
+    snapshot = models.ForeignKey(AnalysisSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
+    family_id = models.BigIntegerField()
+    village = models.CharField(max_length=13)
+    district = models.CharField(max_length=8)
+    rank = models.PositiveIntegerField()  # extreme poor first, then by desil, then fewest programs
+    many_rank = models.PositiveIntegerField(null=True, blank=True)  # most programs first; null: not on many
+    poor_no_help = models.BooleanField(default=False)
+    excluded = models.TextField(blank=True)
+    received = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["snapshot", "rank"], name="analysis_family_rank"),
+            models.Index(fields=["snapshot", "village", "rank"], name="analysis_family_village"),
+            models.Index(fields=["snapshot", "district", "rank"], name="analysis_family_district"),
+            models.Index(
+                fields=["snapshot", "many_rank"], name="analysis_family_many", condition=Q(many_rank__isnull=False)
+            ),
+        ]
+        verbose_name = _("keluarga dalam analisis")
+        verbose_name_plural = _("keluarga dalam analisis")
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id} {self.family_id}"

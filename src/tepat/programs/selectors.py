@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 
@@ -66,15 +66,28 @@ def _ledger_in_scope(scope: str) -> QuerySet[Benefit]:
 class ProgramLine:
     program: Program
     strategies: list[Strategy]
-    rows: int
-    amount: Decimal | None
+    rows: int | None
+    amount: float | None
     latest: str
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.program, name)
 
 
-def program_list(*, actor: Actor, strategy: str = "", funder: str = "") -> list[ProgramLine]:
+@dataclass
+class ProgramListing:
+    lines: list[ProgramLine]
+    year: str  # the ledger's latest year: rows and amounts are that year's, in the actor's area
+    state: Any  # programs.analysis.SnapshotState of the figures
+
+
+def program_list(*, actor: Actor, strategy: str = "", funder: str = "") -> ProgramListing:
+    """Programs with their ledger rows and amount of the latest year in the actor's area, read from the analyses'
+    snapshot (a page never scans the ledger)."""
+    from tepat.programs.analysis import area_detail, snapshot_state
+    from tepat.programs.models import LATEST_PERIOD
+    from tepat.programs.snapshot import ROW_MEASURES
+
     scope = _require_aggregates(actor)
     programs = (
         Program.objects.select_related("organisation").prefetch_related("strategies").order_by("-national", "code")
@@ -83,40 +96,25 @@ def program_list(*, actor: Actor, strategy: str = "", funder: str = "") -> list[
         programs = programs.filter(strategies__code=strategy)
     if funder:
         programs = programs.filter(funder=funder)
-    stats, latest = _ledger_totals(scope)
-    return [
-        ProgramLine(
-            p,
-            list(p.strategies.all()),
-            stats.get(p.pk, {}).get("rows", 0),
-            stats.get(p.pk, {}).get("amount"),
-            latest.get(p.pk) or "",
-        )
-        for p in programs.distinct()
-    ]
-
-
-def _ledger_totals(scope: str) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
-    """Rows and amount per program in the area, and each program's latest period: whole-ledger scans, so kept
-    in the analyses cache until the data change."""
-    from tepat.programs.analysis import CACHE, data_stamp
-
-    key = ("program-totals", scope, data_stamp())
-    cached = CACHE.get(key)
-    if cached is not None:
-        return cast(tuple[dict[int, dict[str, Any]], dict[int, str]], cached)
-    stats: dict[int, dict[str, Any]] = {
-        row["program_id"]: dict(row)
-        for row in _ledger_in_scope(scope)
-        .filter(status__in=REACHED_STATUSES)
-        .values("program_id")
-        .annotate(rows=Count("id"), amount=Sum("amount"))
-    }
-    latest = dict(
-        Benefit.objects.values("program_id").annotate(latest=Max("period")).values_list("program_id", "latest")
-    )
-    CACHE.put(key, (stats, latest))
-    return stats, latest
+    state = snapshot_state(period=LATEST_PERIOD)
+    stats: dict[int, tuple[int, float]] = {}
+    latest: dict[int, str] = {}
+    if state.shown is not None:
+        _totals, detail = area_detail(state.shown, scope)
+        rows_at, amount_at = ROW_MEASURES.index("rows"), ROW_MEASURES.index("amount")
+        for meta, values in zip(state.shown.programs, detail.get("programs") or [], strict=False):
+            stats[meta["id"]] = (int(values[rows_at]), float(values[amount_at]))
+        latest = {int(pk): period for pk, period in state.shown.summary.get("latest", {}).items()}
+    known = state.shown is not None
+    return ProgramListing(
+        [
+            ProgramLine(p, list(p.strategies.all()), stats.get(p.pk, (0, 0.0))[0] if known else None,
+                        stats.get(p.pk, (0, 0.0))[1] if known else None, latest.get(p.pk) or "")
+            for p in programs.distinct()
+        ],
+        state.shown.period if state.shown is not None else "",
+        state,
+    )  # fmt: skip
 
 
 @dataclass

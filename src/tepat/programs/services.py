@@ -35,20 +35,24 @@ from tepat.programs.access import (
 from tepat.programs.catalogue import alias_key
 from tepat.programs.eligibility import parse_rule
 from tepat.programs.models import (
+    LATEST_PERIOD,
     NEXT_STAGE,
     ActionPlan,
     Activity,
     Adoption,
     AdoptionStatus,
+    AnalysisSnapshot,
     Benefit,
     BenefitStatus,
     Need,
     PartnerLocus,
     Program,
+    SnapshotStatus,
     Stage,
     Strategy,
     SubActivity,
 )
+from tepat.programs.snapshot import data_stamp, snapshot_pending
 from tepat.registry.models import FamilyStatus
 
 if TYPE_CHECKING:
@@ -70,6 +74,33 @@ class PlanError(UserError):
 def _require(allowed: bool, permission: Permission = Permission.EDIT_TARGETS) -> None:
     if not allowed:
         raise PermissionDenied(permission)
+
+
+# -- the analyses' snapshot -----------------------------------------------------------------------------------------
+def analysis_refresh_queue(*, period: str | None = None, planned: bool = False) -> AnalysisSnapshot:
+    """Queue a refresh of the analyses' shared snapshot, unless one that will see the current data is queued.
+
+    For whoever changes what the analyses read: intake after an import commit or rollback, linkage after a run,
+    a reviewed pair or an undone merge, this app after program and ledger edits. ``period`` None refreshes the
+    ledger's latest year, which the pages show by default (other periods refresh when someone opens them). Cheap
+    (a few indexed reads and, at most, one row and one task) and safe inside the caller's transaction: the
+    database task backend stores the task with the caller's rows, so the worker sees both or neither.
+    """
+    from tepat.programs.tasks import refresh_analysis
+
+    key = LATEST_PERIOD if period is None else period
+    current = data_stamp()
+    pending = snapshot_pending(period=key, planned=planned)
+    if pending is not None and (pending.status == SnapshotStatus.QUEUED or pending.stamp == current):
+        return pending
+    # A refresh that failed on these very data would fail again: it waits for new data (or a fix) instead.
+    failed = AnalysisSnapshot.objects.filter(status=SnapshotStatus.FAILED, period=key, planned=planned, stamp=current)
+    if (last_failure := failed.order_by("-pk").first()) is not None:
+        return last_failure
+    snapshot = AnalysisSnapshot.objects.create(period=key, planned=planned)
+    refresh_analysis.enqueue(snapshot.pk)
+    # An inline backend (tests, single-process setups) has computed it already, or found it current and dropped it.
+    return AnalysisSnapshot.objects.filter(pk=snapshot.pk).first() or snapshot
 
 
 # -- programs ---------------------------------------------------------------------------------------------------
@@ -126,6 +157,7 @@ def programs_fold_aliases(*, actor: User | None) -> Folded:
     if result.programs:
         audit(actor, AUDIT_PROGRAM, target_type="programs.program", detail={"folded": result.programs,
                                                                              "benefits": result.benefits})  # fmt: skip
+        analysis_refresh_queue()
     return result
 
 
@@ -175,6 +207,7 @@ def program_save(
     changed = {k: str(getattr(program, k)) for k in values if before.get(k) != str(getattr(program, k))}
     audit(actor, AUDIT_PROGRAM, target=program, detail={"code": program.code, "changed": changed,
                                                         "strategies": sorted(strategies)})  # fmt: skip
+    analysis_refresh_queue()
     return program
 
 
@@ -187,6 +220,8 @@ def benefits_set_status(*, actor: User, program: Program, batch_id: int, status:
     updated = Benefit.objects.filter(program=program, batch_id=batch_id).exclude(status=status).update(status=status)
     audit(actor, AUDIT_PROGRAM, target=program,
           detail={"code": program.code, "batch": batch_id, "status": status, "rows": updated})  # fmt: skip
+    if updated:
+        analysis_refresh_queue()
     return updated
 
 

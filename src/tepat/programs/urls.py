@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.batch_status, name="batch_status"),
     path("analisis/", views.analysis, name="analysis"),
     path("analisis/ekspor.xlsx", views.analysis_export, name="analysis_export"),
+    path("analisis/status/<int:pk>/", views.analysis_status, name="analysis_status"),
     path("analisis/<str:code>/", views.analysis, name="analysis_area"),
     path("rat/", views.plans, name="plans"),
     path("rat/<int:pk>/", views.plan, name="plan"),

@@ -36,10 +36,12 @@ from tepat.programs.forms import (
 from tepat.programs.models import (
     ActionPlan,
     Activity,
+    AnalysisSnapshot,
     BenefitStatus,
     Funder,
     Need,
     Program,
+    SnapshotStatus,
     Stage,
     SubActivity,
 )
@@ -89,13 +91,14 @@ def programs(request: HttpRequest) -> HttpResponse:
     strategy = request.GET.get("strategi", "").strip()[:40]
     funder = request.GET.get("dana", "").strip()[:10]
     try:
-        lines = program_list(actor=request.user, strategy=strategy, funder=funder)
+        listing = program_list(actor=request.user, strategy=strategy, funder=funder)
     except PermissionDenied:
         return _no_access(request)
     return render(
         request,
         "programs/list.html",
-        {"lines": lines, "strategies": strategies_all(), "funders": Funder.choices, "strategy": strategy,
+        {"lines": listing.lines, "year": listing.year, "state": listing.state, "strategies": strategies_all(),
+         "funders": Funder.choices, "strategy": strategy,
          "funder": funder, "can_create": can_edit_program(request.user)},
     )  # fmt: skip
 
@@ -156,10 +159,7 @@ def batch_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 # -- analyses ---------------------------------------------------------------------------------------------------
 def _filters(request: HttpRequest, code: str) -> an.Filters:
-    filters = an.Filters.from_query(request.GET, area=code)
-    if "periode" not in request.GET:
-        filters = an.Filters(filters.area, an.default_period(), filters.program, filters.strategy, filters.planned)
-    return filters
+    return an.Filters.from_query(request.GET, area=code)
 
 
 @login_required
@@ -182,29 +182,50 @@ def analysis(request: HttpRequest, code: str = "") -> HttpResponse:
 
 
 @login_required
+def analysis_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The refresh's progress, polled by the page; once done, the page reloads (nothing shown yet) or offers to."""
+    if not has_permission(request.user, Permission.VIEW_AGGREGATES):
+        return _no_access(request)
+    snapshot = AnalysisSnapshot.objects.filter(pk=pk).first()
+    if snapshot is None:  # superseded by a snapshot that was already current, or pruned: the page can reload
+        snapshot = AnalysisSnapshot(status=SnapshotStatus.DONE)
+    reload = request.GET.get("muat") == "1"
+    response = render(request, "programs/_snapshot_status.html", {"pending": snapshot, "reload": reload})
+    if reload and snapshot.status == SnapshotStatus.DONE:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
 def analysis_export(request: HttpRequest) -> HttpResponse:
     filters = _filters(request, "")
     try:
         view = an.analysis_view(actor=request.user, filters=filters)
-        piece = an.coverage_compute(actor=request.user, filters=filters)
     except PermissionDenied:
         return _no_access(request)
     except Area.DoesNotExist:
         raise Http404(_("Wilayah tidak ditemukan")) from None
-    excluded = many = None
+    if view.snapshot is None:
+        messages.warning(request, _("Analisis sedang disiapkan; unduh lagi setelah selesai."))
+        return redirect(
+            reverse("programs:analysis_area", kwargs={"code": view.area.code}) + "?" + request.GET.urlencode()
+        )
+    excluded: list[an.FamilyLine] | None = None
+    many: list[an.FamilyLine] | None = None
     if has_permission(request.user, Permission.EXPORT_PERSONS):
-        cov = piece.coverage
-        program_index = cov.programs.index(view.list_program) if view.list_program else None
-        excluded = an.family_lines(actor=request.user, computed=piece.computed,
-                                   indices=cov.excluded_families(program_index, villages=piece.columns))  # fmt: skip
-        many = an.family_lines(actor=request.user, computed=piece.computed,
-                               indices=cov.many_program_families(villages=piece.columns))  # fmt: skip
+        codes = view.overlap_codes
+        index = codes.index(view.list_program) if view.list_program else None
+        excluded, many = [], []
+        for target, listed in ((excluded, an.excluded_listed(view.snapshot, view.area, index)),
+                               (many, an.many_listed(view.snapshot, view.area))):  # fmt: skip
+            for chunk in an.listed_chunks(listed):
+                target.extend(an.family_lines(actor=request.user, snapshot=view.snapshot, listed=chunk))
         audit(request.user, AuditAction.PERSONAL_EXPORT, target_type="programs.analysis", target_id=view.area.code,
               purpose="ekspor analisis cakupan program", request=request,
-              detail={"area": view.area.code, "period": filters.period, "program": view.list_program,
+              detail={"area": view.area.code, "period": view.filters.period, "program": view.list_program,
                       "families": len(excluded) + len(many)})  # fmt: skip
     response = HttpResponse(analysis_xlsx(view, excluded=excluded, many=many), content_type=XLSX)
-    name = f"analisis-program-{view.area.code}-{filters.period or 'semua'}.xlsx"
+    name = f"analisis-program-{view.area.code}-{view.filters.period or 'semua'}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
