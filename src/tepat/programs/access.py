@@ -8,10 +8,12 @@ accounts.AuditAction carries them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from django.conf import settings
 
 from tepat.accounts.models import AuditAction, Role
-from tepat.accounts.permissions import Permission, has_permission
+from tepat.accounts.permissions import Permission, has_permission, scope_code
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
 AUDIT_PROGRAM = AuditAction.PROGRAM_CHANGE
 AUDIT_PLAN = AuditAction.PROGRAM_PLAN
 AUDIT_ADOPTION = AuditAction.PROGRAM_ADOPTION
+# Not yet a member of AuditAction (the lead adds it): an export of the evaluation meeting's figures.
+AUDIT_EVALUATION_EXPORT = cast(AuditAction, "program.evaluation_export")
+
+# The evaluation meeting is the TKPK's: its secretariat (planners), the agencies that report their RAT, and the
+# inspectorate. Village operators and enumerators work inside one area; partners see their own adoptions.
+EVALUATION_ROLES = frozenset({Role.TKPK_ADMIN, Role.TKPK_ANALYST, Role.AGENCY_OPERATOR, Role.AUDITOR})
 
 
 def is_planner(user: Actor) -> bool:
@@ -61,4 +69,13 @@ def can_adopt(user: Actor) -> bool:
         and getattr(user, "role", "") == Role.PARTNER
         and getattr(user, "organisation_id", None) is not None
         and has_permission(user, Permission.VIEW_PERSONS)
+    )
+
+
+def can_view_evaluation(user: Actor) -> bool:
+    """The evaluation view covers every agency and locus village of the region: for region-wide roles only."""
+    return (
+        has_permission(user, Permission.VIEW_AGGREGATES)
+        and getattr(user, "role", "") in EVALUATION_ROLES
+        and scope_code(user) == settings.TEPAT_REGION
     )

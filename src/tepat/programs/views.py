@@ -21,8 +21,9 @@ from tepat.accounts.services import audit
 from tepat.areas.models import Area
 from tepat.errors import UserError
 from tepat.programs import analysis as an
-from tepat.programs.access import can_adopt, can_edit_program, can_plan, is_planner
-from tepat.programs.exports import analysis_xlsx
+from tepat.programs.access import AUDIT_EVALUATION_EXPORT, can_adopt, can_edit_program, can_plan, is_planner
+from tepat.programs.evaluation import Evaluation, evaluation
+from tepat.programs.exports import analysis_xlsx, evaluation_xlsx
 from tepat.programs.forms import (
     ActivityForm,
     ClaimForm,
@@ -367,6 +368,40 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Periksa isian tindak lanjut."))
     return redirect(reverse("programs:plan", kwargs={"pk": sub.activity.plan_id}) + f"#sub-{sub.pk}")
+
+
+# -- evaluation meeting -----------------------------------------------------------------------------------------
+def _evaluation(request: HttpRequest) -> Evaluation:
+    return evaluation(
+        actor=request.user, year=_int(request.GET.get("tahun")), organisation=_int(request.GET.get("opd")),
+        strategy=request.GET.get("strategi", "").strip()[:40], problem=request.GET.get("masalah", "").strip()[:20],
+    )  # fmt: skip
+
+
+@login_required
+def evaluation_page(request: HttpRequest) -> HttpResponse:
+    try:
+        view = _evaluation(request)
+    except PermissionDenied:
+        return _no_access(request)
+    return render(request, "programs/evaluation.html", {"e": view, "query": request.GET.urlencode()})
+
+
+@login_required
+def evaluation_export(request: HttpRequest) -> HttpResponse:
+    try:
+        view = _evaluation(request)
+    except PermissionDenied:
+        return _no_access(request)
+    if view.year is None:
+        raise Http404(_("Belum ada RAT"))
+    audit(request.user, AUDIT_EVALUATION_EXPORT, target_type="programs.evaluation", target_id=view.year,
+          purpose="bahan rapat evaluasi TKPK", request=request,
+          detail={"year": view.year, "strategy": view.strategy, "organisation": view.organisation,
+                  "problem": view.problem, "subactivities": len(view.subs)})  # fmt: skip
+    response = HttpResponse(evaluation_xlsx(view), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="evaluasi-rat-{view.year}.xlsx"'
+    return response
 
 
 # -- partner adoption -------------------------------------------------------------------------------------------

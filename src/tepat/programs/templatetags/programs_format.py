@@ -81,3 +81,17 @@ def short_label(strategy: Any) -> str:
 @register.filter
 def long_label(strategy: Any) -> str:
     return str(strategy.label(get_language() or "id"))
+
+
+@register.filter
+def can_evaluate(user: Any) -> bool:
+    """Whether the evaluation meeting view is for this user (the sub-navigation shows its link only then)."""
+    from tepat.programs.access import can_view_evaluation
+
+    return can_view_evaluation(user)
+
+
+@register.filter
+def times100(value: Any) -> float | None:
+    """A share (0.75) as the percent figure ``pct`` writes (75)."""
+    return None if value is None or value == "" else 100 * float(value)
