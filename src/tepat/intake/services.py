@@ -16,11 +16,13 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -39,6 +41,7 @@ from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssu
 from tepat.intake.readers import open_table
 from tepat.monitoring.services import TARGET_PERMISSION, MonitoringError, monitoring_batch_rollback
 from tepat.programs.models import Benefit
+from tepat.registry import bulk
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
     Address,
@@ -56,6 +59,7 @@ from tepat.verification.models import Proposal, ProposalStatus
 
 Progress = Callable[[str, int, int], None]
 EXAMPLES = 5
+BACKGROUND_KINDS = ("person", "dtsen")
 
 
 class PipelineError(UserError):
@@ -80,12 +84,19 @@ def _sha256(path: Path) -> str:
 
 
 def _set_progress(batch: ImportBatch, stage: str, done: int, total: int, progress: Progress | None) -> None:
-    """Progress goes to the CLI callback and, every so often, to the batch row the web page polls."""
+    """Progress goes to the CLI callback and, every so often, to the batch row the web page polls.
+
+    The row is written through ``bulk.run``: in order with the bulk statements, on their thread when they have one.
+    """
     if progress:
         progress(stage, done, total)
     if stage != batch.progress_stage or done == total or done - batch.progress_done >= max(total // 50, 1000):
         batch.progress_stage, batch.progress_done, batch.progress_total = stage, done, total
-        ImportBatch.objects.filter(pk=batch.pk).update(progress_stage=stage, progress_done=done, progress_total=total)
+        mark = bulk.placeholder()
+        sql = (f"UPDATE {ImportBatch._meta.db_table} SET progress_stage = {mark}, progress_done = {mark}, "
+               f"progress_total = {mark} WHERE id = {mark}")  # fmt: skip
+        params = (stage, done, total, batch.pk)
+        bulk.run(lambda cursor: cursor.execute(sql, params))
 
 
 # -- stage ----------------------------------------------------------------------------------------------------------
@@ -256,24 +267,28 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING)
     estimate = table.row_count_estimate() or 0
     records = BulkTable(SourceRecord)
+    shape = records.shape(("id", "row_number", "values"), {"batch_id": batch.pk, "sheet": table.sheet})
     typed = table.format != "csv"  # CSV cells are text already
+    dumps = orjson.dumps
 
     def staged() -> Iterator[tuple[int, int, list[Any]]]:
         """Each row is kept raw (SourceRecord) as it is read, and parsed at once: one pass, nothing held twice."""
-        pending: list[dict[str, Any]] = []
+        pending: list[tuple[int, int, str]] = []
         for line, raw in table.rows():
             cells = [_cell(c) for c in raw] if typed else raw
             record_id = records.reserve(1)
-            pending.append({"id": record_id, "batch_id": batch.pk, "row_number": line, "sheet": table.sheet,
-                            "values": cells})  # fmt: skip
-            if len(pending) >= 10_000:
-                records.insert(pending)
+            pending.append((record_id, line, dumps(cells, default=str).decode()))
+            if len(pending) >= 5_000:
+                records.insert_tuples(shape, pending)
                 pending = []
             yield record_id, line, cells
-        records.insert(pending)
+        records.insert_tuples(shape, pending)
         records.finish()
 
-    with transaction.atomic():
+    # The family lists (the big ones) are only parsed here: their statements can go to a second thread. Other kinds
+    # read the database while they parse (programs, areas, indicators), so they write as they go.
+    writes = bulk.background_writes() if batch.kind in BACKGROUND_KINDS else nullcontext()
+    with transaction.atomic(), writes:
         parsed = _parse(batch, staged(), estimate, progress)
     if not parsed.rows:
         raise IntakeError(FileProblem.NO_ROWS)

@@ -7,8 +7,9 @@ Every importer (DTSEN extracts, person lists, field submissions) ends here, so t
 - a changed value is written with a Change row (old, new, source row), never silently overwritten;
 - a NIK already active in another KK is kept as an inactive, conflicting membership and flagged.
 
-New rows are written through ``bulk.BulkTable`` (plain tuples, reserved ids); the few existing rows that change
-go through the ORM.
+New rows are written through ``bulk.BulkTable`` (plain tuples, reserved ids, columns that are the same for the
+whole batch written once per statement) on a second thread (``bulk.background_writes``) while this one goes on
+matching; the few existing rows that change go through the ORM, after ``bulk.sync()``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from django.db.models import OuterRef, Subquery
+import orjson
+from django.db.models import DateField, OuterRef, Subquery
 
 from tepat.intake.models import ImportBatch
+from tepat.registry import bulk
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
     Address,
@@ -150,6 +153,10 @@ def _name_key(name: str, born: date | None) -> tuple[str, date | None]:
     return (" ".join(name.upper().split()), born)
 
 
+def _json_list(items: list[str]) -> str:
+    return orjson.dumps(items).decode()
+
+
 def _filled(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "")}
 
@@ -217,11 +224,12 @@ class RegistryWriter:
 
     # -- the commit ----------------------------------------------------------------------------------------------
     def commit(self, families: list[FamilyIn]) -> CommitCounts:
-        existing_families = self._existing_families(families)
-        family_ids = self._families(families, existing_families)
-        self._members(families, family_ids)
-        BulkTable(Change, assign_ids=False).insert(self.changes)
-        BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
+        with bulk.background_writes():
+            existing_families = self._existing_families(families)
+            family_ids = self._families(families, existing_families)
+            self._members(families, family_ids)
+            BulkTable(Change, assign_ids=False).insert(self.changes)
+            BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
         self.counts.flags = len(self.flags)
         return self.counts
 
@@ -315,9 +323,20 @@ class RegistryWriter:
         """Create or update families and their households; returns id(FamilyIn) -> family id."""
         households = self._households(families)
         family_table = BulkTable(Family)
-        new_rows: list[dict[str, Any]] = []
+        value_names = family_table.order({name for f in families for name in f.values})
+        shape = family_table.shape(
+            family_table.order({"id", "lineage", "kk", "kk_raw", "kk_valid", "kk_problems", "source_key",
+                                "household_id", "address_id", "village_id", *value_names}),
+            {"created_batch_id": self.batch.pk},
+        )  # fmt: skip
+        positions = [shape.variable.index(name) for name in value_names]
+        defaults = [family_table.defaults[name] for name in value_names]
+        adapt = family_table.adapt
+        new_rows: list[tuple[Any, ...]] = []
         changed: list[Family] = []
         ids: dict[int, int] = {}
+        base: list[Any] = [None] * len(shape.variable)
+        at = {name: shape.variable.index(name) for name in shape.variable}
         for fam_in in families:
             fam = existing.get(fam_in.kk.nik or "") if fam_in.kk.valid else None
             fam = fam or (existing.get("key:" + fam_in.source_key) if fam_in.source_key else None)
@@ -332,21 +351,35 @@ class RegistryWriter:
                 continue
             src = self.record_ids[fam_in.record]
             household_id, address_id = households[self._household_key(fam_in)]
-            values = _filled(fam_in.values)
             family_id = family_table.reserve(1)
-            new_rows.append(
-                {"id": family_id, "kk": fam_in.kk.nik, "kk_raw": fam_in.kk.raw, "kk_valid": fam_in.kk.valid,
-                 "kk_problems": fam_in.kk.problems, "source_key": fam_in.source_key, "household_id": household_id,
-                 "address_id": address_id, "village_id": fam_in.village, "created_batch_id": self.batch.pk,
-                 "lineage": {**dict.fromkeys(values, src), "kk": src, "address": src}, **values}
-            )  # fmt: skip
+            row = list(base)
+            row[at["id"]], row[at["kk"]], row[at["kk_raw"]] = family_id, fam_in.kk.nik, fam_in.kk.raw
+            row[at["kk_valid"]], row[at["kk_problems"]] = int(fam_in.kk.valid), _json_list(fam_in.kk.problems)
+            row[at["source_key"]], row[at["household_id"]] = fam_in.source_key, household_id
+            row[at["address_id"]], row[at["village_id"]] = address_id, fam_in.village
+            lineage: dict[str, int] = {}
+            values = fam_in.values
+            for name, position, default in zip(value_names, positions, defaults, strict=True):
+                value = values.get(name)
+                if value is None or value == "":
+                    row[position] = default
+                else:
+                    row[position] = adapt(name, value)
+            for name, value in values.items():
+                if value is not None and value != "":
+                    lineage[name] = src
+            lineage["kk"] = lineage["address"] = src
+            row[at["lineage"]] = orjson.dumps(lineage).decode()
+            new_rows.append(tuple(row))
             ids[id(fam_in)] = family_id
             if not fam_in.kk.valid:
                 self._flag(FlagKind.KK_INVALID, family=family_id, record=fam_in.record, kk=fam_in.kk.raw,
                            reasons=fam_in.kk.problems)  # fmt: skip
-        family_table.insert(new_rows)
+        family_table.insert_tuples(shape, new_rows)
         family_table.finish()
-        Family.objects.bulk_update(changed, [*FAMILY_FIELDS, "lineage", "updated_at"], batch_size=CHUNK)
+        if changed:
+            bulk.sync()
+            Family.objects.bulk_update(changed, [*FAMILY_FIELDS, "lineage", "updated_at"], batch_size=CHUNK)
         self.counts.families_new = len(new_rows)
         self.counts.families_changed = len(changed)
         return ids
@@ -365,8 +398,16 @@ class RegistryWriter:
                 existing[hh.source_key] = hh
                 found[hh.source_key] = (hh.pk, hh.address_id)
         households, addresses = BulkTable(Household), BulkTable(Address)
-        new_households: list[dict[str, Any]] = []
-        new_addresses: list[dict[str, Any]] = []
+        housing_names = households.order({name for f in families for name in f.housing})
+        household_shape = households.shape(
+            households.order({"id", "lineage", "source_key", "address_id", *housing_names}),
+            {"created_batch_id": self.batch.pk},
+        )
+        address_shape = addresses.shape(("id", "village_id", "rt", "rw", "street"))
+        housing_defaults = [households.defaults[name] for name in housing_names]
+        adapt = households.adapt
+        new_households: list[tuple[Any, ...]] = []
+        new_addresses: list[tuple[Any, ...]] = []
         changed: dict[int, Household] = {}
         for fam_in in families:
             key = self._household_key(fam_in)
@@ -379,27 +420,29 @@ class RegistryWriter:
                 continue
             src = self.record_ids[fam_in.record]
             address_id = addresses.reserve(1)
-            new_addresses.append(
-                {"id": address_id, "village_id": fam_in.village, "rt": fam_in.rt, "rw": fam_in.rw,
-                 "street": fam_in.street}
-            )  # fmt: skip
-            housing = _filled(fam_in.housing)
+            new_addresses.append((address_id, fam_in.village, fam_in.rt, fam_in.rw, fam_in.street))
+            housing = fam_in.housing
             household_id = households.reserve(1)
-            new_households.append(
-                {"id": household_id, "source_key": key, "address_id": address_id, "created_batch_id": self.batch.pk,
-                 "lineage": dict.fromkeys(housing, src), **housing}
-            )  # fmt: skip
+            lineage = {name: src for name, value in housing.items() if value is not None and value != ""}
+            row: list[Any] = [household_id, orjson.dumps(lineage).decode(), key, address_id]
+            for name, default in zip(housing_names, housing_defaults, strict=True):
+                value = housing.get(name)
+                row.append(default if value is None or value == "" else adapt(name, value))
+            new_households.append(tuple(row))
             found[key] = (household_id, address_id)
-        addresses.insert(new_addresses)
+        addresses.insert_tuples(address_shape, new_addresses)
         addresses.finish()
-        households.insert(new_households)
+        households.insert_tuples(household_shape, new_households)
         households.finish()
-        Household.objects.bulk_update(
-            list(changed.values()), [*HOUSING_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
-        )
+        if changed:
+            bulk.sync()
+            Household.objects.bulk_update(
+                list(changed.values()), [*HOUSING_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
+            )
         return found
 
     def _members(self, families: list[FamilyIn], family_ids: dict[int, int]) -> None:
+        bulk.sync()
         niks = sorted({m.nik.nik for f in families for m in f.members if m.nik.valid and m.nik.nik})
         by_nik: dict[str, Person | _NewPerson] = {}
         for nik_part in chunks(niks):
@@ -420,47 +463,71 @@ class RegistryWriter:
                 active_in[m.person_id] = m.family_id
 
         persons, memberships = BulkTable(Person), BulkTable(Membership)
+        value_names = persons.order({name for f in families for m in f.members for name in m.values})
+        person_shape = persons.shape(
+            persons.order({"id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems", *value_names}),
+            {"created_batch_id": self.batch.pk},
+        )
+        # The tuple follows the table's column order: the NIK columns come before every person value column.
+        if person_shape.variable[:6] != ("id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems"):
+            raise RuntimeError(f"unexpected person columns {person_shape.variable}")
+        value_defaults = [persons.defaults[name] for name in value_names]
+        adapt_date = {name for name in value_names if isinstance(Person._meta.get_field(name), DateField)}
+        membership_shape = memberships.shape(
+            ("id", "lineage", "family_id", "person_id", "relationship", "position", "active", "conflict"),
+            {"created_batch_id": self.batch.pk},
+        )
         # Written every FLUSH rows rather than at the end: a million-row list stays a bounded amount of memory.
-        new_persons: list[dict[str, Any]] = []
-        new_memberships: list[dict[str, Any]] = []
+        new_persons: list[tuple[Any, ...]] = []
+        new_memberships: list[tuple[Any, ...]] = []
         persons_new = memberships_new = 0
         first_new: int | None = None
         changed_persons: dict[int, Person] = {}
         changed_memberships: list[Membership] = []
+        examples = self.examples["new_persons"]
+        no_problems = _json_list([])
         for fam_in in families:
             family_id = family_ids[id(fam_in)]
             seen_here: set[int] = set()
             for p_in in fam_in.members:
                 src = self.record_ids[p_in.record]
-                name = str(p_in.values.get("name") or "")
-                person: Person | _NewPerson | None = by_nik.get(p_in.nik.nik or "") if p_in.nik.valid else None
+                values = p_in.values
+                name = str(values.get("name") or "")
+                nik = p_in.nik
+                person: Person | _NewPerson | None = by_nik.get(nik.nik or "") if nik.valid else None
                 if person is None:
-                    person = by_name.get((family_id, _name_key(name, p_in.values.get("birth_date"))))
+                    person = by_name.get((family_id, _name_key(name, values.get("birth_date"))))
                 if person is None:
-                    values = _filled(p_in.values)
                     person_id = persons.reserve(1)
                     first_new = person_id if first_new is None else first_new
-                    new_persons.append(
-                        {"id": person_id, "nik": p_in.nik.nik, "nik_raw": p_in.nik.raw, "nik_valid": p_in.nik.valid,
-                         "nik_problems": p_in.nik.problems, "created_batch_id": self.batch.pk,
-                         "lineage": {**dict.fromkeys(values, src), "nik": src}, **values}
-                    )  # fmt: skip
-                    person = _NewPerson(person_id, name, p_in.nik.nik)
-                    if len(self.examples["new_persons"]) < self.max_examples:
-                        self.examples["new_persons"].append(
-                            {"name": name, "nik": p_in.nik.nik or p_in.nik.raw, "family": family_id}
-                        )
-                    if p_in.nik.valid and p_in.nik.nik:
-                        by_nik[p_in.nik.nik] = person
+                    row: list[Any] = [person_id, None, nik.nik, nik.raw, int(nik.valid),
+                                      _json_list(nik.problems) if nik.problems else no_problems]  # fmt: skip
+                    for key, default in zip(value_names, value_defaults, strict=True):
+                        value = values.get(key)
+                        if value is None or value == "":
+                            row.append(default)
+                        elif key in adapt_date:
+                            row.append(value.isoformat() if isinstance(value, date) else value)
+                        else:
+                            row.append(int(value) if type(value) is bool else value)
+                    lineage = {key: src for key, value in values.items() if value is not None and value != ""}
+                    lineage["nik"] = src
+                    row[1] = orjson.dumps(lineage).decode()
+                    new_persons.append(tuple(row))
+                    person = _NewPerson(person_id, name, nik.nik)
+                    if len(examples) < self.max_examples:
+                        examples.append({"name": name, "nik": nik.nik or nik.raw, "family": family_id})
+                    if nik.valid and nik.nik:
+                        by_nik[nik.nik] = person
                 elif isinstance(person, Person):
-                    if self._apply(person, "person", p_in.values, p_in.record):
+                    if self._apply(person, "person", values, p_in.record):
                         changed_persons[person.pk] = person
                     elif person.pk not in changed_persons:
                         self.counts.persons_unchanged += 1
                 elif name and _name_key(person.name, None) != _name_key(name, None):
                     # The same NIK twice in one file under different names: keep the first, flag the second.
                     self._flag(FlagKind.NIK_NAME_CONFLICT, record=p_in.record, person=person.id, family=family_id,
-                               nik=p_in.nik.nik, names=[person.name, name])  # fmt: skip
+                               nik=nik.nik, names=[person.name, name])  # fmt: skip
                 person_id = person.pk if isinstance(person, Person) else person.id
                 if person_id in seen_here:
                     continue
@@ -470,9 +537,9 @@ class RegistryWriter:
                     if self._apply(current, "membership", {"relationship": p_in.relationship}, p_in.record):
                         changed_memberships.append(current)
                     continue
-                if not p_in.nik.valid:
+                if not nik.valid:
                     self._flag(FlagKind.NIK_INVALID, person=person_id, family=family_id, record=p_in.record,
-                               nik=p_in.nik.raw, reasons=p_in.nik.problems)  # fmt: skip
+                               nik=nik.raw, reasons=nik.problems)  # fmt: skip
                 if not name:
                     self._flag(FlagKind.NAME_EMPTY, person=person_id, family=family_id, record=p_in.record)
                 other = active_in.get(person_id)
@@ -480,25 +547,24 @@ class RegistryWriter:
                 if conflict:
                     self.counts.conflicts += 1
                     self._flag(FlagKind.NIK_TWO_FAMILIES, person=person_id, family=family_id, record=p_in.record,
-                               nik=p_in.nik.nik, active_family=other)  # fmt: skip
+                               nik=nik.nik, active_family=other)  # fmt: skip
                 else:
                     active_in[person_id] = family_id
                 new_memberships.append(
-                    {"id": memberships.reserve(1), "family_id": family_id, "person_id": person_id,
-                     "relationship": p_in.relationship, "position": p_in.position, "active": not conflict,
-                     "conflict": conflict, "created_batch_id": self.batch.pk,
-                     "lineage": {"relationship": src, "family": src}}
+                    (memberships.reserve(1), f'{{"relationship":{src},"family":{src}}}', family_id, person_id,
+                     p_in.relationship, p_in.position, 0 if conflict else 1, 1 if conflict else 0)
                 )  # fmt: skip
             if len(new_persons) >= FLUSH or len(new_memberships) >= FLUSH:
-                persons_new += persons.insert(new_persons)
-                memberships_new += memberships.insert(new_memberships)
+                persons_new += persons.insert_tuples(person_shape, new_persons)
+                memberships_new += memberships.insert_tuples(membership_shape, new_memberships)
                 self.progress(len(new_persons))
                 new_persons, new_memberships = [], []
-        persons_new += persons.insert(new_persons)
-        memberships_new += memberships.insert(new_memberships)
+        persons_new += persons.insert_tuples(person_shape, new_persons)
+        memberships_new += memberships.insert_tuples(membership_shape, new_memberships)
         self.progress(len(new_persons))
         persons.finish()
         memberships.finish()
+        bulk.sync()
         if first_new is not None:
             # Exclusion findings that arrived before the person did are linked now.
             arrived = Person.objects.filter(pk__gte=first_new, nik_valid=True).values("nik")
