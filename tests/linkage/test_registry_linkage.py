@@ -22,7 +22,7 @@ from tepat.linkage.services import (
     pair_decide,
     registry_person_table,
 )
-from tepat.programs.models import Benefit
+from tepat.programs.models import AnalysisSnapshot, Benefit
 from tepat.registry.models import Membership, Person
 from tests.conftest import PASSWORD
 
@@ -61,7 +61,12 @@ def test_a_run_merges_a_sure_duplicate_and_the_merge_undoes(village_list: Import
     assert Person.objects.get(name="Bambang Sutrisno").merged_into_id is None
     merge = PersonMerge.objects.get(merged=copy)
     assert merge.auto and merge.pair is not None and merge.pair.status == PairStatus.AUTO_MERGED
+    # Merges move ledger rows: the programs' analyses are queued for a refresh at once, not at the next page view.
+    queued = AnalysisSnapshot.objects.get(status="queued")
+    assert queued.stamp == "" and queued.period == "@latest"
+    AnalysisSnapshot.objects.all().delete()
     merge_undo(actor=admin, merge=merge)
+    assert AnalysisSnapshot.objects.filter(status="queued").count() == 1
     with pytest.raises(LinkageError):
         merge_undo(actor=admin, merge=merge)  # once only
     copy.refresh_from_db()

@@ -132,7 +132,16 @@ def linkage_run_execute(
     )  # fmt: skip
     run.refresh_from_db()
     audit(run.actor, AuditAction.REGISTRY_CHANGE, target=run, detail={"linkage_run": run.pk, **counts})
+    _analyses_stale()
     return run
+
+
+def _analyses_stale() -> None:
+    """Merges move ledger rows and findings between persons: the program analyses' snapshot is refreshed now
+    rather than on the next page view."""
+    from tepat.programs.services import analysis_refresh_queue  # programs reads the registry: import late
+
+    analysis_refresh_queue()
 
 
 @transaction.atomic
@@ -252,6 +261,8 @@ def pair_decide(*, actor: User, pair: MatchPair, same_person: bool) -> MatchPair
     pair.reviewed_by, pair.reviewed_at = actor, timezone.now()
     pair.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     audit(actor, AuditAction.REGISTRY_CHANGE, target=pair, detail={"pair": pair.pk, "same_person": same_person})
+    if same_person:
+        _analyses_stale()
     return pair
 
 
@@ -279,4 +290,5 @@ def merge_undo(*, actor: User, merge: PersonMerge) -> PersonMerge:
         MatchPair.objects.filter(pk=merge.pair_id).update(status=PairStatus.PENDING, reviewed_by=None,
                                                           reviewed_at=None)  # fmt: skip
     audit(actor, AuditAction.REGISTRY_CHANGE, target=merge, detail={"merge_undone": merge.pk})
+    _analyses_stale()
     return merge
