@@ -29,6 +29,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -149,22 +150,100 @@ def engine(args: argparse.Namespace) -> None:
         print(f"| {size} | {stage} | {median:.2f} s |")
 
 
-def pages(args: argparse.Namespace) -> None:
+def _django(args: argparse.Namespace) -> None:
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
-    elif args.sqlite:
+    elif getattr(args, "sqlite", ""):
         os.environ["TEPAT_SQLITE"] = args.sqlite
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
     import django
 
     django.setup()
-    from django.conf import settings
+
+
+def _time_pages(label: str, urls: list[tuple[str, str]], repeat: int, *, after_change: Callable[[], None]) -> None:
+    """Median times of each page: warm (snapshot current) and right after the data changed (``after_change()``
+    imports a small list: the page shows the last snapshot, queues the refresh — the first view — or finds it
+    queued — the next ones); the refresh itself is timed as the worker would run it."""
     from django.db import connection
-    from django.db.models import Count
     from django.test import Client
 
     from tepat.accounts.models import User
-    from tepat.programs.analysis import CACHE
+    from tepat.programs.models import AnalysisSnapshot, SnapshotStatus
+    from tepat.programs.snapshot import snapshot_compute
+
+    def work() -> float:
+        start = time.perf_counter()
+        for snapshot in AnalysisSnapshot.objects.filter(status=SnapshotStatus.QUEUED).order_by("pk"):
+            snapshot_compute(snapshot=snapshot)
+        return time.perf_counter() - start
+
+    client = Client(HTTP_HOST="localhost")  # a host ALLOWED_HOSTS accepts
+    client.force_login(User.objects.get(username="admin"))
+    for _label, url in urls:
+        client.get(url)  # queues the snapshot when there is none
+    work()
+    times: dict[str, dict[str, list[float]]] = {u: {"warm": [], "first": [], "stale": []} for _l, u in urls}
+    refresh: list[float] = []
+
+    def timed(url: str) -> float:
+        start = time.perf_counter()
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return time.perf_counter() - start
+
+    for _ in range(repeat):
+        for _label, url in urls:
+            timed(url)
+            times[url]["warm"].append(timed(url))
+        after_change()
+        for _label, url in urls:
+            times[url]["first"].append(timed(url))  # the first view queues the refresh
+            times[url]["stale"].append(timed(url))
+        refresh.append(work())
+    snapshot = AnalysisSnapshot.objects.filter(status=SnapshotStatus.DONE).order_by("-finished_at").first()
+    assert snapshot is not None
+    stages = ", ".join(f"{k} {v:.2f} s" for k, v in snapshot.summary.get("seconds", {}).items())
+    listed, areas = snapshot.summary.get("listed", 0), snapshot.summary.get("areas", 0)
+    print(f"{label}: refresh task median {statistics.median(refresh):.2f} s ({stages}); "
+          f"{listed:,} families on lists, {areas:,} areas")  # fmt: skip
+    print("| backend | page | warm | first view after a change (queues) | while refreshing |")
+    for page_label, url in urls:
+        cells = [f"{statistics.median(times[url][k]) * 1000:.0f} ms" for k in ("warm", "first", "stale")]
+        print(f"| {connection.vendor} | {page_label} | {' | '.join(cells)} |")
+
+
+def _small_import_each_time() -> Callable[[], None]:
+    """A one-row recipient list, different each call (an unchanged file would be skipped)."""
+    import tempfile
+
+    from tepat.accounts.models import User
+    from tepat.intake.services import import_file
+    from tepat.registry.models import Person
+
+    admin = User.objects.get(username="admin")
+    person = Person.objects.exclude(nik=None).order_by("pk").first()
+    assert person is not None
+    counter = [0]
+
+    def change() -> None:
+        counter[0] += 1
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"bench-{counter[0]}.csv"
+            path.write_text(f"program,periode,nik,nama,nominal\nBENCH,2026-{counter[0] % 12 + 1:02d},{person.nik},"
+                            f"{person.name},{1000 + counter[0]}\n", encoding="utf-8")  # fmt: skip
+            import_file(actor=admin, path=path, kind="program", source_name="bench")
+
+    return change
+
+
+def pages(args: argparse.Namespace) -> None:
+    _django(args)
+    from django.conf import settings
+    from django.db import connection
+    from django.db.models import Count
+
+    from tepat.accounts.models import User
     from tepat.programs.demo import demo_programs
     from tepat.programs.models import Benefit, Program
     from tepat.registry.models import Family
@@ -184,25 +263,152 @@ def pages(args: argparse.Namespace) -> None:
     assert busiest is not None
     village = busiest["village_id"]
     district = village[:8]
-    client = Client(HTTP_HOST="localhost")  # a host ALLOWED_HOSTS accepts
-    client.force_login(admin)
-    print(f"{connection.vendor}: {families:,} families, {rows:,} ledger rows; village {village} ({busiest['n']:,})")
-    for label, url in (
+    print(f"{connection.vendor}: {families:,} families, {rows:,} ledger rows; village {village} ({busiest['n']:,}); "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    urls = [
         (f"region {settings.TEPAT_REGION}", "/program/analisis/"),
         (f"district {district}", f"/program/analisis/{district}/"),
         (f"village {village} ({busiest['n']:,} families)", f"/program/analisis/{village}/"),
-    ):
-        client.get(url)  # warm-up
-        cold, warm = [], []
-        for _ in range(args.repeat):
-            CACHE.clear()
-            for times in (cold, warm):  # computed from the database, then from the analyses cache
-                start = time.perf_counter()
-                response = client.get(url)
-                times.append(time.perf_counter() - start)
-                assert response.status_code == 200, response.status_code
-        cold_ms, warm_ms = statistics.median(cold) * 1000, statistics.median(warm) * 1000
-        print(f"| {connection.vendor} | {label} | {cold_ms:.0f} ms | {warm_ms:.0f} ms |")
+    ]
+    _time_pages("demo", urls, args.repeat, after_change=_small_import_each_time())
+    evaluation = [("evaluation meeting 2026", "/program/evaluasi/?tahun=2026")]
+    _time_pages("demo", evaluation, args.repeat, after_change=_small_import_each_time())
+
+
+# -- a province-sized registry written with SQL, for the refresh at 1,000,000 families ------------------------------
+# code, rule, share of eligible families listed, share of the others listed, rows per family
+SCALE_PROGRAMS: list[tuple[str, str, float, float, int]] = [
+    ("PKH", "desil <= 4", 0.62, 0.05, 4), ("SEMBAKO", "desil <= 5", 0.60, 0.05, 6),
+    ("PBI-JK", "desil <= 5", 0.72, 0.04, 2), ("PIP", "desil <= 4 and school_age_children > 0", 0.60, 0.03, 1),
+    ("BLT-DD", "desil <= 1", 0.55, 0.02, 3), ("RTLH", "desil <= 5", 0.18, 0.01, 1),
+    ("KUBE", "desil <= 4", 0.30, 0.03, 1), ("CSR-A", "desil <= 5", 0.25, 0.05, 2),
+    ("CSR-B", "desil <= 6", 0.20, 0.05, 1), ("BAZNAS", "desil <= 4", 0.15, 0.01, 1),
+]  # fmt: skip
+
+
+def scale(args: argparse.Namespace) -> None:
+    """Families, two members each, exclusion findings and ledger rows written with INSERT … SELECT (PostgreSQL),
+    then the refresh task and the pages timed on them."""
+    os.environ["TEPAT_REGION"] = args.region
+    _django(args)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+
+    from tepat.accounts.models import Role
+    from tepat.accounts.services import user_create
+    from tepat.areas.models import Area, Level
+    from tepat.areas.services import areas_load
+    from tepat.intake.models import ImportBatch, Source
+    from tepat.programs.models import Program
+    from tepat.registry.models import Family
+
+    assert connection.vendor == "postgresql", "the scale run writes with PostgreSQL's generate_series"
+    start = time.perf_counter()
+    if not Family.objects.exists():
+        call_command("migrate", verbosity=0)
+        from django.conf import settings
+
+        areas_load(data_dir=Path(settings.DATA_DIR), boundaries=False, within=args.region)
+        admin = user_create(actor=None, username="admin", password="bench-only-password", role=Role.TKPK_ADMIN)
+        source = Source.objects.create(name="bench", kind="program")
+        batch = ImportBatch.objects.create(source=source, kind="program", file_name="bench.csv", sha256="0",
+                                           columns=[], status="committed", created_by=admin)  # fmt: skip
+        villages = list(Area.objects.filter(code__startswith=args.region + ".", level=Level.VILLAGE)
+                        .order_by("code").values_list("code", flat=True))  # fmt: skip
+        _write_registry(connection, villages, args.families, batch.pk)
+        for code, rule, *_rest in SCALE_PROGRAMS:
+            Program.objects.update_or_create(code=code, defaults={"name": code, "eligibility_rule": rule})
+        ids = dict(Program.objects.filter(code__in=[p[0] for p in SCALE_PROGRAMS]).values_list("code", "pk"))
+        _write_ledger(connection, ids, args.rows, batch.pk)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print(f"registry written in {time.perf_counter() - start:.0f} s")
+    from tepat.programs.models import Benefit
+
+    families = Family.objects.count()
+    rows = Benefit.objects.count()
+    busiest = Family.objects.values("village_id").annotate(n=Count("id")).order_by("-n").first()
+    assert busiest is not None
+    village = busiest["village_id"]
+    print(f"{connection.vendor}: {families:,} families, {rows:,} ledger rows, region {args.region}; "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    urls = [
+        (f"region {args.region}", "/program/analisis/"),
+        (f"regency {village[:5]}", f"/program/analisis/{village[:5]}/"),
+        (f"district {village[:8]}", f"/program/analisis/{village[:8]}/"),
+        (f"village {village} ({busiest['n']:,} families)", f"/program/analisis/{village}/"),
+    ]
+    _time_pages(f"{families:,} families", urls, args.repeat, after_change=_small_import_each_time())
+
+
+def _write_registry(connection: object, villages: list[str], n: int, batch: int) -> None:
+    """n families spread over the villages (more in the first ones, as towns are), desil 1–10 (1 % unknown), a head
+    born 1980 and a child born 2005–2020 in each, and an exclusion finding on 4 % of the heads."""
+    with connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute("CREATE TEMP TABLE bench_village AS SELECT row_number() OVER () - 1 AS i, code "
+                       "FROM unnest(%s::text[]) AS code", [villages])  # fmt: skip
+        cursor.execute(
+            """INSERT INTO registry_family (kk, kk_raw, kk_valid, kk_problems, source_key, village_id, status,
+                   desil_national, lineage, created_batch_id, created_at, updated_at)
+               SELECT lpad(g::text, 16, '0'), lpad(g::text, 16, '0'), true, '[]', 'F' || g, v.code, 'active',
+                   CASE WHEN g %% 100 = 0 THEN NULL ELSE 1 + (g * 7919) %% 10 END, '{}', %s, now(), now()
+               FROM generate_series(1::bigint, %s::bigint) AS g
+               JOIN bench_village v
+                 ON v.i = ((g * 2654435761) %% (SELECT count(*) FROM bench_village)) * (g %% 3 + 1) / 3""",
+            [batch, n],
+        )
+        for offset, relationship in ((0, "kepala"), (1, "anak")):
+            born = "'1980-01-01'::date" if offset == 0 else "make_date(2005 + (f.id %% 16)::int, 1, 1)"
+            cursor.execute(
+                f"""INSERT INTO registry_person (nik, nik_raw, nik_valid, nik_problems, name, sex, birth_place,
+                       birth_date, mother_name, marital_status, education, occupation, vital_status, lineage,
+                       created_batch_id, created_at, updated_at)
+                    SELECT lpad((f.id * 2 + {offset})::text, 16, '9'), '', true, '[]', 'Orang ' || f.id, 'L', '',
+                       {born}, '', '', '', '',
+                       CASE WHEN f.id %% 300 = 0 AND {offset} = 0 THEN 'deceased' ELSE 'alive' END, '{{}}', %s,
+                       now(), now()
+                    FROM registry_family f ORDER BY f.id""",
+                [batch],
+            )
+            cursor.execute(
+                f"""INSERT INTO registry_membership (family_id, person_id, relationship, position, active, conflict,
+                       lineage, created_batch_id, created_at, updated_at)
+                    SELECT f.id, p.id, '{relationship}', {offset}, true, false, '{{}}', %s, now(), now()
+                    FROM registry_family f
+                    JOIN registry_person p ON p.nik = lpad((f.id * 2 + {offset})::text, 16, '9')""",
+                [batch],
+            )
+        cursor.execute(
+            """INSERT INTO registry_exclusion (nik, kind, issuer, note, person_id, batch_id, created_at)
+               SELECT p.nik, 'asn', 'bench', '', p.id, %s, now() FROM registry_person p WHERE p.id %% 25 = 0""",
+            [batch],
+        )
+
+
+def _write_ledger(connection: object, programs: dict[str, int], rows: int, batch: int) -> None:
+    """Rows per program from its eligible families (by desil) plus inclusion errors, several periods per family,
+    scaled to about ``rows``; 2 % of rows name a NIK the registry does not know."""
+    per_family = sum(p[4] * (0.5 * p[2] + 0.05) for p in SCALE_PROGRAMS)
+    with connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute("SELECT count(*) FROM registry_family")
+        families = int(cursor.fetchone()[0])
+        scale_by = rows / max(1.0, families * per_family)
+        for k, (code, rule, coverage, inclusion, reps) in enumerate(SCALE_PROGRAMS):
+            ceiling = int(rule.split("<=")[1].split()[0])
+            repeat = max(1, round(reps * scale_by))
+            cursor.execute(
+                f"""INSERT INTO programs_benefit (program_id, period, amount, nik, nik_raw, name, village_id,
+                       person_id, batch_id, status, created_at)
+                    SELECT %s, '2026-' || lpad((r %% 12 + 1)::text, 2, '0'), 200000, p.nik, p.nik, p.name,
+                       f.village_id, CASE WHEN (f.id + r + {k}) %% 50 = 0 THEN NULL ELSE p.id END, %s, 'delivered',
+                       now()
+                    FROM registry_family f
+                    JOIN registry_person p ON p.nik = lpad((f.id * 2)::text, 16, '9')
+                    CROSS JOIN generate_series(1, %s) AS r
+                    WHERE ((f.id * {31 + k}) %% 1000) < CASE WHEN f.desil_national <= %s THEN %s ELSE %s END""",
+                [programs[code], batch, repeat, ceiling, int(1000 * coverage), int(1000 * inclusion)],
+            )  # fmt: skip
 
 
 def main() -> None:
@@ -217,8 +423,14 @@ def main() -> None:
     p.add_argument("--sqlite", default="", help="path of the demo's SQLite file (default: the settings' one)")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--build", type=int, default=0, help="first build the demo with this many persons (any database)")
+    s = sub.add_parser("scale")
+    s.add_argument("--database-url", required=True, help="an empty PostgreSQL database (or one a previous run wrote)")
+    s.add_argument("--region", default="64", help="a province: regencies, districts and villages below it")
+    s.add_argument("--families", type=int, default=1_000_000)
+    s.add_argument("--rows", type=int, default=5_000_000)
+    s.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    engine(args) if args.what == "engine" else pages(args)
+    {"engine": engine, "pages": pages, "scale": scale}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -138,8 +138,23 @@ def test_demo_setup_completes_partner_programs_folds_lists_and_plans(
     assert Benefit.objects.filter(program__code="SEMBAKO").count() == 1
     assert Program.objects.get(code="CSR-SKN").aliases == ["CSR PT Samudra Karya Nusantara - Paket Sembako"]
     summary = plan_summary(actor=admin, year=2026)
-    assert summary.total.subactivities == 5 and {t.code for t in summary.strategies} >= {
-        "inpres.beban", "inpres.pendapatan", "inpres.kantong"}  # fmt: skip
+    assert summary.total.subactivities == 16 and len(summary.plans) == 7
+    every = {"inpres.beban", "inpres.pendapatan", "inpres.kantong", "pmdn.beban", "pmdn.pendapatan", "pmdn.umk",
+             "pmdn.sinergi"}  # fmt: skip
+    assert {t.code for t in summary.strategies} == every
+    assert 20_000_000_000 < summary.total.budget < 30_000_000_000  # a city's RAT in rupiah
     assert partner.organisation.loci.exists()  # type: ignore[union-attr]
-    demo_programs(admin=admin)  # idempotent: nothing left to fold, the plan exists
-    assert ActionPlan.objects.count() == 1
+    # The evaluation meeting has something to discuss after the third-quarter reports.
+    from datetime import date
+
+    from tepat.programs.evaluation import Problem, evaluation
+
+    meeting = evaluation(actor=admin, year=2026, on=date(2026, 11, 20))
+    assert 50 < (meeting.total.absorption or 0) < 90
+    behind = {s.sub.name for s in meeting.subs if Problem.BEHIND in s.flag_codes}
+    assert "Asistensi rehabilitasi sosial penyandang disabilitas" in behind  # never started
+    assert "Rehabilitasi rumah tidak layak huni (RTLH)" in behind  # 41 % of the houses
+    assert len(behind) < len(meeting.subs) / 2
+    assert meeting.total.flags[Problem.NO_FOLLOW_UP] >= 2 and meeting.total.flags[Problem.LOW_ABSORPTION] >= 3
+    demo_programs(admin=admin)  # idempotent: nothing left to fold, the plans exist
+    assert ActionPlan.objects.count() == 7

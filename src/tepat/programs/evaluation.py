@@ -232,6 +232,7 @@ class Evaluation:
     organisation: int | None = None
     problem: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    strategy_short: dict[str, str] = field(default_factory=dict)
 
     @property
     def program_flags(self) -> int:
@@ -379,6 +380,7 @@ def evaluation(
         strategies=[s for s in by_strategy.values() if s.subactivities or (s.ledger and s.ledger.recipients)],
         untagged=untagged, agencies=agencies, subs=shown, all_subs=len(lines), programs=programs, loci=loci,
         state=state, strategy=strategy, organisation=organisation, problem=problem, labels=problem_labels(),
+        strategy_short={code: line.short for code, line in by_strategy.items()},
     )  # fmt: skip
 
 

@@ -315,7 +315,7 @@ class PartnerLocus(models.Model):
 # -- the analyses' shared snapshot ---------------------------------------------------------------------------------
 class SnapshotStatus(models.TextChoices):
     QUEUED = "queued", _("Menunggu")
-    RUNNING = "running", _("Dihitung")
+    RUNNING = "running", _("Sedang dihitung")
     DONE = "done", _("Selesai")
     FAILED = "failed", _("Gagal")
 

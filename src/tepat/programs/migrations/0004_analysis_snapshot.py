@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('period', models.CharField(blank=True, max_length=20)),
                 ('planned', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('queued', 'Menunggu'), ('running', 'Dihitung'), ('done', 'Selesai'), ('failed', 'Gagal')], default='queued', max_length=10)),
+                ('status', models.CharField(choices=[('queued', 'Menunggu'), ('running', 'Sedang dihitung'), ('done', 'Selesai'), ('failed', 'Gagal')], default='queued', max_length=10)),
                 ('stamp', models.CharField(blank=True, max_length=500)),
                 ('progress_stage', models.CharField(blank=True, max_length=20)),
                 ('progress_done', models.PositiveIntegerField(default=0)),
