@@ -1,6 +1,7 @@
 """Benchmarks for targeting: scoring, desil within region and eligibility over a million families; PMT fit/score.
 
     .venv/bin/python bench/targeting.py [--families 1000000] [--repeat 3] [--survey-households 75000] [--skip-pmt]
+    .venv/bin/python bench/targeting.py --web --sqlite demo.sqlite3 [--repeat 3]     (or --database-url postgres://…)
 
 Issue 5's target: scoring, desil within region and eligibility for 1,000,000 families in under 10 s on 2 cores.
 The family table is generated column-wise as the registry would hand it to the engine (dictionary-encoded text
@@ -10,6 +11,12 @@ rules with the clause that decided each family (what a dry run shows), and compu
 figure is the median of the repeats after one warm-up on a small table. The PMT part writes a Susenas-like
 survey (persons, ~4 per household), fits it (5-fold CV of ridge and gradient boosting, then the final model) and
 scores it, once. Prints Markdown rows for docs/benchmarks.md.
+
+``--web`` times the Django side on an existing instance (e.g. `tepat demo --no-serve --persons 190000 --seed 7`):
+the data stamp, the family table from the registry, a dry run as the TKPK admin with the table cache emptied
+first (what every dry run cost before the cache) and with the table cached (later dry runs, until the data
+change), a cached dry run as a village operator (the region's table cut to one village), and one region-wide
+scores run. CPU time of the process and wall time, median of the repeats after a warm-up call.
 """
 
 from __future__ import annotations
@@ -135,13 +142,97 @@ def timed(label: str, function: Callable[[], Any]) -> tuple[str, float, Any]:
     return label, time.perf_counter() - start, value
 
 
+WEB_RULE = "desil <= 4 and (school_age_children > 0 or children_under_5 > 0 or elderly > 0) and not flag.any"
+
+
+def web(args: argparse.Namespace) -> None:
+    """The targeting pages' work on a real instance: see the module docstring."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    elif args.sqlite:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["TEPAT_SQLITE"] = str(Path(args.sqlite).resolve())
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from tepat.accounts.models import Role, User
+    from tepat.registry.models import Family, FamilyStatus, Membership, Person
+    from tepat.targeting.cache import CACHE, data_stamp
+    from tepat.targeting.models import ScoringRun
+    from tepat.targeting.selectors import rule_dry_run
+    from tepat.targeting.services import scores_run_execute
+    from tepat.targeting.table import family_table_from_registry
+
+    def user(name: str, role: str, area: str | None) -> User:
+        found = User.objects.filter(username=name).first()
+        return found or User.objects.create(username=name, role=role, area_id=area)
+
+    admin = user("bench-admin", Role.TKPK_ADMIN, None)
+    village = Family.objects.filter(status=FamilyStatus.ACTIVE).values_list("village_id", flat=True).first()
+    operator = user("bench-desa", Role.VILLAGE_OPERATOR, village)
+    families = Family.objects.filter(status=FamilyStatus.ACTIVE).count()
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(
+        f"machine: {machine}; backend: {connection.vendor}; persons: {Person.objects.count():,}; active families: "
+        f"{families:,}; memberships: {Membership.objects.count():,}; repeats: {args.repeat}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    family_table_from_registry(families=Family.objects.filter(pk__lte=10))  # warm-up: imports (pyarrow → pandas)
+
+    def measure(label: str, function: Callable[[], Any], repeat: int, before: Callable[[], Any] | None = None) -> None:
+        walls, cpus = [], []
+        for _ in range(repeat):
+            if before is not None:
+                before()
+            wall, cpu = time.perf_counter(), time.process_time()
+            function()
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        print(
+            f"| {connection.vendor} | {label} | {statistics.median(cpus) * 1000:,.0f} ms | "
+            f"{statistics.median(walls) * 1000:,.0f} ms |"
+        )
+
+    measure("data stamp (the cache key)", data_stamp, 20)
+    measure("family table from the registry (no cache)", family_table_from_registry, args.repeat)
+    dry = lambda: rule_dry_run(actor=admin, expression=WEB_RULE)  # noqa: E731
+    measure("dry run, whole region, cache emptied first (as before the cache)", dry, args.repeat, CACHE.clear)
+    dry()
+    builds = CACHE.builds
+    measure("dry run, whole region, table cached", dry, max(args.repeat, 10))
+    measure(
+        "dry run, one village (village operator), table cached",
+        lambda: rule_dry_run(actor=operator, expression=WEB_RULE),
+        max(args.repeat, 10),
+    )
+    print(f"tables built during the cached runs: {CACHE.builds - builds} (expected 0)")
+    kept = next(iter(CACHE.items.values()))
+    print(f"cached region table: {len(kept):,} families, {kept.table.nbytes / 1e6:.1f} MB")
+
+    def score() -> None:
+        run = ScoringRun.objects.create(method="scorecard:multidimensi", scorecard="multidimensi", version="bench")
+        scores_run_execute(run=run)
+
+    CACHE.clear()
+    measure("scores run (multidimensional), table not cached", score, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--families", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--survey-households", type=int, default=75_000)
     parser.add_argument("--skip-pmt", action="store_true")
+    parser.add_argument("--web", action="store_true", help="time the Django side on an existing instance")
+    parser.add_argument("--sqlite", default="", help="--web: the instance's SQLite file")
+    parser.add_argument("--database-url", default="", help="--web: a PostgreSQL instance")
     args = parser.parse_args()
+    if args.web:
+        web(args)
+        return
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}; families: {args.families:,}; repeats: {args.repeat}")
     pipeline(family_table(20_000, seed=99))  # warm-up: lazy imports, kernel dispatch tables

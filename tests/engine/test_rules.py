@@ -119,7 +119,11 @@ def test_error_messages_are_indonesian_with_a_suggestion() -> None:
     with pytest.raises(RuleError) as caught:
         compile_rule("desill <= 4", SCHEMA)
     assert str(caught.value) == "posisi 1: nama kolom 'desill' tidak dikenal (maksud Anda 'desil'?)"
-    assert "unknown field" in caught.value.message("en")
+    assert caught.value.key == "rule.unknown_field.suggestion"
+    assert caught.value.detail == {"name": "desill", "suggestion": "desil"}
+    english = {"rule.unknown_field.suggestion": "unknown field {name!r} (did you mean {suggestion!r}?)",
+               "rule.position": "position {position}: {message}"}  # fmt: skip
+    assert caught.value.message(english.__getitem__) == "position 1: unknown field 'desill' (did you mean 'desil'?)"
     with pytest.raises(RuleError) as caught:
         compile_rule('floor == "tanah"', SCHEMA)
     assert "maksud Anda 'Tanah'" in str(caught.value)
@@ -169,6 +173,15 @@ def test_explanations_say_why_in_indonesian() -> None:
     assert explained[0].summary().startswith("Memenuhi syarat: ")
     conditions = {clause.text: value for clause, value in explained[1].conditions}
     assert conditions == {"desil <= 4": False, "school_age_children > 0": True, "flag.civil_servant": False}
+
+
+def test_explanations_are_a_key_and_parameters_any_language_can_render() -> None:
+    rule = compile_rule(PKH, SCHEMA)
+    out, unknown = rule.explain(FAMILIES, [1, 2])
+    assert out.reason == ("reason.not_eligible.data", {"clause": "desil <= 4", "values": [("desil", 5)]})
+    assert unknown.reason == ("reason.unknown", {"missing": ["desil"], "clause": "desil <= 4"})
+    english = {"reason.not_eligible.data": "Not eligible: {clause} ({values})", "value.null": "empty"}
+    assert out.summary(english.__getitem__) == "Not eligible: desil <= 4 (desil = 5)"
 
 
 def test_dry_run_counts_per_village_and_reasons() -> None:

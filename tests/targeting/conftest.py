@@ -44,3 +44,14 @@ def run_tasks(settings, django_capture_on_commit_callbacks) -> Callable[..., obj
             return function(**kwargs)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def fresh_table_cache() -> Iterator[None]:
+    """Each test starts without cached family tables: on SQLite, ids and batch times of a rolled-back test can come
+    back in the next one, so a stamp is only unique within one database's history, not across tests."""
+    from tepat.targeting.cache import CACHE
+
+    CACHE.clear()
+    yield
+    CACHE.clear()

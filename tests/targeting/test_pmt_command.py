@@ -72,3 +72,57 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], words:
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("tepat: ")
     assert words in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "m.json").exists()
+
+
+# The bad survey files issue 5 names, through the command as a user meets them: each exits 2 with one line that
+# says which column and what to do, and writes no model.
+SURVEYS = {
+    "no_id": ("nomor,kamar,kapita\n", "kolom 'rt' (--household-id) tidak ada di survei.csv; kolom yang ada: nomor"),
+    "empty_id": ("rt,kamar,kapita\n,1,100\n", "baris 2"),
+    "constant": ("rt,kamar,desa,kapita\n", "kolom konstan (satu nilai saja) diabaikan: kamar, desa"),
+    "text_in_number": ("rt,kamar,kapita\n", "kolom 'kapita' (--welfare) baris 5: 'seratus' bukan angka"),
+    "single_class": ("rt,kamar,kelas\n", "kolom 'kelas' hanya berisi satu kelas (3)"),
+}
+
+
+def _survey(kind: str) -> str:
+    header, _words = SURVEYS[kind]
+    if kind == "no_id" or kind == "empty_id":
+        body = "".join(f"H{i},{i % 4},{100 + i}\n" for i in range(80))
+    elif kind == "constant":
+        body = "".join(f"H{i},3,Api-Api,{100 + i}\n" for i in range(80))
+    elif kind == "text_in_number":
+        body = "".join(f"H{i},{i % 4},{'seratus' if i == 3 else 100 + i}\n" for i in range(80))
+    else:
+        body = "".join(f"H{i},{i % 4},3\n" for i in range(80))
+    return header + body
+
+
+@pytest.mark.parametrize("kind", sorted(SURVEYS))
+def test_the_bad_survey_files_of_the_issue_get_one_clear_line(tmp_path: Path, kind: str) -> None:
+    (tmp_path / "survei.csv").write_text(_survey(kind), encoding="utf-8")
+    target = ["--label", "kelas"] if kind == "single_class" else ["--welfare", "kapita"]
+    out = str(tmp_path / "m.json")
+    result = run(["pmt", "fit", str(tmp_path / "survei.csv"), "--household-id", "rt", *target, "--out", out], tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert SURVEYS[kind][1] in result.stderr, result.stderr
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_scoring_a_file_with_text_in_numbers_or_without_the_id_or_a_column_is_refused(tmp_path: Path) -> None:
+    rows = "".join(f"H{i},{i % 4},{i % 3},{100 + 3 * i + 20 * (i % 4)}\n" for i in range(80))
+    (tmp_path / "survei.csv").write_text("rt,kamar,aset,kapita\n" + rows, encoding="utf-8")
+    model = str(tmp_path / "m.json")
+    fitted = run(["pmt", "fit", str(tmp_path / "survei.csv"), "--household-id", "rt", "--welfare", "kapita",
+                  "--models", "ridge", "--folds", "3", "--out", model], tmp_path)  # fmt: skip
+    assert fitted.returncode == 0, fitted.stderr
+    for name, text, words in (
+        ("teks.csv", "rt,kamar,aset\nA,1,2\nB,dua,1\n", "kolom 'kamar' (fitur) baris 3: 'dua' bukan angka"),
+        ("tanpa_id.csv", "kamar,aset\n1,2\n", "kolom 'rt' (--household-id) tidak ada di tanpa_id.csv"),
+        ("kurang.csv", "rt,aset\nA,2\n", "kolom yang dipakai model tidak ada di kurang.csv: kamar"),
+    ):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        result = run(["pmt", "score", model, str(tmp_path / name), "--out", str(tmp_path / "o.csv")], tmp_path)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert words in result.stderr, result.stderr
+        assert not (tmp_path / "o.csv").exists()

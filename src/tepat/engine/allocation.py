@@ -28,8 +28,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from tepat.engine.poverty import Fgt, fgt, gap_capacity
 
@@ -381,6 +379,9 @@ def _solve_exact(
     scale = capacity[families].max()
     c = np.concatenate([-1e-7 * capacity[rows] / scale * values[cols] / values.max(), -np.ones(f)])
     integrality = np.concatenate([np.ones(k), np.zeros(f)])
+    from scipy import sparse  # scipy takes seconds to import: only when an allocation is really solved
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     bounds = Bounds(np.zeros(k + f), np.concatenate([np.ones(k), capacity[families]]))
     # r_i - Σ_p value_p x_ip <= 0
     link = sparse.hstack(
@@ -456,6 +457,9 @@ def _solve_grouped(
     spread = np.array(gain)
     tiebreak = 1e-7 * np.array([capacity[group_rows[g]].mean() for g in var_group]) / capacity.max()
     c = -(spread + tiebreak * spread.max())
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     per_group = sparse.csr_matrix((np.ones(k), (group_index, np.arange(k))), shape=(len(group_rows), k))
     program_rows, program_cols, program_costs = [], [], []
     for v, combo in enumerate(var_package):

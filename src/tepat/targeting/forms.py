@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tepat.programs.models import Program
-from tepat.targeting.models import EligibilityRule, Priority
+from tepat.targeting.models import EligibilityRule, Priority, Scenario
 from tepat.targeting.services import DEFAULT_DESIL_CUTS
 
 _GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")
@@ -98,9 +98,9 @@ class CompareForm(ScenarioBaseForm):
     budget = AmountField(label=_("Anggaran (Rp)"))
     cost_per_family = AmountField(label=_("Biaya per keluarga (Rp)"))
     monthly_value = AmountField(label=_("Nilai bagi keluarga per bulan (Rp)"), required=False)
-    rule_a = forms.ModelChoiceField(label=_("Aturan A"), queryset=EligibilityRule.objects.all())
+    rule_a = forms.ModelChoiceField(label=_("Aturan A"), queryset=EligibilityRule.objects.filter(archived_at=None))
     rule_b = forms.ModelChoiceField(
-        label=_("Aturan B (pembanding)"), queryset=EligibilityRule.objects.all(), required=False
+        label=_("Aturan B (pembanding)"), queryset=EligibilityRule.objects.filter(archived_at=None), required=False
     )
     priority = forms.ChoiceField(label=_("Urutan prioritas"), choices=Priority.choices, initial=Priority.WELFARE)
 
@@ -114,7 +114,9 @@ class AllocateForm(ScenarioBaseForm):
 class LineForm(forms.Form):
     code = forms.CharField(label=_("Kode"), max_length=40, required=False)
     program = forms.ModelChoiceField(label=_("Program"), queryset=Program.objects.all(), required=False)
-    rule = forms.ModelChoiceField(label=_("Aturan"), queryset=EligibilityRule.objects.all(), required=False)
+    rule = forms.ModelChoiceField(
+        label=_("Aturan"), queryset=EligibilityRule.objects.filter(archived_at=None), required=False
+    )
     budget = AmountField(label=_("Anggaran (Rp)"), required=False)
     cost_per_family = AmountField(label=_("Biaya per keluarga (Rp)"), required=False)
     monthly_value = AmountField(label=_("Nilai per bulan (Rp)"), required=False)
@@ -133,3 +135,37 @@ class LineForm(forms.Form):
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=12)
+
+
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def scenario_initial(scenario: Scenario) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The forms' starting values for changing a scenario: its own inputs (and its programs, for an allocation)."""
+    common: dict[str, Any] = {
+        "name": scenario.name,
+        "poverty_line": _amount(scenario.poverty_line),
+        "welfare_source": scenario.welfare_source,
+        "desil_cuts": ", ".join(str(c) for c in scenario.desil_cuts or DEFAULT_DESIL_CUTS),
+        "program": scenario.program_id,
+        "budget": _amount(scenario.budget),
+        "cost_per_family": _amount(scenario.cost_per_family),
+        "monthly_value": _amount(scenario.monthly_value),
+        "rule_a": scenario.rule_a_id,
+        "rule_b": scenario.rule_b_id,
+        "priority": scenario.priority,
+        "max_programs_per_family": scenario.max_programs_per_family,
+    }
+    lines = [
+        {
+            "code": line.code,
+            "program": line.program_id,
+            "rule": line.rule_id,
+            "budget": _amount(line.budget),
+            "cost_per_family": _amount(line.cost_per_family),
+            "monthly_value": _amount(line.monthly_value),
+        }
+        for line in scenario.lines.all()
+    ]
+    return common, lines

@@ -93,7 +93,10 @@ class WelfareAssessment(models.Model):
 
 class EligibilityRule(models.Model):
     """Who a program is for, in the rule language of tepat.engine.rules. Checked when saved (services.rule_save
-    and ``save`` itself), so a stored rule always compiles against the family fields the registry can supply."""
+    and ``save`` itself), so a stored rule always compiles against the family fields the registry can supply.
+
+    Every saved text is kept as an ``EligibilityRuleVersion``; a rule that a scenario or an export used is archived
+    rather than deleted, so the decision it stood for can still be read."""
 
     name = models.CharField(max_length=120, unique=True)
     program = models.ForeignKey(
@@ -106,6 +109,8 @@ class EligibilityRule(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -118,8 +123,34 @@ class EligibilityRule(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         from tepat.targeting.table import compile_registry_rule
 
-        compile_registry_rule(self.expression)  # raises RuleError: an unusable rule is never stored
+        fields = kwargs.get("update_fields")
+        if fields is None or "expression" in fields:  # type: ignore[operator]
+            compile_registry_rule(self.expression)  # raises RuleError: an unusable rule is never stored
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class EligibilityRuleVersion(models.Model):
+    """A rule's text as it was saved: version 1 when written, one more at every change."""
+
+    rule = models.ForeignKey(EligibilityRule, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=120)
+    expression = models.TextField()
+    note = models.CharField(max_length=300, blank=True)
+    program = models.ForeignKey("programs.Program", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["rule", "version"], name="one_rule_version")]
+        verbose_name = _("versi aturan kelayakan")
+        verbose_name_plural = _("versi aturan kelayakan")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} v{self.version}"
 
 
 class ScenarioKind(models.TextChoices):
@@ -137,7 +168,8 @@ class Priority(models.TextChoices):
 
 class Scenario(models.Model):
     """A budget question and its answer. Inputs are columns; ``results`` holds what the run found, including the
-    families covered in order, so an export months later shows exactly what was decided on."""
+    families covered in order, so an export months later shows exactly what was decided on. Changing the inputs
+    runs it again; once its families were exported it is no longer changed or deleted, only archived."""
 
     name = models.CharField(max_length=160)
     kind = models.CharField(max_length=10, choices=ScenarioKind.choices, default=ScenarioKind.COMPARE)
@@ -170,6 +202,8 @@ class Scenario(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     run_at = models.DateTimeField(null=True, blank=True)
+    # Set instead of deleting once the scenario's families were exported: the export's audit row points here.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -16,5 +16,7 @@ def compute_scores(run_id: int) -> str:
 
 @task()
 def run_scenario(scenario_id: int) -> str:
-    scenario = scenario_run_execute(scenario=Scenario.objects.get(pk=scenario_id))
-    return scenario.status
+    scenario = Scenario.objects.filter(pk=scenario_id).first()
+    if scenario is None:  # deleted while it waited in the queue
+        return "deleted"
+    return scenario_run_execute(scenario=scenario).status

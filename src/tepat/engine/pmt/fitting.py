@@ -131,6 +131,12 @@ def fit_pmt(path: str | Path, options: FitOptions, *, progress: Progress | None 
         y = y_raw.astype(np.float64)
         transform = "none"
     else:
+        if y_raw.min() == y_raw.max():
+            raise PmtError(
+                PmtProblem.TARGET,
+                f"kolom {target_column!r} bernilai sama ({_number(y_raw[0])}) untuk semua rumah tangga: "
+                "tidak ada perbedaan kesejahteraan yang bisa dipelajari",
+            )
         if (y_raw > 0).all():
             transform = "log"
             y = np.log(y_raw)
@@ -152,10 +158,12 @@ def fit_pmt(path: str | Path, options: FitOptions, *, progress: Progress | None 
         )
     target_info["transform"] = transform
     candidates = [name for name in raw.columns if name not in reserved and name not in excluded]
+    noted = len(warnings)
     specs, typed = classify_columns(raw, grouping, candidates, categorical=forced, warnings=warnings)
     if not specs:
+        why = "; ".join(warnings[noted:]) or "berkas hanya memuat kolom ID dan target"
         raise PmtError(
-            PmtProblem.NO_FEATURES, f"tidak ada kolom yang bisa dipakai sebagai prediktor di {raw.path.name}"
+            PmtProblem.NO_FEATURES, f"tidak ada kolom yang bisa dipakai sebagai prediktor di {raw.path.name} ({why})"
         )
     rows_kind = "persons" if grouping.size.max() > 1 else "households"
     head_column = find_column(raw, options.head_column, option="--head-column") if options.head_column else None
