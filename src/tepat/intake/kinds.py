@@ -8,11 +8,13 @@ registry writer's input, naming every problem with (row, column, code). Kinds th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from tepat.engine import columnar
+from tepat.engine.columnar import cell_raw, cell_text, parse_cell
 from tepat.engine.identity import RegionCodes, Severity, check_kk, check_nik, parse_sex
 from tepat.engine.values import (
     ValueError_,
@@ -62,31 +64,17 @@ class Cells:
     issues: list[Issue] = field(default_factory=list)
 
     def text(self, name: str) -> str:
-        value = self.row.get(name)
-        if type(value) is str:  # CSV cells, and most workbook cells
-            return value.strip()
-        if value is None:
-            return ""
-        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-            value = int(value)
-        return str(value).strip()
+        return cell_text(self.row.get(name))
 
     def raw(self, name: str) -> Any:
-        value = self.row.get(name)
-        return value.strip() if isinstance(value, str) else value
+        return cell_raw(self.row.get(name))
 
     def parsed(self, name: str, parser: Callable[[Any], Any]) -> Any:
         raw = self.raw(name)
-        if raw is None or raw == "":
-            return None
-        try:
-            return parser(raw)
-        except ValueError_ as exc:
-            self.issues.append(Issue(self.line, name, exc.code, str(raw)[:200], error=False))
-            return None
-        except TypeError:  # an unhashable or odd cell type from a workbook
-            self.issues.append(Issue(self.line, name, "value.invalid", str(raw)[:200], error=False))
-            return None
+        value, code = parse_cell(raw, parser)
+        if code:
+            self.issues.append(Issue(self.line, name, code, str(raw)[:200], error=False))
+        return value
 
     def reject(self, column: str, code: str, value: Any = "") -> None:
         self.issues.append(Issue(self.line, column, code, str(value)[:200], error=True))
@@ -201,11 +189,37 @@ class Handler:
     def check(self, cells: Cells) -> None:
         """Add rejections for rows this kind cannot use."""
 
+    def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
+        """Rows of a chunk this kind can take without a finding, read column-wise (see FamilyListHandler); None for
+        a row that goes through ``check`` and ``add``. The default: every row does."""
+        return [None] * len(rows)
+
+    def accept(self, ready: Any, index: int) -> bool:
+        """Take a row ``prepare`` made ready, as ``add`` would; False sends it through ``check`` and ``add``."""
+        return False
+
     def add(self, cells: Cells, index: int) -> None:
         raise NotImplementedError
 
     def commit(self, writer: RegistryWriter) -> CommitCounts:
         raise NotImplementedError
+
+
+_DESIL = ("desil_national", "desil_province", "desil_regency")
+# The cells family_in parses, with their parsers: a finding in any of them sends a family's first row the per-row way.
+_FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    *((name, _int) for name in _DESIL),
+    ("welfare_date", _date),
+    ("floor_area_m2", _decimal),
+    ("owns_car", _bool),
+    ("motorcycles", _int),
+)
+
+
+_HOUSING = ("tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
+            "cooking_fuel", "owns_car", "motorcycles")  # fmt: skip
+_FAMILY_TEXT = ("family_key", "household_key", "rt", "rw", "street", "tenure", "floor", "wall", "roof",
+                "drinking_water", "sanitation", "electricity", "cooking_fuel")  # fmt: skip
 
 
 class FamilyListHandler(Handler):
@@ -214,6 +228,7 @@ class FamilyListHandler(Handler):
     def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
         super().__init__(regions, villages, program)
         self.families: dict[str, FamilyIn] = {}
+        self.mapping: dict[str, int] = {}
 
     def check(self, cells: Cells) -> None:
         village = normalise_village_code(cells.text("village"))
@@ -237,6 +252,112 @@ class FamilyListHandler(Handler):
 
     def commit(self, writer: RegistryWriter) -> CommitCounts:
         return writer.commit(list(self.families.values()))
+
+    def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
+        """The rows that ``check`` would accept and ``add`` would take without any issue, from whole columns.
+
+        A row is ready when its village is known, it has a NIK or a name, its NIK passes every check with no
+        finding, and every cell ``add`` parses reads cleanly; the family columns count only for the row that
+        starts a family, which ``accept`` decides. Everything else goes the per-row way, which writes the report.
+        """
+        self.mapping = mapping
+        count = len(rows)
+        width = {len(row) for row in rows}
+        columns = list(zip(*rows, strict=True)) if len(width) == 1 else None
+
+        def column(name: str) -> Sequence[Any]:
+            index = mapping.get(name)
+            if index is None:
+                return [None] * count
+            if columns is not None:
+                return columns[index] if index < len(columns) else [None] * count
+            return [row[index] if index < len(row) else None for row in rows]
+
+        villages = columnar.map_distinct(columnar.texts(column("village")), normalise_village_code)
+        nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
+        sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
+        born = columnar.parse_column(columnar.raws(column("birth_date")), _date)
+        borns = [value for value, _ in born]
+        niks = columnar.raws(column("nik"))
+        clean_niks = columnar.niks_without_findings(niks, sexes, borns, regions=self.regions)
+        disability = columnar.parse_column(columnar.raws(column("disability")), _bool)
+        relationship = columnar.parse_column(columnar.raws(column("relationship")), _relationship)
+        family_ok = [True] * count
+        family: dict[str, Sequence[Any]] = {}
+        for name, parser in _FAMILY_PARSED:
+            if mapping.get(name) is None:
+                family[name] = [None] * count
+                continue
+            results = columnar.parse_column(columnar.raws(column(name)), parser)
+            for row, (value, code) in enumerate(results):
+                if code or (name in _DESIL and value is not None and not 1 <= value <= 10):
+                    family_ok[row] = False
+            family[name] = [value for value, _ in results]
+        for name in _FAMILY_TEXT:
+            family[name] = columnar.texts(column(name)) if name in mapping else [""] * count
+        family["kk_raw"] = columnar.raws(column("kk"))
+        birth_places = columnar.map_distinct(columnar.texts(column("birth_place")), clean_name)
+        mother_names = columnar.texts(column("mother_name"))
+        marital, education = columnar.texts(column("marital_status")), columnar.texts(column("education"))
+        occupation = columnar.texts(column("occupation"))
+        family_keys, kks = columnar.texts(column("family_key")), columnar.texts(column("kk"))
+        known = self.villages
+        out: list[Any] = []
+        for i in range(count):
+            village = villages[i]
+            if (
+                not clean_niks[i]
+                or not village
+                or village not in known
+                or not (nik_texts[i] or names[i])
+                or born[i][1]
+                or disability[i][1]
+                or relationship[i][1]
+            ):
+                out.append(None)
+                continue
+            sex = sexes[i]
+            values = {
+                "name": " ".join(names[i].split()),
+                "sex": sex.value if sex else "",
+                "birth_place": birth_places[i],
+                "birth_date": borns[i],
+                "mother_name": " ".join(mother_names[i].split()),
+                "marital_status": marital[i],
+                "education": education[i],
+                "occupation": occupation[i],
+                "disability": disability[i][0],
+            }
+            key = family_keys[i] or kks[i] or f"row:{lines[i]}"
+            out.append((key, family_ok[i], niks[i], values, relationship[i][0] or "", family, i, village))
+        return out
+
+    def accept(self, ready: Any, index: int) -> bool:
+        key, family_ok, nik, values, relationship, columns, i, village = ready
+        family = self.families.get(key)
+        if family is None:
+            if not family_ok:
+                return False
+            family = self.families[key] = self._family(columns, i, village, index)
+        person = PersonIn(index, NikIn(nik, nik, True, []), values, relationship, len(family.members) + 1)
+        family.members.append(person)
+        return True
+
+    def _family(self, columns: dict[str, Sequence[Any]], i: int, village: str, record: int) -> FamilyIn:
+        """What family_in gives for a row whose family cells read without a finding (see prepare)."""
+        kk = check_kk(columns["kk_raw"][i], regions=self.regions)
+        return FamilyIn(
+            record=record,
+            kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
+            source_key=columns["family_key"][i],
+            household_key=columns["household_key"][i],
+            village=village,
+            rt=pad_code(columns["rt"][i], 3),
+            rw=pad_code(columns["rw"][i], 3),
+            street=clean_name(columns["street"][i]),
+            values={name: columns[name][i] for name in (*_DESIL, "welfare_date")},
+            housing={name: columns[name][i] for name in _HOUSING},
+        )
 
 
 class DeathListHandler(Handler):

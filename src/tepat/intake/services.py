@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ from tepat.verification.models import Proposal, ProposalStatus
 Progress = Callable[[str, int, int], None]
 EXAMPLES = 5
 BACKGROUND_KINDS = ("person", "dtsen")
+PARSE_CHUNK = 5000
 
 
 class PipelineError(UserError):
@@ -160,25 +162,38 @@ def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
 
 def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total: int,
            progress: Progress | None) -> Parsed:  # fmt: skip
-    """rows: (SourceRecord id, line, cells). Builds the kind's commit input and the report."""
+    """rows: (SourceRecord id, line, cells). Builds the kind's commit input and the report.
+
+    Rows come in chunks: the handler takes the rows it can read column-wise without any finding
+    (``Handler.prepare``/``accept``), and every other row goes through ``check`` and ``add`` one by one, which
+    write the report. The outcome is the same as taking every row one by one, in the file's order.
+    """
     mapping = {name: int(index) for name, index in batch.mapping.items()}
     handler = KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
     parsed = Parsed(handler=handler)
-    for count, (record_id, line, raw) in enumerate(rows, start=1):
-        width = len(raw)
-        cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
-        handler.check(cells)
+    record_ids, rejected_rows, issues = parsed.record_ids, parsed.rejected_rows, parsed.issues
+    count = 0
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, PARSE_CHUNK)):
+        ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
+        for (record_id, line, raw), prepared in zip(chunk, ready, strict=True):
+            count += 1
+            if prepared is not None and handler.accept(prepared, len(record_ids)):
+                record_ids.append(record_id)
+                continue
+            width = len(raw)
+            cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
+            handler.check(cells)
+            if cells.rejected:
+                rejected_rows.add(line)
+                issues.extend(cells.issues)
+                continue
+            index = len(record_ids)
+            record_ids.append(record_id)
+            handler.add(cells, index)
+            issues.extend(cells.issues)
         parsed.rows = count
-        if cells.rejected:
-            parsed.rejected_rows.add(line)
-            parsed.issues.extend(cells.issues)
-            continue
-        index = len(parsed.record_ids)
-        parsed.record_ids.append(record_id)
-        handler.add(cells, index)
-        parsed.issues.extend(cells.issues)
-        if count % 5000 == 0:
-            _set_progress(batch, "parse", count, max(total, count), progress)
+        _set_progress(batch, "parse", count, max(total, count), progress)
     _set_progress(batch, "parse", parsed.rows, total, progress)
     return parsed
 

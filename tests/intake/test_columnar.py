@@ -1,0 +1,164 @@
+"""The column-wise path gives exactly what the per-cell and per-row functions give (engine.columnar, and the
+family-list handler's prepare/accept against check/add), on generated cells of every kind lists really hold."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tepat.engine import columnar
+from tepat.engine.identity import RegionCodes, Sex, build_nik, check_nik
+from tepat.engine.values import parse_bool, parse_date, parse_int
+from tepat.intake.kinds import KINDS, Cells
+
+REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
+REGIONS = RegionCodes.from_reference_dir(REFERENCE)
+DISTRICTS = [*sorted(REGIONS.districts)[:40], "64.74.01", "64.74.03", "64.74.02"]
+VILLAGES = {"64.74.03.1002", "64.74.01.1001"}
+TODAY = date(2026, 11, 22)
+
+births = st.dates(min_value=date(1890, 1, 1), max_value=date(2030, 12, 31))
+sexes = st.sampled_from([Sex.MALE, Sex.FEMALE, None])
+
+
+@st.composite
+def niks(draw: st.DrawFn) -> Any:
+    """Clean NIKs (most of a real list) and every kind of damage."""
+    born, sex = draw(births), draw(st.sampled_from([Sex.MALE, Sex.FEMALE]))
+    district = draw(st.sampled_from([*DISTRICTS, "99.99.99", "91.04.06"]))
+    nik = build_nik(district, born, sex, draw(st.integers(1, 9999)))
+    return draw(
+        st.sampled_from(
+            [
+                nik,
+                nik,
+                nik[:12] + "0000",
+                nik[:15],
+                " " + nik,
+                nik + ".0",
+                "6.47403E+15",
+                "1234567890123456",
+                "6474030000000000",
+                "",
+                None,
+                int(nik),
+                float(nik),
+                nik[:6] + "320190" + nik[12:],
+                nik[:6] + "311390" + nik[12:],
+            ]
+        )
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(niks(), sexes, st.one_of(st.none(), births)), min_size=1, max_size=30))
+def test_a_nik_passed_column_wise_is_what_check_nik_finds_clean(rows: list[tuple[Any, Sex | None, Any]]) -> None:
+    raws, row_sexes, borns = zip(*rows, strict=True)
+    clean = columnar.niks_without_findings(list(raws), list(row_sexes), list(borns), regions=REGIONS, today=TODAY)
+    for (raw, sex, born), passed in zip(rows, clean, strict=True):
+        check = check_nik(raw, regions=REGIONS, sex=sex, born=born, today=TODAY)
+        if passed:
+            assert check.valid and not check.problems and check.nik == raw and check.raw == raw
+
+
+def test_a_clean_nik_with_its_own_birth_date_and_sex_passes_column_wise() -> None:
+    born = date(1988, 8, 15)
+    nik = build_nik("64.74.03", born, Sex.FEMALE, 2)
+    assert columnar.niks_without_findings([nik, nik, nik], [Sex.FEMALE, None, Sex.MALE], [born, None, born],
+                                          regions=REGIONS, today=TODAY) == [True, True, False]  # fmt: skip
+
+
+cells = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.sampled_from(["  1 ", "1.0", "ya", "Tidak", "-", "0", "2024-02-30", "15/08/1990", "1 Maret 2024", "44000"]),
+    st.integers(-3, 12),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-5, max_value=50_000),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cells, max_size=40))
+def test_columns_read_as_their_cells(values: list[Any]) -> None:
+    assert columnar.texts(values) == [columnar.cell_text(v) for v in values]
+    assert columnar.raws(values) == [columnar.cell_raw(v) for v in values]
+    for parser in (parse_date, parse_bool, parse_int):
+        raws = columnar.raws(values)
+        assert columnar.parse_column(raws, parser) == [columnar.parse_cell(v, parser) for v in raws]
+
+
+HEADER = ["nik", "kk", "name", "sex", "birth_date", "relationship", "village", "desil_national", "rt", "street",
+          "floor_area_m2", "owns_car"]  # fmt: skip
+MAPPING = {name: index for index, name in enumerate(HEADER)}
+row_cells = st.tuples(
+    niks(),
+    st.sampled_from(["6474031203150001", "6474031203150002", "6.47403E+15", "", None, "6474030000000000"]),
+    st.sampled_from(["Ahmad  Fauzi", " Nur Aisyah", "", None, "ahmad fauzi"]),
+    st.sampled_from(["L", "P", "Perempuan", "", None, "X", 1, 2.0]),
+    st.one_of(births.map(date.isoformat), births, st.sampled_from(["", "15/08/1990", "31/02/1990", "44000", None])),
+    st.sampled_from(["Kepala Keluarga", "Istri", "anak", "3", "Tetangga", "", None, 4]),
+    st.sampled_from(["64.74.03.1002", "6474011001", "99.99.99.9999", "", None, " 64.74.01.1001 "]),
+    st.sampled_from(["1", "10", "11", "x", "", None, 3, 3.0]),
+    st.sampled_from(["1", "001", "", None, "A"]),
+    st.sampled_from(["Jl.  Mawar", "", None]),
+    st.sampled_from(["36", "1.250,5", "x", "", None, 36.5]),
+    st.sampled_from(["Ya", "tidak", "mungkin", "", None, True]),
+)
+
+
+@st.composite
+def clean_rows(draw: st.DrawFn) -> tuple[Any, ...]:
+    """A row as most rows of a real list are: the NIK agrees with the birth date and sex, every cell reads."""
+    born = draw(st.dates(min_value=date(1930, 1, 1), max_value=date(2020, 12, 31)))
+    sex = draw(st.sampled_from([Sex.MALE, Sex.FEMALE]))
+    nik = build_nik(draw(st.sampled_from(["64.74.01", "64.74.03"])), born, sex, draw(st.integers(1, 9999)))
+    kk = draw(st.sampled_from(["6474031203150001", "6474031203150002", "6474011505060001"]))
+    pick = st.sampled_from
+    return (nik, kk, draw(pick(["Ahmad Fauzi", "Nur  Aisyah "])), sex.value, draw(pick([born.isoformat(), born])),
+            draw(pick(["Kepala Keluarga", "Anak", ""])), draw(pick(["64.74.03.1002", "6474011001"])),
+            draw(pick(["2", "", None])), "1", "Jl. Mawar", draw(pick(["36", "", None])),
+            draw(pick(["Ya", "", None])))  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(clean_rows(), row_cells), min_size=1, max_size=25), st.sampled_from(["person", "dtsen"]))
+def test_family_lists_read_column_wise_as_row_by_row(rows: list[tuple[Any, ...]], kind: str) -> None:
+    """The same families, members, record indexes and report as check/add row by row."""
+    lines = list(range(2, len(rows) + 2))
+    raw_rows = [list(row) for row in rows]
+
+    one_by_one = KINDS[kind].handler(REGIONS, VILLAGES)
+    expected_issues, expected_records = [], []
+    for line, raw in zip(lines, raw_rows, strict=True):
+        row_cells_ = Cells({name: raw[i] for name, i in MAPPING.items()}, line)
+        one_by_one.check(row_cells_)
+        if not row_cells_.rejected:
+            one_by_one.add(row_cells_, len(expected_records))
+            expected_records.append(line)
+        expected_issues.extend(row_cells_.issues)
+
+    chunked = KINDS[kind].handler(REGIONS, VILLAGES)
+    issues, records = [], []
+    for start in range(0, len(raw_rows), 7):
+        part, part_lines = raw_rows[start : start + 7], lines[start : start + 7]
+        for line, raw, ready in zip(part_lines, part, chunked.prepare(part, part_lines, MAPPING), strict=True):
+            if ready is not None and chunked.accept(ready, len(records)):
+                records.append(line)
+                continue
+            row_cells_ = Cells({name: raw[i] for name, i in MAPPING.items()}, line)
+            chunked.check(row_cells_)
+            if not row_cells_.rejected:
+                chunked.add(row_cells_, len(records))
+                records.append(line)
+            issues.extend(row_cells_.issues)
+
+    assert records == expected_records
+    assert issues == expected_issues
+    assert chunked.families == one_by_one.families  # type: ignore[attr-defined]
