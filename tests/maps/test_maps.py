@@ -16,7 +16,17 @@ from tepat.areas.models import Area, Level
 from tepat.intake.services import ImportOutcome
 from tepat.maps import shapes
 from tepat.programs.models import Benefit, Program
-from tepat.registry.models import Exclusion, ExclusionKind, Family, FamilyStatus, Membership, RegistryFlag
+from tepat.registry.models import (
+    Exclusion,
+    ExclusionKind,
+    Family,
+    FamilyStatus,
+    Membership,
+    Person,
+    RegistryFlag,
+    VitalStatus,
+)
+from tepat.registry.selectors import forget_figures
 
 from ..conftest import PASSWORD
 
@@ -41,6 +51,12 @@ def by_code(collection: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def add_families(village: str, desil: list[int | None]) -> list[Family]:
     return Family.objects.bulk_create([Family(village_id=village, desil_national=d) for d in desil])
+
+
+@pytest.fixture(autouse=True)
+def fresh_figures() -> None:
+    """Rolled-back tests reuse SQLite's ids, so a kept count could outlive its data: start each test without."""
+    forget_figures()
 
 
 @pytest.fixture
@@ -85,7 +101,9 @@ def test_rates_and_district_totals(client: Client, admin: User, registry: Import
     assert districts["pockets"]["skipped"] == "too_few_areas"  # three districts cannot make a pocket
 
 
-def test_flagged_families_count_findings_and_exclusions(client: Client, admin: User, registry: ImportOutcome) -> None:
+def test_flagged_families_count_findings_exclusions_and_deaths(
+    client: Client, admin: User, registry: ImportOutcome
+) -> None:
     batch = registry.batch
     clean = Family.objects.get(kk="6474011405180003")
     RegistryFlag.objects.filter(family=clean).delete()
@@ -95,16 +113,24 @@ def test_flagged_families_count_findings_and_exclusions(client: Client, admin: U
                              batch=batch)  # fmt: skip
     resolved = add_families("64.74.01.1003", [2])[0]
     RegistryFlag.objects.create(kind="kk_invalid", family=resolved, resolved_at="2026-10-01T00:00:00Z")
+    # A member recorded dead is a finding too (the dashboard's definition, so both show the same number).
+    dead = Membership.objects.filter(family__kk="6474021010200004", active=True).first()
+    assert dead is not None
+    RegistryFlag.objects.filter(family=dead.family).delete()
+    Person.objects.filter(pk=dead.person_id).update(vital_status=VitalStatus.DECEASED)
     features = by_code(geojson(login(client, admin), indicator="flagged"))
     expected: Counter[str] = Counter()
     for family in Family.objects.filter(status=FamilyStatus.ACTIVE):
         members = Membership.objects.filter(family=family, active=True).values("person")
         if (
             RegistryFlag.objects.filter(family=family, resolved_at__isnull=True).exists()
+            or RegistryFlag.objects.filter(person__in=members, resolved_at__isnull=True).exists()
             or Exclusion.objects.filter(person__in=members).exists()
+            or Person.objects.filter(pk__in=members, vital_status=VitalStatus.DECEASED).exists()
         ):
             expected[family.village_id] += 1
     assert expected["64.74.01.1001"] == 1  # the excluded car owner's family
+    assert expected["64.74.02.1001"] == 1  # Sri Wahyuni, recorded dead
     for code, p in features.items():
         assert p["flagged"] == expected[code], code
         assert p["value"] == (expected[code] if p["families"] else None)

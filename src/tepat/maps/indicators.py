@@ -46,8 +46,9 @@ INDICATORS: dict[IndicatorCode, Indicator] = {
                   _("Jumlah keluarga aktif dengan desil nasional 1.")),
         Indicator(IndicatorCode.FLAGGED, _("Keluarga dengan temuan data"), _("keluarga"),
                   _("keluarga dengan temuan per seluruh keluarga"), True,
-                  _("Keluarga aktif dengan temuan data yang belum selesai (NIK/KK tidak valid, NIK di dua KK, …) "
-                    "atau dengan anggota yang masuk daftar pengecualian (ASN, TNI/Polri, pemilik mobil, …).")),
+                  _("Keluarga aktif dengan temuan data yang belum selesai (NIK/KK tidak valid, NIK di dua KK, …), "
+                    "dengan anggota yang tercatat meninggal, atau dengan anggota yang masuk daftar pengecualian "
+                    "(ASN, TNI/Polri, pemilik mobil, …): sama dengan angka temuan di ringkasan wilayah.")),
         Indicator(IndicatorCode.GAP, _("Keluarga miskin belum menerima bantuan"), _("keluarga"),
                   _("keluarga desil 1–4 tanpa bantuan per keluarga desil 1–4"), True,
                   _("Keluarga aktif desil 1–4 yang tidak satu pun anggotanya tercatat menerima manfaat program "

@@ -6,10 +6,9 @@ one thing computed over the whole deployment region and then cut to the user's a
 its neighbours, than the region", a property of the village that must not change with who looks. What reaches the
 user is the class, z and p of their own areas, not the neighbours' figures.
 
-Speed: the figures are one GROUP BY over families per indicator (families by village and desil; families with a
-finding; poor families without a benefit), the outlines come from `maps.shapes` (built once per process), and the
-pockets are kept per set of values, so a request for a regency of a million persons costs the GROUP BY and the
-GeoJSON text assembly.
+Speed: the figures are the registry's village figures (a few GROUP BYs over families, counted once per data stamp
+and kept), the outlines come from `maps.shapes` (built once per process), and the pockets are kept per set of
+values, so a request for a regency of a million persons costs the data stamp, the sums and the GeoJSON text.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils.functional import Promise
 
@@ -34,8 +32,7 @@ from tepat.engine.classify import Legend, LegendClass, Method, classify
 from tepat.engine.hotspots import AreaPocket, Cluster, Pocket, PocketAnalysis, find_pockets
 from tepat.maps import shapes
 from tepat.maps.indicators import CLUSTER_LABELS, NO_DATA, POCKET_LABELS, Indicator, IndicatorCode, palette
-from tepat.programs.models import Benefit
-from tepat.registry.models import Exclusion, Family, FamilyStatus, Membership, RegistryFlag
+from tepat.registry.selectors import village_figures as registry_village_figures
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -97,43 +94,23 @@ class Figures:
 def village_figures(villages: list[str], indicator: IndicatorCode) -> dict[str, Figures]:
     """Figures per village for the given villages that have families (no acting user: callers scope).
 
-    One GROUP BY for the desil counts, and one more for the flagged or gap count when that is the indicator.
+    Read from the registry's kept village figures (`registry.selectors.village_figures`, counted once per data
+    stamp), so the map, the dashboard and the family lists count the same families the same way.
     """
-    families = Family.objects.filter(village_id__in=villages, status=FamilyStatus.ACTIVE)
+    kept = registry_village_figures()
     figures: dict[str, Figures] = {}
-    # COUNT(*), not COUNT(id): an index on (village, desil) for active families then answers without the table
-    by_desil = families.values_list("village_id", "desil_national").annotate(n=Count("*")).order_by()
-    for village, desil, n in by_desil:
-        f = figures.setdefault(village, Figures())
-        f.families += n
-        if desil is not None and 1 <= desil <= 4:
-            f.poor += n
-        if desil == 1:
-            f.extreme += n
-    if indicator is IndicatorCode.FLAGGED:
-        # One set of family ids (a UNION) joined once: an OR of two EXISTS is evaluated family by family (3–6 s
-        # for 285,000 families on SQLite). Persons are matched by id without joining the person table.
-        findings = RegistryFlag.objects.filter(resolved_at__isnull=True, family__isnull=False).values("family_id")
-        excluded = Membership.objects.filter(
-            active=True, person_id__in=Exclusion.objects.filter(person__isnull=False).values("person_id")
-        ).values("family_id")
-        counts = _per_village(families.filter(pk__in=findings.union(excluded)))
-        for village, f in figures.items():
-            f.flagged = counts.get(village, 0)
-    elif indicator is IndicatorCode.GAP:
-        served = Membership.objects.filter(
-            family=OuterRef("pk"),
-            active=True,
-            person_id__in=Benefit.objects.filter(person__isnull=False).values("person_id"),
+    for code in villages:
+        found = kept.get(code)
+        if found is None or not sum(found.families):
+            continue
+        figures[code] = Figures(
+            families=sum(found.families),
+            poor=found.poor,
+            extreme=found.families[1],
+            flagged=sum(found.flagged) if indicator is IndicatorCode.FLAGGED else None,
+            gap=found.poor - found.poor_served if indicator is IndicatorCode.GAP else None,
         )
-        counts = _per_village(families.filter(desil_national__gte=1, desil_national__lte=4).filter(~Exists(served)))
-        for village, f in figures.items():
-            f.gap = counts.get(village, 0)
     return figures
-
-
-def _per_village(families: Any) -> dict[str, int]:
-    return dict(families.values_list("village_id").annotate(n=Count("*")).order_by())
 
 
 def _roll_up(villages: dict[str, Figures], codes: Iterable[str], indicator: IndicatorCode) -> dict[str, Figures]:

@@ -11,11 +11,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from tepat.accounts.models import AuditEvent
-from tepat.accounts.permissions import Permission, has_permission, scope_code
-from tepat.areas.models import Area, Level, ancestor_codes
-from tepat.areas.selectors import area_path, within_q
+from tepat.accounts.permissions import Permission, has_permission
+from tepat.areas.models import ancestor_codes
+from tepat.areas.selectors import area_path
 from tepat.registry.models import Family
-from tepat.registry.selectors import family_get, family_list, family_profile, family_rows, region_overview
+from tepat.registry.selectors import (
+    KnownCountPaginator,
+    area_choices,
+    family_count,
+    family_get,
+    family_list,
+    family_profile,
+    family_rows,
+    region_overview,
+)
 from tepat.registry.services import personal_data_searched, personal_data_viewed
 
 
@@ -61,9 +70,12 @@ def families(request: HttpRequest) -> HttpResponse:
     desil = int(desil_text) if desil_text.isdigit() and 1 <= int(desil_text) <= 10 else None
     flagged = request.GET.get("temuan") == "1"
     poor_unserved = request.GET.get("belum_terlayani") == "1"
-    qs = family_list(actor=request.user, village=village, query=query, desil=desil, flagged=flagged,
-                     poor_unserved=poor_unserved)  # fmt: skip
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    filters: dict[str, Any] = {"village": village, "query": query, "desil": desil, "flagged": flagged,
+                               "poor_unserved": poor_unserved}  # fmt: skip
+    qs = family_list(actor=request.user, **filters)
+    known = family_count(actor=request.user, **filters)  # from the village figures: no COUNT(*) of the list
+    paginator = Paginator(qs, 50) if known is None else KnownCountPaginator(qs, 50, count=known)
+    page = paginator.get_page(request.GET.get("page"))
     rows = family_rows(actor=request.user, families=list(page.object_list))
     personal_data_searched(
         actor=request.user,
@@ -78,8 +90,6 @@ def families(request: HttpRequest) -> HttpResponse:
         results=len(rows),
         request=request,
     )
-    scope = scope_code(request.user) or ""
-    villages = Area.objects.filter(within_q(scope), level__in=[Level.DISTRICT, Level.VILLAGE]) if scope else []
     context: dict[str, Any] = {
         "page": page,
         "rows": rows,
@@ -88,7 +98,7 @@ def families(request: HttpRequest) -> HttpResponse:
         "desil": desil,
         "flagged": flagged,
         "poor_unserved": poor_unserved,
-        "villages": villages,
+        "villages": area_choices(actor=request.user),
         "desil_range": range(1, 11),
     }
     template = "web/_family_rows.html" if request.htmx else "web/family_list.html"  # type: ignore[attr-defined]
