@@ -220,3 +220,18 @@ def test_the_area_filter_offers_the_users_districts_and_villages_only(
     assert area_choices(actor=make_user("kel", Role.VILLAGE_OPERATOR, area="64.74.03.1002")) == [
         ("64.74.03.1002", "Kelurahan Gunung Telihan", True)
     ]
+
+
+def test_searches_by_name_nik_and_kk_within_the_users_area(
+    registry: ImportOutcome, admin: User, make_user: Callable[..., User]
+) -> None:
+    budi = Family.objects.get(kk="6474011405180003")  # 64.74.01.1001; Ahmad Fauzi is listed here too (inactive)
+    ahmad = Family.objects.get(kk="6474031203150001")  # 64.74.03.1002
+    assert [f.pk for f in family_list(actor=admin, query="6474011405180003")] == [budi.pk]
+    assert [f.pk for f in family_list(actor=admin, query="6474 0101 0170 0003")] == [budi.pk]
+    assert [f.pk for f in family_list(actor=admin, query="6474031207850001")] == [budi.pk, ahmad.pk]
+    assert [f.pk for f in family_list(actor=admin, query="fauzi")] == [budi.pk, ahmad.pk]
+    operator = make_user("kel", Role.VILLAGE_OPERATOR, area="64.74.03.1002")
+    assert [f.pk for f in family_list(actor=operator, query="6474031207850001")] == [ahmad.pk]
+    assert list(family_list(actor=operator, query="6474011405180003")) == []
+    assert list(family_list(actor=operator, query="Budi")) == []

@@ -167,10 +167,14 @@ def family_list(
     if query:
         text = query.strip()
         digits = text.replace(" ", "")
+        # Semi-joins (IN) rather than joins + DISTINCT: no duplicate rows to remove, so no DISTINCT over whole rows.
         if digits.isdigit() and len(digits) == 16:
-            families = families.filter(Q(kk=digits) | Q(memberships__person__nik=digits)).distinct()
+            listed = Membership.objects.filter(person__nik=digits).values("family_id").order_by()
+            families = families.filter(pk__in=Family.objects.filter(kk=digits).values("pk").order_by().union(listed))
         else:
-            families = families.filter(memberships__person__name__icontains=text).distinct()
+            families = families.filter(
+                pk__in=Membership.objects.filter(person__name__icontains=text).values("family_id")
+            )
     return families.select_related("village", "address").order_by("village_id", "pk")
 
 
