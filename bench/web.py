@@ -146,6 +146,8 @@ village, village_families = (Family.objects.filter(status=FamilyStatus.ACTIVE).v
 district = village[:8]
 district_families = Family.objects.filter(village__parent_id=district, status=FamilyStatus.ACTIVE).count()
 family = Family.objects.filter(village_id=village, status=FamilyStatus.ACTIVE).order_by("pk")[100]
+nik = Membership.objects.filter(family=family, active=True, person__nik__isnull=False).values_list(
+    "person__nik", flat=True).first()
 facts.update(village=village, village_families=village_families, district=district,
              district_families=district_families, family=family.pk)
 
@@ -166,6 +168,8 @@ PAGES = [
     ("admin", "families: regency, page 1", "/keluarga/"),
     ("admin", "families: regency, flagged", "/keluarga/?temuan=1"),
     ("admin", "family page", f"/keluarga/{family.pk}/"),
+    ("admin", "search: regency, name", "/keluarga/?q=wahyuni"),
+    ("admin", "search: regency, NIK", f"/keluarga/?q={nik}"),
     ("district", "dashboard: district", "/wilayah/"),
     ("district", "dashboard: village", f"/wilayah/{village}/"),
     ("district", "families: district, page 1", "/keluarga/"),
@@ -176,6 +180,7 @@ PAGES = [
     ("village", "families: village, unserved", "/keluarga/?belum_terlayani=1"),
     ("village", "families: village, flagged", "/keluarga/?temuan=1"),
     ("village", "family page", f"/keluarga/{family.pk}/"),
+    ("village", "search: village, name", "/keluarga/?q=wahyuni"),
 ] + [("admin", f"map: villages, {i}", f"/peta/data.geojson?level=village&indicator={i}")
      for i in ("rate", "poor", "extreme", "flagged", "gap")] + [
     ("admin", "map: districts, rate", "/peta/data.geojson?level=district&indicator=rate"),
