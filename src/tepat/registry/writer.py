@@ -14,13 +14,14 @@ matching; the few existing rows that change go through the ORM, after ``bulk.syn
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
 import orjson
-from django.db.models import DateField, OuterRef, Subquery
+from django.db import connection
+from django.db.models import DateField, Model, OuterRef, Subquery
 
 from tepat.intake.models import ImportBatch
 from tepat.registry import bulk
@@ -151,6 +152,29 @@ def _json_value(value: Any) -> Any:
 
 def _name_key(name: str, born: date | None) -> tuple[str, date | None]:
     return (" ".join(name.upper().split()), born)
+
+
+def _matching_ids(model: type[Model], column: str, values: list[str], condition: str = "") -> list[int]:
+    """Ids of the rows whose ``column`` is one of ``values``: plain SQL, because the ORM spends microseconds per
+    value preparing an IN list, and a million-row import asks about every NIK of the file (almost none match)."""
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for part in chunks(values):
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f'SELECT "id" FROM "{model._meta.db_table}" WHERE "{column}" IN ({marks}) {condition}', part)
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+def _given(rows: Iterable[dict[str, Any]]) -> set[str]:
+    """The value names filled in at least one row: the others are the column's default in every new row, written
+    once into the insert statement instead of once per row (see bulk.BulkTable.shape)."""
+    given: set[str] = set()
+    for values in rows:
+        for name, value in values.items():
+            if name not in given and value is not None and value != "":
+                given.add(name)
+    return given
 
 
 def _json_list(items: list[str]) -> str:
@@ -311,11 +335,11 @@ class RegistryWriter:
         kks = sorted({f.kk.nik for f in families if f.kk.valid and f.kk.nik})
         keys = sorted({f.source_key for f in families if f.source_key})
         found: dict[str, Family] = {}
-        for part in chunks(kks):
-            for fam in Family.objects.filter(kk__in=part, status="active"):
+        for part in chunks(_matching_ids(Family, "kk", kks, "AND status = 'active'")):
+            for fam in Family.objects.filter(pk__in=part):
                 found[fam.kk or ""] = fam
-        for part in chunks(keys):
-            for fam in Family.objects.filter(source_key__in=part, status="active"):
+        for part in chunks(_matching_ids(Family, "source_key", keys, "AND status = 'active'")):
+            for fam in Family.objects.filter(pk__in=part):
                 found["key:" + fam.source_key] = fam
         return found
 
@@ -323,7 +347,7 @@ class RegistryWriter:
         """Create or update families and their households; returns id(FamilyIn) -> family id."""
         households = self._households(families)
         family_table = BulkTable(Family)
-        value_names = family_table.order({name for f in families for name in f.values})
+        value_names = family_table.order(_given(f.values for f in families))
         shape = family_table.shape(
             family_table.order({"id", "lineage", "kk", "kk_raw", "kk_valid", "kk_problems", "source_key",
                                 "household_id", "address_id", "village_id", *value_names}),
@@ -393,12 +417,12 @@ class RegistryWriter:
         keys = sorted({self._household_key(f) for f in families})
         found: dict[str, tuple[int, int | None]] = {}
         existing: dict[str, Household] = {}
-        for part in chunks(keys):
-            for hh in Household.objects.filter(source_key__in=part):
+        for part in chunks(_matching_ids(Household, "source_key", keys)):
+            for hh in Household.objects.filter(pk__in=part):
                 existing[hh.source_key] = hh
                 found[hh.source_key] = (hh.pk, hh.address_id)
         households, addresses = BulkTable(Household), BulkTable(Address)
-        housing_names = households.order({name for f in families for name in f.housing})
+        housing_names = households.order(_given(f.housing for f in families))
         household_shape = households.shape(
             households.order({"id", "lineage", "source_key", "address_id", *housing_names}),
             {"created_batch_id": self.batch.pk},
@@ -445,8 +469,9 @@ class RegistryWriter:
         bulk.sync()
         niks = sorted({m.nik.nik for f in families for m in f.members if m.nik.valid and m.nik.nik})
         by_nik: dict[str, Person | _NewPerson] = {}
-        for nik_part in chunks(niks):
-            for known in Person.objects.filter(nik__in=nik_part, nik_valid=True).order_by("-pk"):
+        # Highest id first, so that of two persons with one NIK the first created is the one kept.
+        for person_part in chunks(sorted(_matching_ids(Person, "nik", niks, "AND nik_valid"), reverse=True)):
+            for known in Person.objects.filter(pk__in=person_part).order_by("-pk"):
                 by_nik[known.nik or ""] = known
         # Members of families that already existed: to match persons without a valid NIK and to see known links.
         by_name: dict[tuple[int, tuple[str, date | None]], Person] = {}
@@ -463,7 +488,7 @@ class RegistryWriter:
                 active_in[m.person_id] = m.family_id
 
         persons, memberships = BulkTable(Person), BulkTable(Membership)
-        value_names = persons.order({name for f in families for m in f.members for name in m.values})
+        value_names = persons.order(_given(m.values for f in families for m in f.members))
         person_shape = persons.shape(
             persons.order({"id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems", *value_names}),
             {"created_batch_id": self.batch.pk},
@@ -486,33 +511,44 @@ class RegistryWriter:
         changed_memberships: list[Membership] = []
         examples = self.examples["new_persons"]
         no_problems = _json_list([])
+        record_ids, existing_families = self.record_ids, self.existing_family_ids
+        converters = [
+            (key, default, key in adapt_date) for key, default in zip(value_names, value_defaults, strict=True)
+        ]
+        dumps = orjson.dumps
+        next_person, next_membership = persons.reserve(0), memberships.reserve(0)
         for fam_in in families:
             family_id = family_ids[id(fam_in)]
+            # Only families that were in the registry before have members to match by name or links to keep.
+            known_family = family_id in existing_families
             seen_here: set[int] = set()
             for p_in in fam_in.members:
-                src = self.record_ids[p_in.record]
+                src = record_ids[p_in.record]
                 values = p_in.values
                 name = str(values.get("name") or "")
                 nik = p_in.nik
                 person: Person | _NewPerson | None = by_nik.get(nik.nik or "") if nik.valid else None
-                if person is None:
+                if person is None and known_family:
                     person = by_name.get((family_id, _name_key(name, values.get("birth_date"))))
                 if person is None:
-                    person_id = persons.reserve(1)
+                    person_id, next_person = next_person, next_person + 1
                     first_new = person_id if first_new is None else first_new
                     row: list[Any] = [person_id, None, nik.nik, nik.raw, int(nik.valid),
                                       _json_list(nik.problems) if nik.problems else no_problems]  # fmt: skip
-                    for key, default in zip(value_names, value_defaults, strict=True):
+                    lineage: dict[str, int] = {}
+                    for key, value in values.items():
+                        if value is not None and value != "":
+                            lineage[key] = src
+                    lineage["nik"] = src
+                    row[1] = dumps(lineage).decode()
+                    for key, default, is_date in converters:
                         value = values.get(key)
                         if value is None or value == "":
                             row.append(default)
-                        elif key in adapt_date:
+                        elif is_date:
                             row.append(value.isoformat() if isinstance(value, date) else value)
                         else:
                             row.append(int(value) if type(value) is bool else value)
-                    lineage = {key: src for key, value in values.items() if value is not None and value != ""}
-                    lineage["nik"] = src
-                    row[1] = orjson.dumps(lineage).decode()
                     new_persons.append(tuple(row))
                     person = _NewPerson(person_id, name, nik.nik)
                     if len(examples) < self.max_examples:
@@ -532,11 +568,12 @@ class RegistryWriter:
                 if person_id in seen_here:
                     continue
                 seen_here.add(person_id)
-                current = linked.get((family_id, person_id))
-                if current is not None:
-                    if self._apply(current, "membership", {"relationship": p_in.relationship}, p_in.record):
-                        changed_memberships.append(current)
-                    continue
+                if known_family:
+                    current = linked.get((family_id, person_id))
+                    if current is not None:
+                        if self._apply(current, "membership", {"relationship": p_in.relationship}, p_in.record):
+                            changed_memberships.append(current)
+                        continue
                 if not nik.valid:
                     self._flag(FlagKind.NIK_INVALID, person=person_id, family=family_id, record=p_in.record,
                                nik=nik.raw, reasons=nik.problems)  # fmt: skip
@@ -551,9 +588,10 @@ class RegistryWriter:
                 else:
                     active_in[person_id] = family_id
                 new_memberships.append(
-                    (memberships.reserve(1), f'{{"relationship":{src},"family":{src}}}', family_id, person_id,
+                    (next_membership, f'{{"relationship":{src},"family":{src}}}', family_id, person_id,
                      p_in.relationship, p_in.position, 0 if conflict else 1, 1 if conflict else 0)
                 )  # fmt: skip
+                next_membership += 1
             if len(new_persons) >= FLUSH or len(new_memberships) >= FLUSH:
                 persons_new += persons.insert_tuples(person_shape, new_persons)
                 memberships_new += memberships.insert_tuples(membership_shape, new_memberships)
@@ -562,6 +600,8 @@ class RegistryWriter:
         persons_new += persons.insert_tuples(person_shape, new_persons)
         memberships_new += memberships.insert_tuples(membership_shape, new_memberships)
         self.progress(len(new_persons))
+        persons.reserve(next_person - persons.reserve(0))  # the ids handed out above
+        memberships.reserve(next_membership - memberships.reserve(0))
         persons.finish()
         memberships.finish()
         bulk.sync()
