@@ -93,3 +93,26 @@ def test_a_village_operator_gets_counts_of_their_village_only(
     unserved = client.get("/keluarga/?belum_terlayani=1").content.decode()
     assert f"({mine.filter(desil_national__lte=4).count()} keluarga)" in unserved  # nobody here is on a list
     assert "(0 keluarga)" in client.get("/keluarga/?wilayah=64.74.01.1001").content.decode()
+
+
+def test_the_dashboard_shows_new_data_at_once(client: Client, admin: User, imported: ImportOutcome, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tepat.intake.services import import_file
+    from tepat.registry.models import RegistryFlag
+
+    def stat(name: str) -> str:
+        page = client.get("/wilayah/").content.decode()
+        found = re.search(rf'data-stat="{name}">(?:<a [^>]*>)?([\d.,]+)<', page)
+        assert found is not None
+        return found.group(1)
+
+    login(client, admin)
+    families, flagged, unserved = int(stat("families")), int(stat("flagged")), int(stat("unserved"))
+    family = Family.objects.create(village_id="64.74.01.1001", desil_national=3)
+    assert (int(stat("families")), int(stat("unserved"))) == (families + 1, unserved + 1)  # kept page not reused
+    RegistryFlag.objects.create(kind="kk_invalid", family=family)
+    assert int(stat("flagged")) == flagged + 1
+    unserved += 1
+    recipients = tmp_path / "pkh.csv"
+    recipients.write_text("NIK,NAMA,PERIODE,NOMINAL\n6474031207850001,Ahmad Fauzi,2026-Q3,750000\n", encoding="utf-8")
+    import_file(actor=admin, path=recipients, kind="program", source_name="PKH", program="PKH")
+    assert int(stat("unserved")) == unserved - 1

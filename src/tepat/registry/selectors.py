@@ -7,8 +7,9 @@ template or export can show them by mistake.
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -513,9 +514,14 @@ def data_stamp() -> tuple[Any, ...]:
 NONE = (0,) * DESIL_SLOTS
 _kept: dict[str, tuple[tuple[Any, ...], Any]] = {}
 _kept_lock = threading.Lock()
+_generation = 0
 
 
 def _kept_count(name: str, count: Callable[[str], T]) -> T:
+    return _kept_with_stamp(name, count)[1]
+
+
+def _kept_with_stamp(name: str, count: Callable[[str], T]) -> tuple[str, T]:
     """``count(region)``, counted once per `data_stamp` and kept in the process.
 
     The first page after an import pays for a few GROUP BYs over the registry; every other dashboard, map or list
@@ -524,20 +530,25 @@ def _kept_count(name: str, count: Callable[[str], T]) -> T:
     """
     stamp = (settings.TEPAT_REGION, data_stamp())
     found = _kept.get(name)
-    if found is not None and found[0] == stamp:
-        return cast(T, found[1])
-    with _kept_lock:
-        found = _kept.get(name)
-        if found is None or found[0] != stamp:
-            found = (stamp, count(settings.TEPAT_REGION))
-            _kept[name] = found
-    return cast(T, found[1])
+    if found is None or found[0] != stamp:
+        with _kept_lock:
+            found = _kept.get(name)
+            if found is None or found[0] != stamp:
+                found = (stamp, count(settings.TEPAT_REGION))
+                _kept[name] = found
+    digest = hashlib.sha1(repr((stamp, _generation)).encode(), usedforsecurity=False).hexdigest()[:16]
+    return digest, cast(T, found[1])
 
 
 def village_figures() -> dict[str, VillageFigures]:
     """The figures of every village of the deployment region that has active families (no acting user: callers
     cut them to the actor's area before anything is shown)."""
     return _kept_count("villages", _count_villages)
+
+
+def village_figures_stamped() -> tuple[str, dict[str, VillageFigures]]:
+    """`village_figures` with a short digest of the data stamp they were counted at, for what is kept from them."""
+    return _kept_with_stamp("villages", _count_villages)
 
 
 def flagged_served_figures() -> dict[str, tuple[int, ...]]:
@@ -548,8 +559,11 @@ def flagged_served_figures() -> dict[str, tuple[int, ...]]:
 
 def forget_figures() -> None:
     """Drop the kept figures (tests that write rows behind the services' back, e.g. by direct ORM updates)."""
+    global _generation
     with _kept_lock:
         _kept.clear()
+        _trees.clear()
+        _generation += 1  # and what pages kept under the old stamps' digests is not found again
 
 
 def _flagged_and_served(region: str) -> tuple[QuerySet[Family], QuerySet[Any], QuerySet[Any]]:
@@ -622,6 +636,7 @@ class AreaCounts:
     flagged: int = 0  # families with a finding (flag, exclusion match, dead member)
     poor_served: int = 0  # desil 1–4 families reached by at least one program
     children: list[AreaCounts] = field(default_factory=list)
+    stamp: str = ""  # the data stamp the figures were counted at: pages keep what they render from them under it
 
     @property
     def desil_1_4(self) -> int:
@@ -645,15 +660,39 @@ class AreaCounts:
         self.poor_served += figures.poor_served
 
 
+_trees: OrderedDict[tuple[str, str], AreaCounts] = OrderedDict()
+KEEP_TREES = 64
+
+
 def region_overview(*, actor: Actor) -> AreaCounts | None:
     """Families, persons and families by national desil for each district and village in the actor's area.
 
     Sums of the kept `village_figures` over the areas inside the actor's scope (found through the parent links),
-    so a dashboard costs the data stamp, the area tree and the sums however large the registry is.
+    kept per scope and data stamp: a dashboard costs the data stamp however large the registry is. The tree is
+    shared between requests and must not be changed by its readers.
     """
     scope = scope_code(actor)
     if scope is None or not has_permission(actor, Permission.VIEW_AGGREGATES):
         return None
+    stamp, figures = village_figures_stamped()
+    key = (scope, stamp)
+    with _kept_lock:
+        tree = _trees.get(key)
+        if tree is not None:
+            _trees.move_to_end(key)
+            return tree
+    tree = _area_tree(scope, figures)
+    if tree is None:
+        return None
+    tree.stamp = stamp
+    with _kept_lock:
+        _trees[key] = tree
+        while len(_trees) > KEEP_TREES:
+            _trees.popitem(last=False)
+    return tree
+
+
+def _area_tree(scope: str, figures: dict[str, VillageFigures]) -> AreaCounts | None:
     root = Area.objects.filter(code=scope).first()
     if root is None:
         return None
@@ -663,10 +702,10 @@ def region_overview(*, actor: Actor) -> AreaCounts | None:
         found = list(Area.objects.filter(parent_id__in=level).order_by("code"))
         areas.update((a.code, AreaCounts(a)) for a in found)
         level = [a.code for a in found if a.level < Level.VILLAGE]
-    for code, figures in village_figures().items():
+    for code, village in figures.items():
         for ancestor in ancestor_codes(code):
             if ancestor in areas:
-                areas[ancestor].add(figures)
+                areas[ancestor].add(village)
     for code, counts in sorted(areas.items()):
         parent = counts.area.parent_id
         if parent in areas and code != scope:

@@ -56,6 +56,7 @@ def overview(request: HttpRequest, code: str = "") -> HttpResponse:
             "crumbs": [a for a in area_path(node.area) if len(a.code) >= len(root.area.code)],
             "can_list": has_permission(request.user, Permission.VIEW_PERSONS),
             "desil_range": range(1, 11),
+            "stamp": root.stamp,
         },
     )
 
