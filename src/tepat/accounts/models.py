@@ -85,7 +85,7 @@ class AuditAction(models.TextChoices):
     PROGRAM_ADOPTION = "program.adoption", _("Adopsi keluarga oleh mitra")
     TARGETING_SCORES = "targeting.scores", _("Menghitung skor lokal")
     TARGETING_RULE = "targeting.rule", _("Mengubah aturan kelayakan")
-    TARGETING_SCENARIO = "targeting.scenario", _("Membuat skenario anggaran")
+    TARGETING_SCENARIO = "targeting.scenario", _("Mengubah skenario anggaran")
     FIELD_VISIT = "verification.visit", _("Mencatat kunjungan lapangan")
 
 
