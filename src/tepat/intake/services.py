@@ -174,11 +174,12 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
     record_ids, rejected_rows, issues = parsed.record_ids, parsed.rejected_rows, parsed.issues
     count = 0
     iterator = iter(rows)
+    accept = handler.accept
     while chunk := list(islice(iterator, PARSE_CHUNK)):
         ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
         for (record_id, line, raw), prepared in zip(chunk, ready, strict=True):
             count += 1
-            if prepared is not None and handler.accept(prepared, len(record_ids)):
+            if prepared is not None and accept(prepared, len(record_ids)):
                 record_ids.append(record_id)
                 continue
             width = len(raw)
@@ -289,14 +290,16 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
     def staged() -> Iterator[tuple[int, int, list[Any]]]:
         """Each row is kept raw (SourceRecord) as it is read, and parsed at once: one pass, nothing held twice."""
         pending: list[tuple[int, int, str]] = []
+        first = record_id = records.reserve(0)
         for line, raw in table.rows():
             cells = [_cell(c) for c in raw] if typed else raw
-            record_id = records.reserve(1)
             pending.append((record_id, line, dumps(cells, default=str).decode()))
             if len(pending) >= 5_000:
                 records.insert_tuples(shape, pending)
                 pending = []
             yield record_id, line, cells
+            record_id += 1
+        records.reserve(record_id - first)  # the ids handed out above
         records.insert_tuples(shape, pending)
         records.finish()
 

@@ -301,11 +301,12 @@ class BulkTable:
         if unknown:
             raise ValueError(f"{self.table}: no such columns {sorted(unknown)}")
         parts = []
-        for name in self.columns:
-            literal = "?" if name in variable else _literal(fixed[name])
-            if literal is None:
-                raise ValueError(f"{self.table}.{name}: constant {fixed[name]!r} cannot be a literal")
-            parts.append(literal)
+        if connection.vendor != "postgresql":  # COPY takes the constants as values (see _copy)
+            for name in self.columns:
+                literal = "?" if name in variable else _literal(fixed[name])
+                if literal is None:
+                    raise ValueError(f"{self.table}.{name}: constant {fixed[name]!r} cannot be a literal")
+                parts.append(literal)
         constant = tuple(name for name in self.columns if name not in variable)
         copy_columns = ", ".join(f'"{self.db_columns[name]}"' for name in (*variable, *constant))
         if [name for name in self.columns if name in variable] != list(variable):
