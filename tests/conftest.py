@@ -4,7 +4,7 @@ it), with boundaries only for Kota Bontang to keep the session fast; tests then 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,3 +71,14 @@ def extract_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def imported(db: None, admin: User, extract_file: Path) -> ImportOutcome:
     return import_file(actor=admin, path=extract_file, kind="dtsen", source_name="DTSEN uji")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_kept_figures() -> Iterator[None]:
+    """Pages keep per-village figures under a stamp of the data's newest ids; SQLite reuses ids after a test's
+    rollback, so a stamp could outlive its data from one test to the next."""
+    from tepat.registry.selectors import forget_figures
+
+    forget_figures()
+    yield
+    forget_figures()

@@ -87,6 +87,8 @@ class Person(Tracked):
     class Meta:
         verbose_name = _("orang")
         verbose_name_plural = _("orang")
+        # The dashboard's "findings" counts families with a member recorded dead: a small partial index.
+        indexes = [models.Index(fields=["id"], condition=Q(vital_status="deceased"), name="person_deceased")]
 
     def __str__(self) -> str:
         return self.name
@@ -167,7 +169,11 @@ class Family(Tracked):
     class Meta:
         verbose_name = _("keluarga")
         verbose_name_plural = _("keluarga")
-        indexes = [models.Index(fields=["village", "desil_national"])]
+        indexes = [
+            models.Index(fields=["village", "desil_national"]),
+            # A village's family list pages in (village, id) order over active families (bench/web.py).
+            models.Index(fields=["village", "id"], condition=Q(status="active"), name="family_active_village_id"),
+        ]
 
     def __str__(self) -> str:
         return f"KK {self.kk or self.kk_raw or self.pk}"
