@@ -273,3 +273,11 @@ def find_pockets(
     areas = [results.get(i) or untested(i) for i in neighbours.ids]
     moran_p = float(moran.p_rand)  # two-tailed by esda's default
     return analysis(areas, i=float(moran.I), z=float(moran.z_rand), p=moran_p if math.isfinite(moran_p) else None)
+
+
+def preload() -> None:
+    """Import PySAL and shapely now: a web process calls this in a background thread when it starts, so the first
+    map view does not pay their import (seconds) on the request path."""
+    import esda  # noqa: F401
+    import libpysal.weights  # noqa: F401
+    import shapely.geometry  # noqa: F401

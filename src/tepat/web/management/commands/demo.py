@@ -13,6 +13,7 @@ from django.db import connection
 from rich.console import Console
 from rich.table import Table
 
+from tepat.config.warmup import warm_up_in_background
 from tepat.errors import UserError
 from tepat.progress import cli_progress
 from tepat.web.demo import DEMO_PASSWORD, demo_build
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         sys.stdout.flush()
         # Imports run in the background: one worker process beside the web server, stopped with it.
         worker = subprocess.Popen([sys.executable, "-m", "tepat.cli", "db_worker", "--interval", "0.5"])
+        warm_up_in_background()
         try:
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False, use_threading=True)
         finally:
