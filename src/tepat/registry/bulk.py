@@ -315,7 +315,11 @@ class BulkTable:
             table=self.table,
             variable=tuple(variable),
             constant=constant,
-            constant_values=tuple(fixed[name] for name in constant),
+            # As text once: psycopg dumps a datetime in ~3 µs, on every row of a COPY.
+            constant_values=tuple(
+                fixed[name].isoformat() if isinstance(fixed[name], date | datetime) else fixed[name]
+                for name in constant
+            ),
             row_sql="(" + ", ".join(parts) + ")",
             columns_sql=", ".join(f'"{self.db_columns[name]}"' for name in self.columns),
             copy_sql=f'COPY "{self.table}" ({copy_columns}) FROM STDIN',
