@@ -140,13 +140,17 @@ def test_lists_are_read_through_the_scoped_selector(
 ) -> None:
     view = analysis_view(actor=admin, filters=Filters(period="2026"))
     assert [f.kk for f in view.excluded] == ["6474021010200004"]
-    # Even a snapshot row that (wrongly) files K3 under another village cannot show it to that village's operator:
+    # Even a snapshot that (wrongly) lists K3 under another village cannot show it to that village's operator:
     # the family itself is read through Family.objects.visible_to.
     k3 = Family.objects.get(kk="6474021010200004")
+    village = AnalysisArea.objects.get(snapshot=view.snapshot, code="64.74.03.1002")
+    village.detail["lists"]["none"] = [[k3.pk, "00"]]
+    village.save()
     AnalysisFamily.objects.filter(snapshot=view.snapshot, family_id=k3.pk).update(village="64.74.03.1002",
                                                                                   district="64.74.03")  # fmt: skip
     operator = make_user("desa", Role.VILLAGE_OPERATOR, area="64.74.03.1002")
     assert analysis_view(actor=operator, filters=Filters(period="2026")).excluded == []
+    assert analysis_view(actor=admin, filters=Filters(area="64.74.03.1002", period="2026")).excluded[0].pk == k3.pk
 
 
 def test_partners_see_the_lists_masked(ledger: ImportOutcome, partner: User, client_for: Any) -> None:

@@ -326,15 +326,16 @@ def analysis_view(*, actor: Actor, filters: Filters) -> AnalysisView:
         view.show_address = has_permission(actor, Permission.VIEW_FULL_NIK)
         index = codes.index(filters.program) if filters.program in codes else None
         view.list_program = filters.program if index is not None else ""
-        excluded = excluded_listed(snapshot, area, index)
-        many = many_listed(snapshot, area)
+        lists = detail.get("lists") or {}
         excluded_at = ROW_MEASURES.index("excluded")
         view.excluded_total = (
             int(program_values[index][excluded_at]) if index is not None else int(totals.get("poor_no_help", 0))
         )
         view.many_total = int(totals.get("many", 0))
-        view.excluded = family_lines(actor=actor, snapshot=snapshot, listed=excluded[:LIST_LIMIT])
-        view.many_families = family_lines(actor=actor, snapshot=snapshot, listed=many[:LIST_LIMIT])
+        excluded = lists.get("none" if index is None else f"p{index}", [])
+        view.excluded = family_lines(actor=actor, snapshot=snapshot, listed=[(f, r) for f, r in excluded[:LIST_LIMIT]])
+        view.many_families = family_lines(actor=actor, snapshot=snapshot,
+                                          listed=[(f, r) for f, r in lists.get("many", [])[:LIST_LIMIT]])  # fmt: skip
     return view
 
 
@@ -356,6 +357,7 @@ def _children(snapshot: AnalysisSnapshot, area: Area) -> list[AreaRow]:
 
 # -- the family lists ---------------------------------------------------------------------------------------------
 def _listed_in(snapshot: AnalysisSnapshot, area: Area) -> QuerySet[AnalysisFamily]:
+    """The whole lists of an area (exports; a page reads the area's first families from its snapshot row)."""
     rows = AnalysisFamily.objects.filter(snapshot=snapshot)
     if area.code == settings.TEPAT_REGION:
         return rows
@@ -363,7 +365,7 @@ def _listed_in(snapshot: AnalysisSnapshot, area: Area) -> QuerySet[AnalysisFamil
         return rows.filter(village=area.code)
     if len(area.code) == 8:
         return rows.filter(district=area.code)
-    return rows.filter(village__startswith=area.code + ".")
+    return rows.filter(district__startswith=area.code + ".")
 
 
 def excluded_listed(snapshot: AnalysisSnapshot, area: Area, program: int | None) -> QuerySet[AnalysisFamily]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -81,6 +82,44 @@ def raw_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+def raw_columns(queryset: QuerySet[Any], types: Sequence[pa.DataType]) -> list[pa.Array]:
+    """The columns of a values_list queryset as Arrow arrays (see ``sql_columns``)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return [pa.array([], type=t) for t in types]
+    return sql_columns(sql, list(params), types)
+
+
+def sql_columns(sql: str, params: Sequence[Any], types: Sequence[pa.DataType]) -> list[pa.Array]:
+    """The columns of a query's result as Arrow arrays, one per selected value, typed as asked; row order is not
+    guaranteed. Values must be numbers, dates or codes (no commas, quotes or line breaks): ids, area codes,
+    desil, counts, amounts.
+
+    On PostgreSQL the database writes the whole result as one CSV text (``string_agg``) that Arrow parses: a
+    province's million families or ledger pairs arrive several times faster than as Python tuples, or as COPY,
+    whose one message per row costs a Python call each. SQLite (a city's demo or office) goes through tuples.
+    """
+    names = [f"c{i}" for i in range(len(types))]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            return [pa.array([r[i] for r in rows], type=t) for i, t in enumerate(types)]
+        fields = ", ".join(f"coalesce({n}::text, '')" for n in names)
+        cursor.execute(f"SELECT string_agg(concat_ws(',', {fields}), E'\\n') FROM ({sql}) AS q({', '.join(names)})",
+                       params)  # fmt: skip
+        text = cursor.fetchone()[0]
+    if not text:
+        return [pa.array([], type=t) for t in types]
+    from pyarrow import csv
+
+    convert = csv.ConvertOptions(column_types=dict(zip(names, types, strict=True)), strings_can_be_null=True)
+    table = csv.read_csv(pa.BufferReader(text.encode()), read_options=csv.ReadOptions(column_names=names),
+                         convert_options=convert)  # fmt: skip
+    return [table.column(n).combine_chunks() for n in names]
+
+
 def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), today: date | None = None) -> FamilyTable:
     """The family table for ``families`` (already scoped by the caller) with the base columns and ``fields``.
 
@@ -91,36 +130,43 @@ def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), toda
     wanted = set(fields)
     if wanted - AVAILABLE:
         return _targeting_table(families, today)
-    rows = raw_rows(
+    ids_arr, village_arr, desil_arr, province_arr, regency_arr, household_arr = raw_columns(
         families.order_by("pk").values_list(
             "pk", "village_id", "desil_national", "desil_province", "desil_regency", "household_id"
-        )
+        ),
+        [pa.int64(), pa.string(), pa.int64(), pa.int64(), pa.int64(), pa.int64()],
     )
-    n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    village_codes = [r[1] for r in rows]
-    desil_values = [r[2] for r in rows]
-    kode_desa = pa.array(village_codes, pa.string()).dictionary_encode()
+    ids = np.asarray(ids_arr.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if len(ids) > 1 and np.any(ids[1:] < ids[:-1]):  # the table is in id order (index_of searches it)
+        order = pa.array(np.argsort(ids, kind="stable"))
+        ids_arr, village_arr, desil_arr, province_arr, regency_arr, household_arr = (
+            a.take(order) for a in (ids_arr, village_arr, desil_arr, province_arr, regency_arr, household_arr)
+        )
+        ids = np.asarray(ids_arr.to_numpy(zero_copy_only=False), dtype=np.int64)
+    kode_desa = village_arr.dictionary_encode()
     dictionary = kode_desa.dictionary.to_pylist()
     columns: dict[str, pa.Array] = {
-        "family_id": pa.array(ids).cast(pa.string()),
+        "family_id": ids_arr.cast(pa.string()),
         "kode_desa": kode_desa,
         "kode_kecamatan": pa.DictionaryArray.from_arrays(kode_desa.indices, pa.array([c[:8] for c in dictionary])),
         "kode_kabupaten": pa.DictionaryArray.from_arrays(kode_desa.indices, pa.array([c[:5] for c in dictionary])),
-        "desil": pa.array(desil_values, pa.int64()),
-        "desil_provinsi": pa.array([r[3] for r in rows], pa.int64()),
-        "desil_kabupaten": pa.array([r[4] for r in rows], pa.int64()),
-        "extreme_poor": pa.array([None if d is None else d == 1 for d in desil_values], pa.bool_()),
+        "desil": desil_arr,
+        "desil_provinsi": province_arr,
+        "desil_kabupaten": regency_arr,
+        "extreme_poor": pc.equal(desil_arr, 1),
     }
     if wanted & set(MEMBER_COUNTS):
         columns.update(_member_counts(families, ids, today or date.today()))
     if wanted & set(HOUSING):
-        columns.update(_housing([r[5] for r in rows], wanted & set(HOUSING)))
+        columns.update(_housing(household_arr.to_pylist(), wanted & set(HOUSING)))
     flags = _flags(families, ids)
     columns.update(flags)
-    desil = np.array([d or 0 for d in desil_values], dtype=np.int8)
+    desil = np.asarray(pc.fill_null(desil_arr, 0).to_numpy(zero_copy_only=False), dtype=np.int8)
     flagged = np.asarray(flags["flag.any"].to_numpy(zero_copy_only=False), dtype=bool)
-    return FamilyTable(ids, np.array(village_codes, dtype=object), desil, flagged, pa.table(columns))
+    villages = np.asarray(kode_desa.dictionary.to_numpy(zero_copy_only=False), dtype=object)[
+        np.asarray(kode_desa.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    ] if len(ids) else np.empty(0, dtype=object)  # fmt: skip
+    return FamilyTable(ids, villages, desil, flagged, pa.table(columns))
 
 
 def _targeting_table(families: QuerySet[Family], today: date | None) -> FamilyTable:
@@ -145,7 +191,7 @@ def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date) -> 
     under_5 = _years_before(today, 5)
     school_from, school_to = _years_before(today, 19), _years_before(today, 7)
     elderly = _years_before(today, 60)
-    counts = raw_rows(
+    arrays = raw_columns(
         # living members only: someone recorded dead or moved out no longer lives in the family (as targeting)
         Membership.objects.filter(active=True, family__in=families.values("pk"), person__vital_status=VitalStatus.ALIVE)
         .values("family_id")
@@ -159,9 +205,10 @@ def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date) -> 
             disabled_members=Count("id", filter=Q(person__disability=True)),
         )
         .values_list("family_id", *MEMBER_COUNTS)
-        .order_by()
+        .order_by(),
+        [pa.int64()] * (len(MEMBER_COUNTS) + 1),
     )
-    values = np.array(counts, dtype=np.int64).reshape(-1, len(MEMBER_COUNTS) + 1)
+    values = np.stack([np.asarray(a.to_numpy(zero_copy_only=False), dtype=np.int64) for a in arrays], axis=1)
     where = _positions(ids, values[:, 0])
     found = where >= 0
     out = {}

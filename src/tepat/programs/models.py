@@ -405,10 +405,10 @@ class AnalysisArea(models.Model):
 class AnalysisFamily(models.Model):
     """A family on one of the analyses' lists, in the snapshot's order: poor and helped by nothing, eligible for a
     program and not reached by it, or on many programs. Only the family id and where it lives: names, KK numbers
-    and addresses are read from the registry through the user's scoped selector when a page shows the list.
+    and addresses are read from the registry through the user's scoped selector when a list is shown or exported.
 
     ``excluded`` and ``received`` have one character per program of the snapshot (``1``: eligible and not reached,
-    resp. on the program's list), so one indexed scan in ``rank`` order answers any program's exclusion list.
+    resp. on the program's list), so one scan of an area's rows in ``rank`` order gives any program's list.
     """
 
     snapshot = models.ForeignKey(AnalysisSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -422,14 +422,9 @@ class AnalysisFamily(models.Model):
     received = models.TextField(blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["snapshot", "rank"], name="analysis_family_rank"),
-            models.Index(fields=["snapshot", "village", "rank"], name="analysis_family_village"),
-            models.Index(fields=["snapshot", "district", "rank"], name="analysis_family_district"),
-            models.Index(
-                fields=["snapshot", "many_rank"], name="analysis_family_many", condition=Q(many_rank__isnull=False)
-            ),
-        ]
+        # One index: exports read an area's whole list (a page reads the first families from AnalysisArea), and
+        # every further index would slow the refresh's write of a province's hundreds of thousands of rows.
+        indexes = [models.Index(fields=["snapshot", "district", "village"], name="analysis_family_area")]
         verbose_name = _("keluarga dalam analisis")
         verbose_name_plural = _("keluarga dalam analisis")
 

@@ -16,19 +16,21 @@ queues the refresh. The snapshot is not scoped (it is the region's); readers are
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from tepat.areas.models import Area, Level
@@ -40,7 +42,7 @@ from tepat.programs.eligibility import (
     evaluate_programs,
     family_table,
     fields_needed,
-    raw_rows,
+    sql_columns,
 )
 from tepat.programs.models import (
     LATEST_PERIOD,
@@ -54,7 +56,7 @@ from tepat.programs.models import (
     Program,
     SnapshotStatus,
 )
-from tepat.registry.models import Family, FamilyStatus, VitalStatus
+from tepat.registry.models import Family, FamilyStatus, Membership, Person, VitalStatus
 
 Progress = Callable[[str, int, int], None]
 
@@ -96,18 +98,27 @@ def data_stamp() -> str:
     return "|".join("" if p is None else str(p) for p in parts)
 
 
-def ledger_periods() -> list[str]:
-    """Periods in the ledger, newest first, with each year before its periods (the pages' choices)."""
-    periods = sorted({p for p in Benefit.objects.values_list("period", flat=True).distinct().order_by() if p},
-                     reverse=True)  # fmt: skip
+@dataclass
+class LedgerPeriods:
+    periods: list[str]  # newest first, each year before its periods (the pages' choices)
+    latest: dict[int, str]  # program id -> its latest period
+
+
+def ledger_periods() -> LedgerPeriods:
+    """The ledger's periods and each program's latest, from one pass over the distinct (program, period) pairs."""
+    pairs = list(Benefit.objects.values_list("program_id", "period").distinct().order_by())
+    latest: dict[int, str] = {}
+    for program, period in pairs:
+        if period and period > latest.get(program, ""):
+            latest[program] = period
     out: list[str] = []
-    for period in periods:
+    for period in sorted({p for _program, p in pairs if p}, reverse=True):
         year = period[:4]
         if year.isdigit() and year not in out:
             out.append(year)
         if period != year:
             out.append(period)
-    return out
+    return LedgerPeriods(out, latest)
 
 
 def latest_year(periods: Sequence[str]) -> str:
@@ -129,36 +140,127 @@ class Computed:
     seconds: dict[str, float]
 
 
-def _ledger(families: QuerySet[Family], region: str, period: str, planned: bool, program_ids: dict[int, int],
-            table: FamilyTable, village_index: dict[str, int]) -> Ledger:  # fmt: skip
-    rows = Benefit.objects.filter(status__in=statuses(planned), program_id__in=list(program_ids))
+@dataclass
+class LedgerPairs:
+    """The ledger as the engine reads it, one line per program and recipient family (or per program and village
+    for recipients the registry does not know), with how many ledger rows and rows paid to the dead each stands
+    for: a province's five million rows become a few hundred thousand lines, summed by the database."""
+
+    ledger: Ledger
+    rows: np.ndarray  # ledger rows per line
+    dead: np.ndarray  # of them paid to a person recorded as deceased
+
+
+def _ledger_sql(period: str, planned: bool, program_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """The period's ledger summed per program and recipient family, and per program and village for recipients
+    without an active family (the registry does not know them, or knows them without a KK): one scan of the ledger
+    and one join with the active memberships.
+
+    Plain SQL rather than the ORM: the ORM reaches memberships through the person table and needs a second scan
+    for the unknown recipients; joining ledger rows to active memberships on the person id alone, once, roughly
+    halves a province's work. Families outside the region (or retired) are dropped afterwards by the family table.
+    """
+    quote = connection.ops.quote_name
+    benefit, membership, person = (quote(m._meta.db_table) for m in (Benefit, Membership, Person))
+    chosen = statuses(planned)
+    where = [f"b.status IN ({', '.join(['%s'] * len(chosen))})",
+             f"b.program_id IN ({', '.join(['%s'] * len(program_ids))})"]  # fmt: skip
+    params: list[Any] = [VitalStatus.DECEASED.value, True, *chosen, *program_ids]
     if period:
-        rows = rows.filter(period__startswith=period)
-    # Recipients in the registry: through their one active KK (a partial unique index guarantees one), which
-    # must be one of the region's active families.
-    matched = rows.filter(
-        person__memberships__active=True, person__memberships__family__in=families.values("pk")
-    ).values_list("program_id", "person__memberships__family_id", "amount", "person__vital_status")
-    # Recipients the registry does not know (or knows without an active KK): by the village the list gave.
-    unmatched = (
-        rows.filter(within_q(region, field="village__code"))
-        .filter(Q(person__isnull=True) | ~Q(person__memberships__active=True))
-        .values_list("program_id", "village_id", "amount", "person__vital_status")
+        where.append("b.period LIKE %s ESCAPE '!'")
+        params.append(period.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
+    dead = f"CASE WHEN b.person_id IN (SELECT id FROM {person} WHERE vital_status = %s) THEN 1 ELSE 0 END"
+    sql = (
+        f"SELECT b.program_id, m.family_id, CASE WHEN m.family_id IS NULL THEN b.village_id END AS village, "
+        f"COUNT(*), SUM(b.amount), SUM({dead}) FROM {benefit} b "
+        f"LEFT JOIN {membership} m ON m.person_id = b.person_id AND m.active = %s "
+        f"WHERE {' AND '.join(where)} GROUP BY b.program_id, m.family_id, village"
     )
-    dead = VitalStatus.DECEASED.value
-    known = raw_rows(matched)
-    unknown = raw_rows(unmatched)
-    n_known, n = len(known), len(known) + len(unknown)
-    program = np.fromiter((program_ids[r[0]] for r in (*known, *unknown)), dtype=np.int64, count=n)
-    amount = np.fromiter((math.nan if r[2] is None else float(r[2]) for r in (*known, *unknown)), dtype=np.float64,
-                         count=n)  # fmt: skip
-    deceased = np.fromiter((r[3] == dead for r in (*known, *unknown)), dtype=bool, count=n)
-    family_index = np.full(n, -1, dtype=np.int64)
-    family_index[:n_known] = table.index_of(np.fromiter((r[1] for r in known), dtype=np.int64, count=n_known))
-    village = np.full(n, -1, dtype=np.int64)
-    village[n_known:] = np.fromiter((village_index.get(r[1] or "", -1) for r in unknown), dtype=np.int64,
-                                    count=len(unknown))  # fmt: skip
-    return Ledger(program=program, family=family_index, village=village, amount=amount, deceased=deceased)
+    return sql, params
+
+
+def _ledger(region: str, period: str, planned: bool, program_ids: dict[int, int], table: FamilyTable,
+            village_index: dict[str, int]) -> LedgerPairs:  # fmt: skip
+    if not program_ids:
+        empty = np.zeros(0, dtype=np.int64)
+        return LedgerPairs(Ledger(program=empty, family=empty, village=empty, amount=np.zeros(0)), empty, empty)
+    sql, params = _ledger_sql(period, planned, list(program_ids))
+    program, family, village_code, rows, amount, dead = sql_columns(
+        sql, params, [pa.int64(), pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
+    )
+    has_family = np.asarray(pc.is_valid(family).to_numpy(zero_copy_only=False), dtype=bool)
+    family_index = np.full(len(has_family), -1, dtype=np.int64)
+    family_index[has_family] = table.index_of(_numpy(family)[has_family])
+    codes = village_code.to_pylist()
+    village = np.array([village_index.get(c or "", -1) for c in codes], dtype=np.int64)
+    # Recipients with an active family count when it is one of the region's; the others by the village the list
+    # gave, when that is in the region (a code that is no village of it counts for the region as a whole).
+    in_region = np.array([bool(c) and (c == region or c.startswith(region + ".")) for c in codes], dtype=bool)
+    keep = np.where(has_family, family_index >= 0, in_region)
+    lookup = np.full(max(program_ids, default=0) + 1, -1, dtype=np.int64)
+    lookup[list(program_ids)] = list(program_ids.values())
+    paid_dead = _numpy(dead)[keep]
+    return LedgerPairs(
+        Ledger(program=lookup[_numpy(program)[keep]], family=family_index[keep],
+               village=np.where(has_family, -1, village)[keep], amount=_numpy(amount)[keep],
+               deceased=paid_dead > 0),
+        _numpy(rows)[keep], paid_dead,
+    )  # fmt: skip
+
+
+def _numpy(array: pa.Array) -> np.ndarray:
+    """An Arrow column as numpy, nulls as 0 (counts) or NaN (amounts: the engine reads NaN as "not given")."""
+    if pa.types.is_floating(array.type):
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _recount(coverage: Coverage, pairs: LedgerPairs, tags: Sequence[Sequence[str]]) -> None:
+    """Ledger-row counts (rows, unmatched, deceased) from the pairs' weights: the engine counted each line once.
+
+    Family measures, amounts and overlaps need no change: a family is on a program's list or not, and amounts were
+    summed by the database.
+    """
+    ledger = pairs.ledger
+    width = len(coverage.villages) + 1
+    n_prog = len(coverage.programs)
+    matched = ledger.family >= 0
+    row_village = np.where(matched, coverage.village[np.where(matched, ledger.family, 0)], ledger.village)
+    row_village = np.where(row_village >= 0, row_village, width - 1)
+    cell = ledger.program * width + row_village
+    size = n_prog * width
+
+    def table(weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        where = cell if mask is None else cell[mask]
+        values = weights if mask is None else weights[mask]
+        return np.rint(np.bincount(where, weights=values, minlength=size)).astype(np.int64).reshape(n_prog, width)
+
+    coverage.by_program["rows"] = table(pairs.rows.astype(np.float64))
+    coverage.by_program["unmatched"] = table(pairs.rows.astype(np.float64), ~matched)
+    coverage.by_program["deceased"] = table(pairs.dead.astype(np.float64))
+    for s, code in enumerate(coverage.strategies):
+        members = [p for p, own in enumerate(tags) if code in own]
+        for name in ("rows", "unmatched", "deceased"):
+            coverage.by_strategy[name][s] = coverage.by_program[name][members].sum(axis=0)
+
+
+@contextmanager
+def _analytic_session() -> Iterator[None]:
+    """PostgreSQL settings for the refresh's few large reads, on the worker's connection only: hash joins and
+    aggregates of millions of rows stay in memory (the default 4 MB spills them to disk in hundreds of batches and
+    turns anti-joins into a lookup per ledger row), and no JIT compilation (a second per query, for one run)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET work_mem = '256MB'")
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
+            cursor.execute("RESET jit")
 
 
 def region_analysis(*, period: str, planned: bool, progress: Progress | None = None) -> Computed:
@@ -191,8 +293,7 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     seconds["families"] = time.perf_counter() - start
     report("ledger", 1, 3)
     mark = time.perf_counter()
-    ledger = _ledger(families, region, period, planned, {p.pk: i for i, p in enumerate(programs)}, table,
-                     village_index)  # fmt: skip
+    pairs = _ledger(region, period, planned, {p.pk: i for i, p in enumerate(programs)}, table, village_index)
     seconds["ledger"] = time.perf_counter() - mark
     report("analyse", 2, 3)
     mark = time.perf_counter()
@@ -207,10 +308,11 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
         tags.append(tuple(own))
     coverage = analyse(
         Families(village=family_village, desil=table.desil, flagged=table.flagged, villages=villages),
-        ledger,
+        pairs.ledger,
         Programs(codes=[p.code for p in programs], eligible=eligibility.eligible, strategies=tags,
                  has_rule=eligibility.has_rule),
     )  # fmt: skip
+    _recount(coverage, pairs, tags)
     seconds["analyse"] = time.perf_counter() - mark
     slim = FamilyTable(table.ids, np.empty(0, dtype=object), table.desil, table.flagged, pa.table({}))
     return Computed(slim, programs, eligibility, coverage, villages, sorted(owners.items()), seconds)
@@ -315,6 +417,9 @@ def area_rows(
 
 
 # -- the lists -------------------------------------------------------------------------------------------------------
+LIST_TOP = 50  # families of each list kept per area for the pages (the export reads the whole list)
+
+
 def _flags(matrix: np.ndarray) -> list[str]:
     """One '0'/'1' character per program for each family (column) of a programs × families bool matrix."""
     if matrix.shape[0] == 0:
@@ -324,10 +429,19 @@ def _flags(matrix: np.ndarray) -> list[str]:
     return [raw[i : i + width].decode() for i in range(0, len(raw), width)]
 
 
-def family_rows(computed: Computed) -> list[tuple[Any, ...]]:
-    """(family id, village, district, rank, many rank, poor and no help, excluded, received) of every family on a
-    list, ordered as the pages list them."""
-    cov = computed.coverage
+@dataclass
+class Lists:
+    """The families on the pages' lists: poor and helped by nothing, eligible for a program and not reached by it
+    (extreme poor first, then by desil, then fewest programs), on many programs (most first, least poor first)."""
+
+    listed: np.ndarray  # family indices on any list, in list order
+    many_order: np.ndarray  # family indices on many programs, in their order
+    no_help: np.ndarray  # bool per family
+    excluded: np.ndarray  # programs × families
+    received: dict[int, str]  # family index -> '0'/'1' per program, for the listed families
+
+
+def lists_of(cov: Coverage) -> Lists:
     poor = (cov.desil >= 1) & (cov.desil <= cov.poor_max_desil)
     no_help = poor & (cov.program_count == 0)
     excluded = cov.eligible & ~cov.received
@@ -335,56 +449,104 @@ def family_rows(computed: Computed) -> list[tuple[Any, ...]]:
     listed = np.flatnonzero(no_help | excluded.any(axis=0) | many)
     desil = np.where(cov.desil[listed] > 0, cov.desil[listed], 99).astype(np.int64)
     count = cov.program_count[listed].astype(np.int64)
-    rank = np.empty(len(listed), dtype=np.int64)
-    rank[np.lexsort((listed, count, desil))] = np.arange(len(listed))
-    many_listed = np.flatnonzero(many[listed])
-    many_rank = np.full(len(listed), -1, dtype=np.int64)
-    order = np.lexsort((listed[many_listed], -cov.desil[listed][many_listed].astype(np.int64), -count[many_listed]))
-    many_rank[many_listed[order]] = np.arange(len(many_listed))
-    villages = [*cov.villages, ""]
-    ids = computed.families.ids[listed].tolist()
-    village = [villages[v] for v in cov.village[listed].tolist()]
-    excluded_text = _flags(excluded[:, listed])
-    received_text = _flags(cov.received[:, listed])
-    return [
-        (ids[i], village[i], village[i][:8], int(rank[i]), None if many_rank[i] < 0 else int(many_rank[i]),
-         bool(no_help[listed[i]]), excluded_text[i], received_text[i])
-        for i in range(len(listed))
-    ]  # fmt: skip
+    listed = listed[np.lexsort((listed, count, desil))]
+    on_many = np.flatnonzero(many)
+    many_order = on_many[np.lexsort((on_many, -cov.desil[on_many].astype(np.int64),
+                                     -cov.program_count[on_many].astype(np.int64)))]  # fmt: skip
+    received = dict(zip(listed.tolist(), _flags(cov.received[:, listed]), strict=True))
+    return Lists(listed, many_order, no_help, excluded, received)
 
 
-FAMILY_COLUMNS = ("snapshot_id", "family_id", "village", "district", "rank", "many_rank", "poor_no_help", "excluded",
-                  "received")  # fmt: skip
+def family_table_rows(computed: Computed, lists: Lists, snapshot_id: int) -> pa.Table:
+    """One row per listed family for ``AnalysisFamily`` (the exports read whole lists from it)."""
+    cov = computed.coverage
+    listed = lists.listed
+    many_rank = np.full(len(cov.desil), -1, dtype=np.int64)
+    many_rank[lists.many_order] = np.arange(len(lists.many_order))
+    villages = np.asarray([*cov.villages, ""], dtype=object)[cov.village[listed]]
+    village = pa.array(villages.tolist(), pa.string())
+    return pa.table({
+        "snapshot_id": pa.array(np.full(len(listed), snapshot_id, dtype=np.int64)),
+        "family_id": pa.array(computed.families.ids[listed]),
+        "village": village,
+        "district": pc.utf8_slice_codeunits(village, 0, 8),
+        "rank": pa.array(np.arange(len(listed), dtype=np.int64)),
+        "many_rank": pa.array(many_rank[listed], mask=many_rank[listed] < 0),
+        "poor_no_help": pa.array(lists.no_help[listed]),
+        "excluded": pa.array(_flags(lists.excluded[:, listed]), pa.string()),
+        "received": pa.array([lists.received[i] for i in listed.tolist()], pa.string()),
+    })  # fmt: skip
 
 
-def _insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, chunk: int = 20_000) -> int:
-    """Plain tuples into a table: COPY on PostgreSQL, sqlite3's own executemany on SQLite (the ORM's bulk_create
-    costs ~150 µs of Python per row, and a province's lists hold hundreds of thousands of families)."""
-    names = ", ".join(f'"{c}"' for c in columns)
-    written = 0
-    batch: list[Sequence[Any]] = []
+def area_lists(computed: Computed, lists: Lists, *, limit: int = LIST_TOP) -> dict[str, dict[str, list[Any]]]:
+    """The first ``limit`` families of every list in every area, as [family id, received] pairs: all a page shows.
 
-    def flush() -> None:
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            if connection.vendor == "postgresql":
-                with raw.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                    for row in batch:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["?"] * len(columns))
-                sqlite3.Cursor.executemany(raw, f'INSERT INTO "{table}" ({names}) VALUES ({marks})', batch)
+    Each village's first families come from the region's order; an area above takes the first of its children's
+    (the region's order is every area's order, so nothing further down can come first).
+    """
+    cov = computed.coverage
+    region = settings.TEPAT_REGION
+    ids = computed.families.ids
+    position = np.full(len(cov.desil), -1, dtype=np.int64)
+    orders: dict[str, np.ndarray] = {"none": lists.listed[lists.no_help[lists.listed]]}
+    for p in range(len(cov.programs)):
+        orders[f"p{p}"] = lists.listed[lists.excluded[p, lists.listed]]
+    orders["many"] = lists.many_order
+    received = lists.received
+    out: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    lengths = [n for n in (5, 8, 13) if n > len(region)]
+    for name, order in orders.items():
+        if not len(order):
+            continue
+        position[order] = np.arange(len(order))
+        village = cov.village[order]
+        by_village = np.argsort(village, kind="stable")
+        grouped = village[by_village]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        tops: dict[str, np.ndarray] = {}
+        for g, start in enumerate(starts.tolist()):
+            end = starts[g + 1] if g + 1 < len(starts) else len(grouped)
+            index = int(grouped[start])
+            if index < len(cov.villages):
+                tops[cov.villages[index]] = order[by_village[start : min(end, start + limit)]]
+        current = dict(tops)
+        for length in reversed(lengths[:-1]):
+            groups: dict[str, list[np.ndarray]] = defaultdict(list)
+            for code, top in current.items():
+                groups[code[:length]].append(top)
+            current = {}
+            for code, parts in groups.items():
+                merged = np.concatenate(parts)
+                current[code] = merged[np.argsort(position[merged], kind="stable")][:limit]
+            tops.update(current)
+        tops[region] = order[:limit]
+        for code, top in tops.items():
+            out[code][name] = [[int(ids[i]), received.get(int(i), "")] for i in top.tolist()]
+    return out
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= chunk:
-            flush()
-            written += len(batch)
-            batch = []
-    if batch:
-        flush()
-        written += len(batch)
-    return written
+
+def _insert_table(table_name: str, rows: pa.Table) -> int:
+    """An Arrow table into a database table of the same column names: COPY of Arrow-written CSV on PostgreSQL,
+    sqlite3's own executemany on SQLite (the ORM's bulk_create costs ~150 µs of Python per row, and a province's
+    lists hold hundreds of thousands of families)."""
+    names = ", ".join(f'"{c}"' for c in rows.column_names)
+    if not rows.num_rows:
+        return 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if connection.vendor == "postgresql":
+            from pyarrow import csv
+
+            out = pa.BufferOutputStream()
+            csv.write_csv(rows, out, write_options=csv.WriteOptions(include_header=False))
+            with raw.copy(f'COPY "{table_name}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
+                copy.write(out.getvalue().to_pybytes())
+        else:
+            marks = ", ".join(["?"] * rows.num_columns)
+            columns = [rows.column(c).to_pylist() for c in rows.column_names]
+            sqlite3.Cursor.executemany(raw, f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})',
+                                       list(zip(*columns, strict=True)))  # fmt: skip
+    return rows.num_rows
 
 
 # -- the refresh -----------------------------------------------------------------------------------------------------
@@ -408,21 +570,22 @@ def snapshot_compute(*, snapshot: AnalysisSnapshot, progress: Progress | None = 
     AnalysisSnapshot.objects.filter(pk=snapshot.pk).update(status=snapshot.status, started_at=snapshot.started_at,
                                                            stamp=snapshot.stamp)  # fmt: skip
     try:
-        periods = ledger_periods()
+        known = ledger_periods()
         period = snapshot.period
         if period == LATEST_PERIOD:  # the row keeps its key until done, so a failure stays findable under it
-            period = latest_year(periods)
+            period = latest_year(known.periods)
             current = snapshot_latest(period=period, planned=snapshot.planned)
             if current is not None and current.stamp == snapshot.stamp:  # someone refreshed it already
                 snapshot.delete()
                 return current
-        computed = region_analysis(
-            period=period,
-            planned=snapshot.planned,
-            progress=lambda stage, done, total: _progress(snapshot, stage, done, total, progress),
-        )
+        with _analytic_session():
+            computed = region_analysis(
+                period=period,
+                planned=snapshot.planned,
+                progress=lambda stage, done, total: _progress(snapshot, stage, done, total, progress),
+            )
         snapshot.period = period
-        _store(snapshot, computed, periods, progress)
+        _store(snapshot, computed, known, progress)
         snapshot.summary = {**snapshot.summary, "seconds_total": round(time.perf_counter() - started, 3)}
         AnalysisSnapshot.objects.filter(pk=snapshot.pk).update(summary=snapshot.summary)
     except Exception as exc:  # the row must say it failed; re-raised for the worker's log
@@ -430,20 +593,26 @@ def snapshot_compute(*, snapshot: AnalysisSnapshot, progress: Progress | None = 
             status=SnapshotStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    _prune(snapshot)
+    mark = time.perf_counter()
+    _prune(snapshot)  # after the new snapshot is visible: pages do not wait for it
+    snapshot.summary["seconds_prune"] = round(time.perf_counter() - mark, 3)
+    AnalysisSnapshot.objects.filter(pk=snapshot.pk).update(summary=snapshot.summary)
     return snapshot
 
 
-def _store(snapshot: AnalysisSnapshot, computed: Computed, periods: list[str], progress: Progress | None) -> None:
+def _store(snapshot: AnalysisSnapshot, computed: Computed, known: LedgerPeriods, progress: Progress | None) -> None:
     mark = time.perf_counter()
     cov = computed.coverage
     strategy_rows = [i for i, code in enumerate(cov.strategies) if not code.startswith(OWNER_TAG)]
     owner_ids = {f"{OWNER_TAG}{pk}": (pk, name) for pk, name in computed.owners}
     owner_rows = [i for i, code in enumerate(cov.strategies) if code in owner_ids]
     areas = area_rows(computed, strategy_rows, owner_rows)
-    lists = family_rows(computed)
-    by_program = Benefit.objects.values("program_id").annotate(latest=Max("period"))
-    latest = dict(by_program.values_list("program_id", "latest").order_by())
+    lists = lists_of(cov)
+    tops = area_lists(computed, lists)
+    for _code, _parent, _totals, detail in areas:
+        detail["lists"] = tops.get(_code, {})
+    rows = family_table_rows(computed, lists, snapshot.pk)
+    latest = known.latest
     programs = [
         {"id": p.pk, "code": p.code, "name": p.name, "funder": p.funder, "organisation_id": p.organisation_id,
          "organisation": str(p.organisation or ""), "strategies": [s.code for s in p.strategies.all()],
@@ -452,7 +621,7 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, periods: list[str], p
         for i, p in enumerate(computed.programs)
     ]  # fmt: skip
     computed.seconds["aggregate"] = time.perf_counter() - mark
-    _progress(snapshot, "save", 0, len(lists), progress)
+    _progress(snapshot, "save", 0, rows.num_rows, progress)
     mark = time.perf_counter()
     with transaction.atomic():
         AnalysisArea.objects.bulk_create(
@@ -460,20 +629,21 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, periods: list[str], p
              for code, parent, totals, detail in areas],
             batch_size=500,
         )  # fmt: skip
-        _insert(AnalysisFamily._meta.db_table, FAMILY_COLUMNS, ((snapshot.pk, *row) for row in lists))
+        computed.seconds["save_areas"] = time.perf_counter() - mark
+        _insert_table(AnalysisFamily._meta.db_table, rows)
         snapshot.status, snapshot.finished_at = SnapshotStatus.DONE, timezone.now()
-        snapshot.periods, snapshot.programs = periods, programs
+        snapshot.periods, snapshot.programs = known.periods, programs
         snapshot.strategies = [cov.strategies[i] for i in strategy_rows]
         snapshot.owners = [{"id": owner_ids[cov.strategies[i]][0], "name": owner_ids[cov.strategies[i]][1]}
                            for i in owner_rows]  # fmt: skip
         computed.seconds["save"] = time.perf_counter() - mark
         snapshot.summary = {
             "families": len(computed.families.ids), "ledger_rows": int(cov.by_program["rows"].sum()),
-            "listed": len(lists), "areas": len(areas), "many": cov.many, "poor_max_desil": cov.poor_max_desil,
+            "listed": rows.num_rows, "areas": len(areas), "many": cov.many, "poor_max_desil": cov.poor_max_desil,
             "seconds": {k: round(v, 3) for k, v in computed.seconds.items()},
             "latest": {str(pk): period for pk, period in latest.items()},
         }  # fmt: skip
-        snapshot.progress_stage, snapshot.progress_done = "done", len(lists)
+        snapshot.progress_stage, snapshot.progress_done = "done", rows.num_rows
         snapshot.save()
 
 
