@@ -207,7 +207,8 @@ def _time_pages(label: str, urls: list[tuple[str, str]], repeat: int, *, after_c
     listed, areas = snapshot.summary.get("listed", 0), snapshot.summary.get("areas", 0)
     visible, prune = snapshot.summary.get("seconds_total", 0), snapshot.summary.get("seconds_prune", 0)
     print(f"{label}: refresh task median {statistics.median(refresh):.2f} s; last one: visible after {visible:.2f} s "
-          f"({stages}), then old snapshot removed in {prune:.2f} s; {listed:,} families on lists, {areas:,} areas")  # fmt: skip
+          f"({stages}), then old snapshot removed in {prune:.2f} s")  # fmt: skip
+    print(f"{listed:,} families on lists, {areas:,} areas")
     print("| backend | page | warm | first view after a change (queues) | while refreshing |")
     for page_label, url in urls:
         cells = [f"{statistics.median(times[url][k]) * 1000:.0f} ms" for k in ("warm", "first", "stale")]
