@@ -67,6 +67,17 @@ from tepat.intake.services import import_file
 call_command("migrate", verbosity=0)
 areas_load(data_dir=Path(settings.DATA_DIR), boundaries=False)
 marks = {}
+peaks = {}
+def sample():  # the peak RSS of each stage, from /proc (Linux)
+    page = os.sysconf("SC_PAGE_SIZE")
+    while True:
+        with open("/proc/self/statm") as fh:
+            rss = int(fh.read().split()[1]) * page / 2**20
+        stage = max(marks, key=lambda name: marks[name][0]) if marks else "read"
+        peaks[stage] = max(peaks.get(stage, 0), rss)
+        time.sleep(0.25)
+import threading
+threading.Thread(target=sample, daemon=True).start()
 def clock():
     return (time.perf_counter(), time.process_time(), time.thread_time())
 def progress(stage, done, total):
@@ -80,7 +91,7 @@ stages = {"read": (start, marks.get("parse", end)), "parse": (marks.get("parse",
 print(json.dumps({name: [b[i] - a[i] for i in range(3)] for name, (a, b) in stages.items()} | {
     "rows": outcome.batch.counts["rows"], "persons_new": outcome.batch.counts.get("persons_new"),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "load": [load, os.getloadavg()[0]]}))
+    "load": [load, os.getloadavg()[0]], "peaks": peaks}))
 """
 
 
@@ -115,7 +126,8 @@ def main() -> None:
     fmt = path.suffix.lstrip(".")
     print(f"{backend}, {fmt}, {result['rows']:,} rows (file made in {made:.0f} s, {size_mb:.0f} MB): peak RSS "
           f"{result['peak_rss_mb']:.0f} MB, load average {result['load'][0]:.1f} at the start, "
-          f"{result['load'][1]:.1f} at the end")  # fmt: skip
+          f"{result['load'][1]:.1f} at the end; peak RSS by stage (MB): "
+          f"{', '.join(f'{k} {v:.0f}' for k, v in result['peaks'].items())}")  # fmt: skip
     print("| backend | format | rows | stage | wall | CPU (process) | CPU (main thread) | rows/s (wall) |")
     print("|---|---|---|---|---|---|---|---|")
     labels = {"read": "stage the file, open it, first rows", "parse": "read + keep raw rows + parse + validate",

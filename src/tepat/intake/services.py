@@ -299,6 +299,7 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
                 pending = []
             yield record_id, line, cells
             record_id += 1
+        table.release()
         records.reserve(record_id - first)  # the ids handed out above
         records.insert_tuples(shape, pending)
         records.finish()

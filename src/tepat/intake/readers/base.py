@@ -74,6 +74,19 @@ class Table:
         """A cheap guess of the number of data rows, for progress bars (never read the file to count)."""
         return self.source.row_count_estimate(self)
 
+    def release(self) -> None:
+        """Let go of what the reader holds (a workbook's whole sheet, hundreds of MB for a million rows) once the
+        rows have been read; rows() cannot be called again."""
+        self.source = _Released()
+
+
+class _Released:
+    def rows(self, table: Table) -> Iterator[tuple[int, list[Cell]]]:
+        raise RuntimeError("the table's rows were read and released")
+
+    def row_count_estimate(self, table: Table) -> int | None:
+        return None
+
 
 @dataclass(frozen=True)
 class Header:
