@@ -39,7 +39,7 @@ Adapter = Callable[[Any], Any]
 # SQLite's default limit of bound variables per statement is 32,766 (3.32+); rows per statement stay well below it.
 MAX_VARIABLES = 30_000
 ROWS_PER_STATEMENT = 500
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 16 * 1024
 
 
 def _json(value: Any) -> str | None:
