@@ -87,6 +87,7 @@ class AuditAction(models.TextChoices):
     TARGETING_RULE = "targeting.rule", _("Mengubah aturan kelayakan")
     TARGETING_SCENARIO = "targeting.scenario", _("Mengubah skenario anggaran")
     FIELD_VISIT = "verification.visit", _("Mencatat kunjungan lapangan")
+    PROGRAM_EVALUATION_EXPORT = "program.evaluation_export", _("Mengekspor bahan rapat evaluasi (RAT)")
 
 
 class AuditEvent(models.Model):

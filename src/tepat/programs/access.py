@@ -8,7 +8,7 @@ accounts.AuditAction carries them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -28,7 +28,7 @@ AUDIT_PROGRAM = AuditAction.PROGRAM_CHANGE
 AUDIT_PLAN = AuditAction.PROGRAM_PLAN
 AUDIT_ADOPTION = AuditAction.PROGRAM_ADOPTION
 # Not yet a member of AuditAction (the lead adds it): an export of the evaluation meeting's figures.
-AUDIT_EVALUATION_EXPORT = cast(AuditAction, "program.evaluation_export")
+AUDIT_EVALUATION_EXPORT = AuditAction.PROGRAM_EVALUATION_EXPORT
 
 # The evaluation meeting is the TKPK's: its secretariat (planners), the agencies that report their RAT, and the
 # inspectorate. Village operators and enumerators work inside one area; partners see their own adoptions.

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from tepat.accounts.permissions import Permission, has_permission
 from tepat.areas.models import Area
+from tepat.programs.access import can_view_evaluation
 
 
 def deployment(request: HttpRequest) -> dict[str, Any]:
@@ -19,5 +20,6 @@ def deployment(request: HttpRequest) -> dict[str, Any]:
             "persons": user is not None and has_permission(user, Permission.VIEW_PERSONS),
             "audit": user is not None and has_permission(user, Permission.VIEW_AUDIT),
             "imports": user is not None and has_permission(user, Permission.IMPORT_DATA),
+            "evaluation": user is not None and can_view_evaluation(user),
         },
     }
