@@ -78,3 +78,30 @@ def test_a_village_operator_sees_one_kelurahan_and_a_partner_no_family_links(
     popup.wait_for()
     assert popup.locator("a[href^='/keluarga/']").count() == 0
     assert popup.locator("a[href^='/wilayah/']").count() == 1
+
+
+def test_an_enumerator_shows_the_household_points_of_a_village_and_a_partner_cannot(
+    browser: Any, demo_server: str
+) -> None:
+    page = login(browser, demo_server, "enumerator")  # the demo's verval round geotagged houses in its district
+    open_map(page, demo_server, "?level=village")
+    shown = 0
+    for button in page.locator("#area-table tbody tr button.show-on-map").all():
+        button.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        popup.locator("button.show-points").click()
+        page.wait_for_function("document.getElementById('map').dataset.points !== undefined")
+        shown = int(page.locator("#map").get_attribute("data-points") or 0)
+        if shown:
+            break
+    assert shown > 0
+    assert page.locator("#map path.leaflet-interactive").count() > shown  # the points are drawn over the areas
+    page.locator("main").screenshot(path=str(ARTEFACTS / "map-points.png"))
+    partner = login(browser, demo_server, "mitra")
+    open_map(partner, demo_server, "?level=village")
+    partner.locator("#area-table tbody tr button.show-on-map").first.click()
+    partner.locator(".leaflet-popup-content").wait_for()
+    assert partner.locator(".leaflet-popup-content button.show-points").count() == 0
+    response = partner.request.get(f"{demo_server}/peta/titik.geojson?area=64.74.03.1002")
+    assert response.status == 403

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.map_page, name="map"),
     path("data.geojson", views.data, name="data"),
     path("peta.svg", views.picture_svg, name="svg"),
+    path("titik.geojson", views.points, name="points"),
 ]

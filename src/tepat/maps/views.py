@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -88,6 +89,18 @@ def _no_access(request: HttpRequest) -> HttpResponse:
     return render(request, "web/no_access.html", status=403)
 
 
+def _point_labels(request: HttpRequest) -> dict[str, str]:
+    """Tell the page where household points come from, for the roles that may see them."""
+    from tepat.maps.points import may_see_points
+
+    if not may_see_points(request.user):
+        return {}
+    return {"points_url": reverse("maps:points"), "points": str(_("Titik rumah tangga")),
+            "points_none": str(_("Belum ada titik rumah tangga di desa/kelurahan ini.")),
+            "family": str(_("Buka keluarga")), "source_alamat": str(_("dari alamat")),
+            "source_kunjungan": str(_("dari kunjungan lapangan"))}  # fmt: skip
+
+
 @login_required
 def map_page(request: HttpRequest) -> HttpResponse:
     try:
@@ -99,7 +112,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "indicators": INDICATORS.values(),
         "methods": [(m.value, str(label)) for m, label in METHODS.items()],
         "level_options": [(LEVEL_NAMES[level], LEVEL_LABELS[level], level == layer.level) for level in layer.levels],
-        "popup_labels": POPUP_LABELS,
+        "popup_labels": {**POPUP_LABELS, **_point_labels(request)},
         "overview_prefix": reverse("web:overview"),
         "families_prefix": reverse("web:families"),
         "query": _query(layer),
@@ -152,3 +165,26 @@ def picture_svg(request: HttpRequest) -> HttpResponse:
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="{_file_name(layer, "svg")}"'
     return response
+
+
+@login_required
+def points(request: HttpRequest) -> HttpResponse:
+    """Household points of one village (``?area=<village code>``), for roles that see sensitive data; logged."""
+    from tepat.accounts.models import AuditAction
+    from tepat.accounts.services import audit
+    from tepat.maps.points import household_points, may_see_points
+
+    if not may_see_points(request.user):
+        return HttpResponse(status=403)
+    village = request.GET.get("area", "").strip()
+    collection = household_points(actor=request.user, village=village)
+    audit(
+        request.user,
+        AuditAction.PERSONAL_VIEW,
+        target_type="maps.points",
+        target_id=village,
+        purpose="titik rumah tangga di peta",
+        detail={"points": len(collection["features"])},
+        request=request,
+    )
+    return HttpResponse(json.dumps(collection), content_type="application/geo+json; charset=utf-8")

@@ -65,7 +65,44 @@
       links.appendChild(a);
     });
     box.appendChild(links);
+    if (labels.points_url && p.code && p.code.length === 13) {
+      var btn = document.createElement("button");
+      btn.type = "button"; btn.className = "link show-points"; btn.textContent = labels.points;
+      btn.addEventListener("click", function () { loadPoints(p.code, btn); });
+      box.appendChild(btn);
+    }
     return box;
+  }
+
+  // Household points of one village, for roles that may see where houses are (the server checks and logs).
+  var pointsLayer = null;
+  var desilColour = ["#7f0000", "#b30000", "#d7301f", "#ef6548", "#fc8d59", "#fdbb84", "#c6dbef", "#9ecae1",
+                     "#6baed6", "#3182bd"];
+  function loadPoints(code, btn) {
+    fetch(labels.points_url + "?area=" + encodeURIComponent(code), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        if (pointsLayer) { map.removeLayer(pointsLayer); }
+        pointsLayer = L.geoJSON(data, {
+          pointToLayer: function (f, latlng) {
+            var d = f.properties.desil;
+            return L.circleMarker(latlng, { radius: 5, weight: 1, color: "#1c2430", fillOpacity: 0.9,
+                                            fillColor: d ? desilColour[d - 1] : "#999999" });
+          },
+          onEachFeature: function (f, layer) {
+            var box = document.createElement("div");
+            var a = document.createElement("a"); a.href = "/keluarga/" + f.properties.family + "/";
+            a.textContent = labels.family; box.appendChild(a);
+            var s = document.createElement("small"); s.textContent = " (" + labels["source_" + f.properties.source] + ")";
+            box.appendChild(s);
+            layer.bindPopup(box);
+          }
+        }).addTo(map);
+        el.dataset.points = String(data.features.length);
+        btn.textContent = data.features.length ? labels.points + " (" + data.features.length + ")" : labels.points_none;
+        if (data.features.length) { map.fitBounds(pointsLayer.getBounds(), { padding: [20, 20], maxZoom: 16 }); }
+      })
+      .catch(function () { btn.textContent = labels.failed; });
   }
 
   var byCode = {};
