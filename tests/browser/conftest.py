@@ -56,16 +56,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert build.returncode == 0, build.stderr[-3000:]
     assert "admin" in build.stdout and "tepat-demo" in build.stdout
     port = _free_port()
+    # The server's and the worker's output go to files beside the demo database, to read when a page fails.
+    server_log, worker_log = (var / "server.log").open("w"), (var / "worker.log").open("w")
     server = subprocess.Popen(
-        [TEPAT, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [TEPAT, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, stdout=server_log, stderr=server_log
     )
     # Imports run in the background, as in `tepat demo`: one worker beside the server.
-    worker = subprocess.Popen(
-        [TEPAT, "db_worker", "--interval", "0.3"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    worker = subprocess.Popen([TEPAT, "db_worker", "--interval", "0.3"], env=env, stdout=worker_log, stderr=worker_log)
     try:
         deadline = time.monotonic() + 120  # a loaded CI machine starts Django slowly
         while time.monotonic() < deadline:
@@ -80,6 +77,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for process in (server, worker):
             process.terminate()
             process.wait(timeout=10)
+        server_log.close()
+        worker_log.close()
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ its size. No Django here; the web app passes GeoJSON geometries and values.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ class Neighbours:
 
 def queen_neighbours(ids: Sequence[str], geometries: Sequence[Mapping[str, Any]]) -> Neighbours:
     """Queen contiguity from GeoJSON geometries (Polygon or MultiPolygon, lon/lat)."""
+    preload()
     from libpysal.weights import Queen
     from shapely.geometry import shape
     from shapely.validation import make_valid
@@ -190,6 +192,7 @@ def _links(
 def _significant(p: np.ndarray, alpha: float, fdr: bool) -> np.ndarray:
     if not fdr:
         return np.asarray(p < alpha)
+    preload()
     from esda import fdr as fdr_threshold
 
     return np.asarray(p <= fdr_threshold(p, alpha))
@@ -210,6 +213,7 @@ def find_pockets(
 
     Areas missing from ``values`` or with a None/NaN value are not assessed and are nobody's neighbour.
     """
+    preload()
     from esda import G_Local, Moran, Moran_Local
     from libpysal.weights import W
 
@@ -275,9 +279,14 @@ def find_pockets(
     return analysis(areas, i=float(moran.I), z=float(moran.z_rand), p=moran_p if math.isfinite(moran_p) else None)
 
 
+# libpysal's modules import each other in a cycle that breaks when two threads import it at once (a request
+# during the start-up warm-up): every import of PySAL goes through this lock.
+_PYSAL = threading.Lock()
+
+
 def preload() -> None:
-    """Import PySAL and shapely now: a web process calls this in a background thread when it starts, so the first
-    map view does not pay their import (seconds) on the request path."""
-    import esda  # noqa: F401
-    import libpysal.weights  # noqa: F401
-    import shapely.geometry  # noqa: F401
+    """Import PySAL now. A web process calls this in a background thread when it starts, so the first map view
+    does not pay the import (seconds) on the request path; the functions below call it before their imports."""
+    with _PYSAL:
+        import esda  # noqa: F401
+        import libpysal.weights  # noqa: F401
