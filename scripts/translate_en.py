@@ -1477,6 +1477,13 @@ EN = {
     "Baris penerima dan nilai tersalur: tahun %(year)s, di wilayah Anda, dari analisis program.": "Recipient rows and amount delivered: year %(year)s, in your area, from the program analysis.",
     "Mengubah skenario anggaran": "Changed a budget scenario",
     "Keluarga aktif dengan temuan data yang belum selesai (NIK/KK tidak valid, NIK di dua KK, …), dengan anggota yang tercatat meninggal, atau dengan anggota yang masuk daftar pengecualian (ASN, TNI/Polri, pemilik mobil, …): sama dengan angka temuan di ringkasan wilayah.": "Active families with an open data finding (invalid NIK/KK, NIK in two KKs, …), with a member recorded as dead, or with a member on an exclusion list (civil servant, military/police, car owner, …): the same as the findings figure of the region overview.",
+    "Titik rumah tangga": "Household points",
+    "Belum ada titik rumah tangga di desa/kelurahan ini.": "No household points in this village yet.",
+    "Buka keluarga": "Open the family",
+    "dari alamat": "from the address",
+    "dari kunjungan lapangan": "from a field visit",
+    "Desil nasional resmi sebagaimana diimpor dari DTSEN. Titik rumah tangga (dari alamat atau kunjungan lapangan) dapat ditampilkan per desa/kelurahan dari jendela wilayah di peta, bagi peran yang boleh melihat data sensitif.": "The official national decile as imported from DTSEN. Household points (from the address or a field visit) can be shown per village from the area's popup on the map, for roles that may see sensitive data.",
+    "Mengekspor bahan rapat evaluasi (RAT)": "Exported the evaluation meeting material (RAT)",
 }
 
 
