@@ -11,12 +11,13 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from tepat.accounts.models import Role, User
+from tepat.areas.models import Area
 from tepat.intake.services import ImportOutcome, import_file
-from tepat.programs.analysis import Filters, analysis_view, snapshot_state
+from tepat.programs.analysis import Filters, analysis_view, excluded_listed, family_lines, snapshot_state
 from tepat.programs.models import (
     LATEST_PERIOD,
     AnalysisArea,
-    AnalysisFamily,
+    AnalysisList,
     AnalysisSnapshot,
     Program,
     SnapshotStatus,
@@ -85,7 +86,7 @@ def test_after_an_import_the_last_snapshot_shows_with_its_date_while_the_refresh
     # the older snapshot of the same period and its rows are gone
     assert list(AnalysisSnapshot.objects.values_list("status", flat=True)) == [SnapshotStatus.DONE]
     assert not AnalysisArea.objects.filter(snapshot=first).exists()
-    assert not AnalysisFamily.objects.filter(snapshot_id=first.pk).exists()
+    assert not AnalysisList.objects.filter(snapshot_id=first.pk).exists()
     done = client_for(admin).get(f"/program/analisis/status/{view.snapshot.pk}/?muat=1")
     assert done["HX-Refresh"] == "true"
 
@@ -146,10 +147,20 @@ def test_lists_are_read_through_the_scoped_selector(
     village = AnalysisArea.objects.get(snapshot=view.snapshot, code="64.74.03.1002")
     village.detail["lists"]["none"] = [[k3.pk, "00"]]
     village.save()
-    AnalysisFamily.objects.filter(snapshot=view.snapshot, family_id=k3.pk).update(village="64.74.03.1002",
-                                                                                  district="64.74.03")  # fmt: skip
+    moved = AnalysisList.objects.get(snapshot=view.snapshot, village=k3.village_id)
+    target = AnalysisList.objects.filter(snapshot=view.snapshot, village="64.74.03.1002").first()
+    if target is None:
+        moved.village = "64.74.03.1002"
+        moved.save()
+    else:
+        target.rows, target.count = bytes(target.rows) + bytes(moved.rows), target.count + moved.count
+        target.save()
+        moved.delete()
+    wrong = excluded_listed(view.snapshot, Area.objects.get(code="64.74.03.1002"), None)
+    assert k3.pk in [f for f, _ in wrong]
     operator = make_user("desa", Role.VILLAGE_OPERATOR, area="64.74.03.1002")
     assert analysis_view(actor=operator, filters=Filters(period="2026")).excluded == []
+    assert family_lines(actor=operator, snapshot=view.snapshot, listed=wrong) == []  # the export's path
     assert analysis_view(actor=admin, filters=Filters(area="64.74.03.1002", period="2026")).excluded[0].pk == k3.pk
 
 

@@ -17,9 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from django.conf import settings
-from django.db.models import QuerySet
-from django.db.models.functions import Substr
 from django.utils.translation import get_language
 
 from tepat.accounts.permissions import Permission, PermissionDenied, has_permission, scope_code
@@ -31,14 +30,14 @@ from tepat.programs.models import (
     NO_VILLAGE,
     REACHED_STATUSES,
     AnalysisArea,
-    AnalysisFamily,
+    AnalysisList,
     AnalysisSnapshot,
     BenefitStatus,
     Funder,
     SnapshotStatus,
     Strategy,
 )
-from tepat.programs.snapshot import ROW_MEASURES, data_stamp, latest_year, snapshot_latest
+from tepat.programs.snapshot import ROW_MEASURES, data_stamp, flags_of, latest_year, list_dtype, snapshot_latest
 from tepat.registry.selectors import family_list, family_rows
 
 if TYPE_CHECKING:
@@ -356,44 +355,54 @@ def _children(snapshot: AnalysisSnapshot, area: Area) -> list[AreaRow]:
 
 
 # -- the family lists ---------------------------------------------------------------------------------------------
-def _listed_in(snapshot: AnalysisSnapshot, area: Area) -> QuerySet[AnalysisFamily]:
-    """The whole lists of an area (exports; a page reads the area's first families from its snapshot row)."""
-    rows = AnalysisFamily.objects.filter(snapshot=snapshot)
-    if area.code == settings.TEPAT_REGION:
-        return rows
+def _listed_in(snapshot: AnalysisSnapshot, area: Area) -> np.ndarray:
+    """The listed families of an area in list order, as ``list_dtype`` records (exports; a page reads the area's
+    first families from its snapshot row): the rows of its villages, merged by rank."""
+    rows = AnalysisList.objects.filter(snapshot=snapshot)
     if len(area.code) == 13:
-        return rows.filter(village=area.code)
-    if len(area.code) == 8:
-        return rows.filter(district=area.code)
-    return rows.filter(district__startswith=area.code + ".")
+        rows = rows.filter(village=area.code)
+    elif area.code != settings.TEPAT_REGION:
+        rows = rows.filter(village__startswith=area.code + ".")
+    dtype = list_dtype(len(snapshot.programs))
+    parts = [np.frombuffer(data, dtype=dtype) for data in rows.values_list("rows", flat=True)]
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    records = np.concatenate(parts)
+    return records[np.argsort(records["rank"], kind="stable")]
 
 
-def excluded_listed(snapshot: AnalysisSnapshot, area: Area, program: int | None) -> QuerySet[AnalysisFamily]:
-    """Families of the area eligible for the program and not reached by it (program None: poor families no
-    program reached), extreme poor first, then by desil, then fewest programs."""
-    rows = _listed_in(snapshot, area)
+def _pairs(records: np.ndarray, programs: int) -> list[tuple[int, str]]:
+    """(family id, '0'/'1' per program for the programs it received) of each record."""
+    received = flags_of(records["received"], programs)
+    raw = (received.astype(np.uint8) + ord("0")).tobytes()
+    codes = [raw[i * programs : (i + 1) * programs].decode() for i in range(len(records))]
+    return list(zip(records["family"].tolist(), codes, strict=True))
+
+
+def excluded_listed(snapshot: AnalysisSnapshot, area: Area, program: int | None) -> list[tuple[int, str]]:
+    """(family id, received) of the area's families eligible for the program and not reached by it (program None:
+    poor families no program reached), extreme poor first, then by desil, then fewest programs."""
+    records = _listed_in(snapshot, area)
+    programs = len(snapshot.programs)
     if program is None:
-        rows = rows.filter(poor_no_help=True)
+        keep = records["no_help"] > 0
     else:
-        rows = rows.annotate(flag=Substr("excluded", program + 1, 1)).filter(flag="1")
-    return rows.order_by("rank")
+        keep = flags_of(records["excluded"], programs)[:, program]
+    return _pairs(records[keep], programs)
 
 
-def many_listed(snapshot: AnalysisSnapshot, area: Area) -> QuerySet[AnalysisFamily]:
-    """Families of the area on many programs, most programs first, the least poor first among equals."""
-    return _listed_in(snapshot, area).filter(many_rank__isnull=False).order_by("many_rank")
+def many_listed(snapshot: AnalysisSnapshot, area: Area) -> list[tuple[int, str]]:
+    """(family id, received) of the area's families on many programs, most programs first, the least poor first
+    among equals."""
+    records = _listed_in(snapshot, area)
+    records = records[records["many_rank"] >= 0]
+    return _pairs(records[np.argsort(records["many_rank"], kind="stable")], len(snapshot.programs))
 
 
-def listed_chunks(listed: QuerySet[AnalysisFamily], size: int = 5000) -> Iterator[list[tuple[int, str]]]:
+def listed_chunks(listed: Sequence[tuple[int, str]], size: int = 5000) -> Iterator[list[tuple[int, str]]]:
     """(family id, received) of a whole list in order, a chunk at a time (exports)."""
-    chunk: list[tuple[int, str]] = []
-    for row in listed.values_list("family_id", "received").iterator(chunk_size=size):
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    for start in range(0, len(listed), size):
+        yield list(listed[start : start + size])
 
 
 def initials(name: str) -> str:
@@ -401,16 +410,11 @@ def initials(name: str) -> str:
     return " ".join(f"{part[0]}." for part in name.split() if part[:1].isalpha()).upper()
 
 
-def family_lines(
-    *, actor: Actor, snapshot: AnalysisSnapshot, listed: QuerySet[AnalysisFamily] | Sequence[tuple[int, str]]
-) -> list[FamilyLine]:
+def family_lines(*, actor: Actor, snapshot: AnalysisSnapshot, listed: Sequence[tuple[int, str]]) -> list[FamilyLine]:
     """Families of a list, in its order, as the actor may see them: read through the registry's scoped selector
     (a family outside the actor's area or no longer active is left out), KK masked, initials and no address for
     users without VIEW_FULL_NIK."""
-    if isinstance(listed, QuerySet):
-        pairs = list(listed.values_list("family_id", "received"))
-    else:
-        pairs = list(listed)
+    pairs = list(listed)
     if not pairs:
         return []
     ids = [pk for pk, _received in pairs]

@@ -336,7 +336,7 @@ class AnalysisSnapshot(models.Model):
     ``stamp`` no longer equals the current ``programs.snapshot.data_stamp()``, shows it with its date while a
     refresh is queued. Figures are region-wide aggregates kept per area (``AnalysisArea``); which of them a user
     sees is decided by the reader (areas inside the user's scope only); family lists keep family ids only
-    (``AnalysisFamily``) and are read through the registry's scoped selectors.
+    (``AnalysisList``) and are read through the registry's scoped selectors.
     """
 
     period = models.CharField(max_length=20, blank=True)  # "" every period, "2026" a year, "2026-Q3" one period
@@ -402,31 +402,30 @@ class AnalysisArea(models.Model):
         return f"{self.snapshot_id} {self.code}"
 
 
-class AnalysisFamily(models.Model):
-    """A family on one of the analyses' lists, in the snapshot's order: poor and helped by nothing, eligible for a
-    program and not reached by it, or on many programs. Only the family id and where it lives: names, KK numbers
-    and addresses are read from the registry through the user's scoped selector when a list is shown or exported.
+class AnalysisList(models.Model):
+    """The families of one village on the analyses' lists in a snapshot: poor and helped by nothing, eligible for
+    a program and not reached by it, or on many programs. Only family ids and their place in the lists: names, KK
+    numbers and addresses are read from the registry through the user's scoped selector when a list is shown or
+    exported.
 
-    ``excluded`` and ``received`` have one character per program of the snapshot (``1``: eligible and not reached,
-    resp. on the program's list), so one scan of an area's rows in ``rank`` order gives any program's list.
+    ``rows`` holds one fixed-size record per listed family of the village, in the region's list order, as the
+    numpy structured type ``programs.snapshot.list_dtype(programs)``: the family id, its rank (extreme poor first,
+    then by desil, then fewest programs), its rank on the many-programs list (-1: not on it), whether it is poor
+    and helped by nothing, and one bit per program of the snapshot for "eligible and not reached" and "on the
+    program's list". One row per village rather than per family: a province's half a million listed families
+    are written, read and removed as about a thousand rows. ``village`` is "" for listed families in no village
+    of the region.
     """
 
     snapshot = models.ForeignKey(AnalysisSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
-    family_id = models.BigIntegerField()
-    village = models.CharField(max_length=13)
-    district = models.CharField(max_length=8)
-    rank = models.PositiveIntegerField()  # extreme poor first, then by desil, then fewest programs
-    many_rank = models.PositiveIntegerField(null=True, blank=True)  # most programs first; null: not on many
-    poor_no_help = models.BooleanField(default=False)
-    excluded = models.TextField(blank=True)
-    received = models.TextField(blank=True)
+    village = models.CharField(max_length=13, blank=True)
+    count = models.PositiveIntegerField(default=0)
+    rows = models.BinaryField()
 
     class Meta:
-        # One index: exports read an area's whole list (a page reads the first families from AnalysisArea), and
-        # every further index would slow the refresh's write of a province's hundreds of thousands of rows.
-        indexes = [models.Index(fields=["snapshot", "district", "village"], name="analysis_family_area")]
-        verbose_name = _("keluarga dalam analisis")
-        verbose_name_plural = _("keluarga dalam analisis")
+        constraints = [models.UniqueConstraint(fields=["snapshot", "village"], name="analysis_list_once")]
+        verbose_name = _("daftar keluarga dalam analisis")
+        verbose_name_plural = _("daftar keluarga dalam analisis")
 
     def __str__(self) -> str:
-        return f"{self.snapshot_id} {self.family_id}"
+        return f"{self.snapshot_id} {self.village or '-'} ({self.count})"

@@ -7,7 +7,8 @@ runs tepat.engine.coverage once, and stores what the pages show (``snapshot_comp
   the region's recipients in no village — with the area's counts and its per-program, per-strategy and per-owner
   rows, overlap matrix and distribution. A page reads its area's row and its children's totals: a few indexed
   rows whatever the size of the region, which is what keeps a village page fast right after an import.
-- ``AnalysisFamily``: the families on the exclusion, no-help and many-programs lists, as ids in list order.
+- ``AnalysisList``: the families on the exclusion, no-help and many-programs lists, as ids in list order, one
+  row of packed records per village (``list_dtype``).
 
 Pages never compute: they compare the snapshot's ``stamp`` with ``data_stamp()`` (a few indexed look-ups) and,
 when the data moved on, show the last snapshot with its date while ``programs.services.analysis_refresh_queue``
@@ -17,13 +18,14 @@ queues the refresh. The snapshot is not scoped (it is the region's); readers are
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -49,7 +51,7 @@ from tepat.programs.models import (
     NO_VILLAGE,
     REACHED_STATUSES,
     AnalysisArea,
-    AnalysisFamily,
+    AnalysisList,
     AnalysisSnapshot,
     Benefit,
     BenefitStatus,
@@ -59,6 +61,7 @@ from tepat.programs.models import (
 from tepat.registry.models import Family, FamilyStatus, Membership, Person, VitalStatus
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 OWNER_TAG = "org:"  # owners ride along as strategy-like tags, so the engine counts each owner's families once
 ROW_MEASURES = (*PROGRAM_MEASURES, "amount", "amount_poor")  # one program/strategy/owner row of an area
@@ -179,15 +182,23 @@ def _ledger_sql(period: str, planned: bool, program_ids: Sequence[int]) -> tuple
     return sql, params
 
 
-def _ledger(region: str, period: str, planned: bool, program_ids: dict[int, int], table: FamilyTable,
+LEDGER_TYPES = [pa.int64(), pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
+
+
+def _ledger_columns(period: str, planned: bool, program_ids: Sequence[int]) -> list[pa.Array]:
+    """The result of ``_ledger_sql`` as Arrow columns (program, family, village, rows, amount, dead)."""
+    if not program_ids:
+        return [pa.array([], type=t) for t in LEDGER_TYPES]
+    sql, params = _ledger_sql(period, planned, program_ids)
+    return sql_columns(sql, params, LEDGER_TYPES)
+
+
+def _ledger(columns: list[pa.Array], region: str, program_ids: dict[int, int], table: FamilyTable,
             village_index: dict[str, int]) -> LedgerPairs:  # fmt: skip
     if not program_ids:
         empty = np.zeros(0, dtype=np.int64)
         return LedgerPairs(Ledger(program=empty, family=empty, village=empty, amount=np.zeros(0)), empty, empty)
-    sql, params = _ledger_sql(period, planned, list(program_ids))
-    program, family, village_code, rows, amount, dead = sql_columns(
-        sql, params, [pa.int64(), pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
-    )
+    program, family, village_code, rows, amount, dead = columns
     has_family = np.asarray(pc.is_valid(family).to_numpy(zero_copy_only=False), dtype=bool)
     family_index = np.full(len(has_family), -1, dtype=np.int64)
     family_index[has_family] = table.index_of(_numpy(family)[has_family])
@@ -263,6 +274,47 @@ def _analytic_session() -> Iterator[None]:
             cursor.execute("RESET jit")
 
 
+def _beside(work: Callable[[], T]) -> Callable[[], tuple[T, float]]:
+    """Start ``work`` (database reads) on a second connection in a thread, now; the returned call waits for its
+    result and the seconds it took.
+
+    PostgreSQL answers each connection in its own process, so the refresh's two large reads (the families and
+    the ledger) use both cores of a small server at once, and Python waits on the sockets without holding the
+    GIL. Run in place, when asked, on SQLite and inside a transaction: a second connection would not see the
+    caller's uncommitted rows (an inline refresh in an import's transaction, tests).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+
+        def inline() -> tuple[T, float]:
+            mark = time.perf_counter()
+            return work(), time.perf_counter() - mark
+
+        return inline
+    result: list[Any] = []
+
+    def run() -> None:
+        mark = time.perf_counter()
+        try:
+            with _analytic_session():
+                result.append(work())
+        except BaseException as exc:  # handed to the caller, re-raised there
+            result.append(exc)
+        finally:
+            connection.close()  # this thread's own connection
+        result.append(time.perf_counter() - mark)
+
+    thread = threading.Thread(target=run, name="analysis-ledger", daemon=True)
+    thread.start()
+
+    def wait() -> tuple[T, float]:
+        thread.join()
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return result[0], result[1]
+
+    return wait
+
+
 def region_analysis(*, period: str, planned: bool, progress: Progress | None = None) -> Computed:
     """Every active family and every ledger row of the period in the deployment region, analysed once.
 
@@ -284,7 +336,9 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     )
     rules = [p.eligibility_rule for p in programs]
     report("families", 0, 3)
-    table = family_table(families, fields=fields_needed(rules))
+    program_ids = {p.pk: i for i, p in enumerate(programs)}
+    ledger_columns = _beside(lambda: _ledger_columns(period, planned, list(program_ids)))
+    table = family_table(families, fields=fields_needed(rules), everyone=True)
     villages = list(
         Area.objects.filter(within_q(region), level=Level.VILLAGE).order_by("code").values_list("code", flat=True)
     )
@@ -293,8 +347,9 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     seconds["families"] = time.perf_counter() - start
     report("ledger", 1, 3)
     mark = time.perf_counter()
-    pairs = _ledger(region, period, planned, {p.pk: i for i, p in enumerate(programs)}, table, village_index)
-    seconds["ledger"] = time.perf_counter() - mark
+    columns, seconds["ledger_query"] = ledger_columns()
+    pairs = _ledger(columns, region, program_ids, table, village_index)
+    seconds["ledger"] = time.perf_counter() - mark  # waiting for the query, when it ran beside the families
     report("analyse", 2, 3)
     mark = time.perf_counter()
     family_village = np.array([village_index.get(v, len(villages)) for v in table.villages.tolist()], dtype=np.int64)
@@ -457,25 +512,54 @@ def lists_of(cov: Coverage) -> Lists:
     return Lists(listed, many_order, no_help, excluded, received)
 
 
-def family_table_rows(computed: Computed, lists: Lists, snapshot_id: int) -> pa.Table:
-    """One row per listed family for ``AnalysisFamily`` (the exports read whole lists from it)."""
+def list_dtype(programs: int) -> np.dtype:
+    """One listed family in ``AnalysisList.rows``: its id, rank on the lists, rank on the many-programs list (-1:
+    not on it), poor and helped by nothing, and one bit per program (the first program the highest bit of the
+    first byte) for "eligible and not reached" and for "on the program's list"."""
+    width = max(1, (programs + 7) // 8)
+    return np.dtype([("family", "<i8"), ("rank", "<i4"), ("many_rank", "<i4"), ("no_help", "u1"),
+                     ("excluded", "u1", (width,)), ("received", "u1", (width,))])  # fmt: skip
+
+
+def _bits(matrix: np.ndarray, width: int) -> np.ndarray:
+    """A programs × families bool matrix as ``width`` bytes per family (see ``list_dtype``)."""
+    if not matrix.shape[0]:
+        return np.zeros((matrix.shape[1], width), dtype=np.uint8)
+    return np.ascontiguousarray(np.packbits(matrix, axis=0).T)
+
+
+def flags_of(bits: np.ndarray, programs: int) -> np.ndarray:
+    """The families × programs bool matrix of packed bits (``list_dtype``'s ``excluded`` or ``received``)."""
+    if not len(bits):
+        return np.zeros((0, programs), dtype=bool)
+    return np.unpackbits(bits.reshape(len(bits), -1), axis=1, count=programs).astype(bool)
+
+
+def list_rows(computed: Computed, lists: Lists) -> list[tuple[str, np.ndarray]]:
+    """(village code, records in list order) per village with listed families, "" for those in no village: the
+    ``AnalysisList`` rows the exports read whole lists from."""
     cov = computed.coverage
     listed = lists.listed
+    n_prog = len(cov.programs)
+    dtype = list_dtype(n_prog)
+    records = np.zeros(len(listed), dtype=dtype)
+    records["family"] = computed.families.ids[listed]
+    records["rank"] = np.arange(len(listed))
     many_rank = np.full(len(cov.desil), -1, dtype=np.int64)
     many_rank[lists.many_order] = np.arange(len(lists.many_order))
-    villages = np.asarray([*cov.villages, ""], dtype=object)[cov.village[listed]]
-    village = pa.array(villages.tolist(), pa.string())
-    return pa.table({
-        "snapshot_id": pa.array(np.full(len(listed), snapshot_id, dtype=np.int64)),
-        "family_id": pa.array(computed.families.ids[listed]),
-        "village": village,
-        "district": pc.utf8_slice_codeunits(village, 0, 8),
-        "rank": pa.array(np.arange(len(listed), dtype=np.int64)),
-        "many_rank": pa.array(many_rank[listed], mask=many_rank[listed] < 0),
-        "poor_no_help": pa.array(lists.no_help[listed]),
-        "excluded": pa.array(_flags(lists.excluded[:, listed]), pa.string()),
-        "received": pa.array([lists.received[i] for i in listed.tolist()], pa.string()),
-    })  # fmt: skip
+    records["many_rank"] = many_rank[listed]
+    records["no_help"] = lists.no_help[listed]
+    width = dtype["excluded"].shape[0]
+    records["excluded"] = _bits(lists.excluded[:, listed], width)
+    records["received"] = _bits(cov.received[:, listed], width)
+    village = cov.village[listed]
+    village = np.where((village >= 0) & (village < len(cov.villages)), village, len(cov.villages))
+    order = np.argsort(village, kind="stable")  # each village's families keep the list order
+    grouped = village[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else np.zeros(0, np.int64)
+    ends = [*starts[1:].tolist(), len(grouped)]
+    codes = [*cov.villages, ""]
+    return [(codes[int(grouped[a])], records[order[a:b]]) for a, b in zip(starts.tolist(), ends, strict=True)]
 
 
 def area_lists(computed: Computed, lists: Lists, *, limit: int = LIST_TOP) -> dict[str, dict[str, list[Any]]]:
@@ -611,7 +695,8 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, known: LedgerPeriods,
     tops = area_lists(computed, lists)
     for _code, _parent, _totals, detail in areas:
         detail["lists"] = tops.get(_code, {})
-    rows = family_table_rows(computed, lists, snapshot.pk)
+    village_lists = list_rows(computed, lists)
+    listed = len(lists.listed)
     latest = known.latest
     programs = [
         {"id": p.pk, "code": p.code, "name": p.name, "funder": p.funder, "organisation_id": p.organisation_id,
@@ -621,7 +706,7 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, known: LedgerPeriods,
         for i, p in enumerate(computed.programs)
     ]  # fmt: skip
     computed.seconds["aggregate"] = time.perf_counter() - mark
-    _progress(snapshot, "save", 0, rows.num_rows, progress)
+    _progress(snapshot, "save", 0, listed, progress)
     mark = time.perf_counter()
     with transaction.atomic():
         AnalysisArea.objects.bulk_create(
@@ -630,7 +715,11 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, known: LedgerPeriods,
             batch_size=500,
         )  # fmt: skip
         computed.seconds["save_areas"] = time.perf_counter() - mark
-        _insert_table(AnalysisFamily._meta.db_table, rows)
+        AnalysisList.objects.bulk_create(
+            [AnalysisList(snapshot=snapshot, village=code, count=len(records), rows=records.tobytes())
+             for code, records in village_lists],
+            batch_size=200,
+        )  # fmt: skip
         snapshot.status, snapshot.finished_at = SnapshotStatus.DONE, timezone.now()
         snapshot.periods, snapshot.programs = known.periods, programs
         snapshot.strategies = [cov.strategies[i] for i in strategy_rows]
@@ -639,11 +728,11 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, known: LedgerPeriods,
         computed.seconds["save"] = time.perf_counter() - mark
         snapshot.summary = {
             "families": len(computed.families.ids), "ledger_rows": int(cov.by_program["rows"].sum()),
-            "listed": rows.num_rows, "areas": len(areas), "many": cov.many, "poor_max_desil": cov.poor_max_desil,
+            "listed": listed, "areas": len(areas), "many": cov.many, "poor_max_desil": cov.poor_max_desil,
             "seconds": {k: round(v, 3) for k, v in computed.seconds.items()},
             "latest": {str(pk): period for pk, period in latest.items()},
         }  # fmt: skip
-        snapshot.progress_stage, snapshot.progress_done = "done", rows.num_rows
+        snapshot.progress_stage, snapshot.progress_done = "done", listed
         snapshot.save()
 
 
@@ -660,7 +749,7 @@ def _prune(snapshot: AnalysisSnapshot) -> None:
                                         planned=snapshot.planned).values_list("pk", flat=True)
     )  # fmt: skip
     if drop:
-        AnalysisFamily.objects.filter(snapshot_id__in=drop).delete()
+        AnalysisList.objects.filter(snapshot_id__in=drop).delete()
         AnalysisArea.objects.filter(snapshot_id__in=drop).delete()
         AnalysisSnapshot.objects.filter(pk__in=drop).delete()
 
