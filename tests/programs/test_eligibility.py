@@ -1,5 +1,6 @@
-"""The programs' family table counts members as the targeting app's does, whichever counts a rule asks for and
-whether it reads the whole registry (a region's refresh) or joins the family query (a scoped dry run)."""
+"""The programs' family table counts members and reads exclusion findings as the targeting app's does, whichever
+counts a rule asks for and whether it reads the whole registry (a region's refresh) or joins the family query (a
+scoped dry run)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import date
 import pytest
 
 from tepat.intake.services import ImportOutcome
-from tepat.programs.eligibility import MEMBER_COUNTS, family_table
-from tepat.registry.models import Family, FamilyStatus, Person, VitalStatus
+from tepat.programs.eligibility import FLAGS, MEMBER_COUNTS, family_table
+from tepat.registry.models import Exclusion, Family, FamilyStatus, Person, VitalStatus
 from tepat.targeting.table import family_table_from_registry
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,8 @@ ON = date(2026, 10, 1)
 def test_member_counts_are_the_targeting_tables(imported: ImportOutcome, everyone: bool, wanted: set[str]) -> None:
     rizky = Person.objects.get(name="Muhammad Rizky")  # the one school-age child: dead ones leave the counts
     Person.objects.filter(pk=rizky.pk).update(disability=True)
+    ahmad = Person.objects.get(nik="6474031207850001")
+    Exclusion.objects.create(nik=ahmad.nik, person=ahmad, kind="asn", batch=imported.batch)
     families = Family.objects.filter(status=FamilyStatus.ACTIVE)
     for vital in (VitalStatus.ALIVE, VitalStatus.DECEASED):
         Person.objects.filter(pk=rizky.pk).update(vital_status=vital)
@@ -30,8 +33,9 @@ def test_member_counts_are_the_targeting_tables(imported: ImportOutcome, everyon
         ours = family_table(families, fields=wanted, today=ON, everyone=everyone)
         assert ours.ids.tolist() == expected.ids.tolist()
         assert set(MEMBER_COUNTS) - wanted <= set(MEMBER_COUNTS) - set(ours.table.column_names)
-        for name in wanted:
+        for name in (*wanted, *FLAGS):
             assert ours.table.column(name).to_pylist() == expected.table.column(name).to_pylist(), (vital, name)
+        assert ours.table.column("flag.civil_servant").to_pylist().count(True) == 1
 
 
 def test_member_counts_of_a_part_of_the_registry(imported: ImportOutcome) -> None:

@@ -49,6 +49,9 @@ class FamilyTable:
     desil: np.ndarray  # int8, 0 = unknown
     flagged: np.ndarray  # bool
     table: pa.Table
+    # person id -> index of the person's active family in this table (-1: no active family, -2: not one of these;
+    # see ``person_families``), read for a region's refresh (``everyone``), which maps the ledger's recipients
+    person_family: np.ndarray | None = None
 
     def index_of(self, family_ids: np.ndarray) -> np.ndarray:
         """Index of each family id in this table, -1 when it is not here."""
@@ -120,6 +123,58 @@ def sql_columns(sql: str, params: Sequence[Any], types: Sequence[pa.DataType]) -
     return [table.column(n).combine_chunks() for n in names]
 
 
+def sql_numbers(sql: str, params: Sequence[Any], kinds: Sequence[str]) -> list[np.ndarray]:
+    """The columns of a query's result as numpy arrays, ``kinds`` "int" (int64, NULL as 0) or "float" (float64,
+    NULL as NaN), in the same row order; row order is not guaranteed.
+
+    On PostgreSQL each column arrives as one bytea of 8-byte binary values concatenated by the database
+    (``string_agg`` of ``int8send``/``float8send``): millions of rows cost the database one pass and Python a
+    copy, with no text to print or parse. SQLite goes through tuples.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            out = []
+            for i, kind in enumerate(kinds):
+                if kind == "float":
+                    out.append(np.array([np.nan if r[i] is None else float(r[i]) for r in rows], dtype=np.float64))
+                else:
+                    out.append(np.array([r[i] or 0 for r in rows], dtype=np.int64))
+            return out
+        names = [f"c{i}" for i in range(len(kinds))]
+        parts = [
+            f"string_agg(float8send(coalesce({n}::float8, 'NaN')), ''::bytea)"
+            if kind == "float"
+            else f"string_agg(int8send(coalesce({n}::int8, 0)), ''::bytea)"
+            for n, kind in zip(names, kinds, strict=True)
+        ]
+        cursor.execute(f"SELECT {', '.join(parts)} FROM ({sql}) AS q({', '.join(names)})", params)
+        values = cursor.fetchone()
+    return [
+        np.frombuffer(v or b"", dtype=">f8" if kind == "float" else ">i8").astype(
+            np.float64 if kind == "float" else np.int64
+        )
+        for v, kind in zip(values, kinds, strict=True)
+    ]
+
+
+def person_families(ids: np.ndarray) -> np.ndarray:
+    """Person id -> index in ``ids`` (sorted family ids) of the person's active family; -1 when the person has no
+    active family, -2 when it is not one of ``ids``: every active membership, read once (a person has at most
+    one active family)."""
+    quote = connection.ops.quote_name
+    person, family = sql_numbers(
+        f"SELECT person_id, family_id FROM {quote(Membership._meta.db_table)} WHERE active = %s",
+        [True],
+        ["int", "int"],
+    )
+    out = np.full(int(person.max(initial=0)) + 1, -1, dtype=np.int64)
+    where = _positions(ids, family)
+    out[person] = np.where(where >= 0, where, -2)
+    return out
+
+
 def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), today: date | None = None,
                  everyone: bool = False) -> FamilyTable:  # fmt: skip
     """The family table for ``families`` (already scoped by the caller) with the base columns and ``fields``.
@@ -159,18 +214,21 @@ def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), toda
         "desil_kabupaten": regency_arr,
         "extreme_poor": pc.equal(desil_arr, 1),
     }
-    if wanted & set(MEMBER_COUNTS):
-        columns.update(_member_counts(families, ids, today or date.today(), wanted, everyone))
+    person_family = person_families(ids) if everyone else None
+    if wanted & set(MEMBER_COUNTS) and person_family is not None:
+        columns.update(_member_counts_of_everyone(person_family, len(ids), today or date.today(), wanted))
+    elif wanted & set(MEMBER_COUNTS):
+        columns.update(_member_counts(families, ids, today or date.today(), wanted))
     if wanted & set(HOUSING):
         columns.update(_housing(household_arr.to_pylist(), wanted & set(HOUSING)))
-    flags = _flags(families, ids)
+    flags = _flags(families, ids, person_family)
     columns.update(flags)
     desil = np.asarray(pc.fill_null(desil_arr, 0).to_numpy(zero_copy_only=False), dtype=np.int8)
     flagged = np.asarray(flags["flag.any"].to_numpy(zero_copy_only=False), dtype=bool)
     villages = np.asarray(kode_desa.dictionary.to_numpy(zero_copy_only=False), dtype=object)[
         np.asarray(kode_desa.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     ] if len(ids) else np.empty(0, dtype=object)  # fmt: skip
-    return FamilyTable(ids, villages, desil, flagged, pa.table(columns))
+    return FamilyTable(ids, villages, desil, flagged, pa.table(columns), person_family)
 
 
 def _targeting_table(families: QuerySet[Family], today: date | None) -> FamilyTable:
@@ -190,30 +248,32 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.where(ids[pos] == wanted, pos, -1)
 
 
-def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date, wanted: set[str],
-                   everyone: bool) -> dict[str, pa.Array]:  # fmt: skip
-    """Living members of the active KK by age group (ages as of today), the counts ``wanted`` only (0 for a family
-    with none). A family's members are those of its active memberships whose person is alive: someone recorded
-    dead or moved out no longer lives in the family (as targeting).
-
-    One grouped scan of the active memberships joined to their persons, in SQL: the ORM's version counted every
-    group through five filtered aggregates over a join with the family query, most of a province's refresh.
-    Without "members", only the members some wanted count can include are grouped. ``everyone``: ``ids`` are
-    most families of the registry (a region's refresh), so every active membership is read and the families
-    not in ``ids`` dropped afterwards, rather than joining the family query.
-    """
-    quote = connection.ops.quote_name
+def _count_conditions(today: date) -> dict[str, tuple[str, list[Any]]]:
+    """SQL over the person ``p`` for each member count ("" counts everyone)."""
     adapt = connection.ops.adapt_datefield_value
     under_5 = adapt(_years_before(today, 5))
     school_from, school_to = adapt(_years_before(today, 19)), adapt(_years_before(today, 7))
     elderly = adapt(_years_before(today, 60))
-    conditions: dict[str, tuple[str, list[Any]]] = {
+    return {
         "members": ("", []),
         "children_under_5": ("p.birth_date > %s", [under_5]),
         "school_age_children": ("p.birth_date > %s AND p.birth_date <= %s", [school_from, school_to]),
         "elderly": ("p.birth_date <= %s", [elderly]),
         "disabled_members": ("p.disability = %s", [True]),
     }
+
+
+def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date, wanted: set[str]) -> dict[str, pa.Array]:
+    """Living members of the active KK by age group (ages as of today), the counts ``wanted`` only (0 for a family
+    with none). A family's members are those of its active memberships whose person is alive: someone recorded
+    dead or moved out no longer lives in the family (as targeting).
+
+    One grouped scan of the family query's active memberships joined to their persons, in SQL (the ORM's version
+    counted every group through five filtered aggregates). Without "members", only the members some wanted
+    count can include are grouped.
+    """
+    quote = connection.ops.quote_name
+    conditions = _count_conditions(today)
     names = [n for n in MEMBER_COUNTS if n in wanted]
     counts, params = [], []
     for name in names:
@@ -225,13 +285,12 @@ def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date, wan
     if "members" not in names:
         where.append("(" + " OR ".join(f"({conditions[n][0]})" for n in names) + ")")
         params += [v for n in names for v in conditions[n][1]]
-    if not everyone:
-        try:
-            subquery, sub_params = families.values("pk").query.sql_with_params()
-        except EmptyResultSet:
-            return {name: pa.array(np.zeros(len(ids), dtype=np.int64)) for name in names}
-        where.append(f"m.family_id IN ({subquery})")
-        params += list(sub_params)
+    try:
+        subquery, sub_params = families.values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return {name: pa.array(np.zeros(len(ids), dtype=np.int64)) for name in names}
+    where.append(f"m.family_id IN ({subquery})")
+    params += list(sub_params)
     membership, person = quote(Membership._meta.db_table), quote(Person._meta.db_table)
     sql = (f"SELECT m.family_id, {', '.join(counts)} FROM {membership} m JOIN {person} p ON p.id = m.person_id "
            f"WHERE {' AND '.join(where)} GROUP BY m.family_id")  # fmt: skip
@@ -245,6 +304,40 @@ def _member_counts(families: QuerySet[Family], ids: np.ndarray, today: date, wan
         column[where_at[found]] = values[found, k]
         out[name] = pa.array(column)
     return out
+
+
+def _member_counts_of_everyone(person_family: np.ndarray, n: int, today: date, wanted: set[str]
+                               ) -> dict[str, pa.Array]:  # fmt: skip
+    """``_member_counts`` for a region's refresh: the living persons some wanted count includes, one bit per
+    count, read in one scan of the person table and counted per family through the membership map (no join or
+    grouping in the database)."""
+    conditions = _count_conditions(today)
+    names = [name for name in MEMBER_COUNTS if name in wanted]
+    bits, params = [], []
+    for k, name in enumerate(names):
+        condition, given = conditions[name]
+        bits.append(f"CASE WHEN {condition} THEN {1 << k} ELSE 0 END" if condition else str(1 << k))
+        params += given
+    where = ["p.vital_status = %s"]
+    params.append(VitalStatus.ALIVE.value)
+    if "members" not in names:
+        where.append("(" + " OR ".join(f"({conditions[name][0]})" for name in names) + ")")
+        params += [v for name in names for v in conditions[name][1]]
+    person, flags = sql_numbers(
+        f"SELECT p.id, {' + '.join(bits)} FROM {connection.ops.quote_name(Person._meta.db_table)} p "
+        f"WHERE {' AND '.join(where)}",
+        params,
+        ["int", "int"],
+    )
+    known = person < len(person_family)
+    family = np.full(len(person), -1, dtype=np.int64)
+    family[known] = person_family[person[known]]
+    here = family >= 0
+    family, flags = family[here], flags[here]
+    return {
+        name: pa.array(np.bincount(family[(flags & (1 << k)) > 0], minlength=n).astype(np.int64))
+        for k, name in enumerate(names)
+    }
 
 
 def _housing(household_ids: Sequence[int | None], fields: set[str]) -> dict[str, pa.Array]:
@@ -269,15 +362,27 @@ def _housing(household_ids: Sequence[int | None], fields: set[str]) -> dict[str,
     return out
 
 
-def _flags(families: QuerySet[Family], ids: np.ndarray) -> dict[str, pa.Array]:
-    """Custodians' exclusion findings on any member of the active KK; no finding is "no", not "unknown"."""
+def _flags(families: QuerySet[Family], ids: np.ndarray, person_family: np.ndarray | None = None
+           ) -> dict[str, pa.Array]:  # fmt: skip
+    """Custodians' exclusion findings on any member of the active KK; no finding is "no", not "unknown".
+
+    With ``person_family`` (a region's refresh) the findings' persons are placed through the membership map
+    instead of joining memberships and the family query.
+    """
     out = {name: np.zeros(len(ids), dtype=bool) for name in FLAGS}
-    pairs = raw_rows(
-        Exclusion.objects.filter(
-            person__memberships__active=True, person__memberships__family__in=families.values("pk")
-        ).values_list("person__memberships__family_id", "kind")
-    )
-    where = _positions(ids, np.array([f for f, _ in pairs], dtype=np.int64))
+    if person_family is None:
+        pairs = raw_rows(
+            Exclusion.objects.filter(
+                person__memberships__active=True, person__memberships__family__in=families.values("pk")
+            ).values_list("person__memberships__family_id", "kind")
+        )
+        where = _positions(ids, np.array([f for f, _ in pairs], dtype=np.int64))
+    else:
+        pairs = raw_rows(Exclusion.objects.filter(person__isnull=False).values_list("person_id", "kind"))
+        persons = np.array([p for p, _ in pairs], dtype=np.int64)
+        where = np.full(len(persons), -1, dtype=np.int64)
+        known = persons < len(person_family)
+        where[known] = person_family[persons[known]]
     for (_family, kind), i in zip(pairs, where.tolist(), strict=True):
         column = EXCLUSION_FLAGS.get(kind)
         if i >= 0 and column is not None:

@@ -44,7 +44,9 @@ from tepat.programs.eligibility import (
     evaluate_programs,
     family_table,
     fields_needed,
+    person_families,
     sql_columns,
+    sql_numbers,
 )
 from tepat.programs.models import (
     LATEST_PERIOD,
@@ -154,68 +156,108 @@ class LedgerPairs:
     dead: np.ndarray  # of them paid to a person recorded as deceased
 
 
-def _ledger_sql(period: str, planned: bool, program_ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """The period's ledger summed per program and recipient family, and per program and village for recipients
-    without an active family (the registry does not know them, or knows them without a KK): one scan of the ledger
-    and one join with the active memberships.
-
-    Plain SQL rather than the ORM: the ORM reaches memberships through the person table and needs a second scan
-    for the unknown recipients; joining ledger rows to active memberships on the person id alone, once, roughly
-    halves a province's work. Families outside the region (or retired) are dropped afterwards by the family table.
-    """
-    quote = connection.ops.quote_name
-    benefit, membership, person = (quote(m._meta.db_table) for m in (Benefit, Membership, Person))
+def _ledger_where(period: str, planned: bool, program_ids: Sequence[int]) -> tuple[list[str], list[Any]]:
     chosen = statuses(planned)
     where = [f"b.status IN ({', '.join(['%s'] * len(chosen))})",
              f"b.program_id IN ({', '.join(['%s'] * len(program_ids))})"]  # fmt: skip
-    params: list[Any] = [VitalStatus.DECEASED.value, True, *chosen, *program_ids]
+    params: list[Any] = [*chosen, *program_ids]
     if period:
         where.append("b.period LIKE %s ESCAPE '!'")
         params.append(period.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
-    dead = f"CASE WHEN b.person_id IN (SELECT id FROM {person} WHERE vital_status = %s) THEN 1 ELSE 0 END"
-    sql = (
-        f"SELECT b.program_id, m.family_id, CASE WHEN m.family_id IS NULL THEN b.village_id END AS village, "
-        f"COUNT(*), SUM(b.amount), SUM({dead}) FROM {benefit} b "
-        f"LEFT JOIN {membership} m ON m.person_id = b.person_id AND m.active = %s "
-        f"WHERE {' AND '.join(where)} GROUP BY b.program_id, m.family_id, village"
-    )
-    return sql, params
+    return where, params
 
 
-LEDGER_TYPES = [pa.int64(), pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
+def _ledger_rows(period: str, planned: bool, program_ids: Sequence[int]) -> list[np.ndarray]:
+    """Every ledger row of the period as (program id, person id or 0, amount or NaN): one scan of the ledger.
 
-
-def _ledger_columns(period: str, planned: bool, program_ids: Sequence[int]) -> list[pa.Array]:
-    """The result of ``_ledger_sql`` as Arrow columns (program, family, village, rows, amount, dead)."""
+    Not joined or summed by the database: joining a province's millions of rows to the memberships and grouping
+    them (sort or hash) cost most of the refresh there, numpy does both in a fraction of a second after the
+    persons are mapped to their families (``person_families``).
+    """
     if not program_ids:
-        return [pa.array([], type=t) for t in LEDGER_TYPES]
-    sql, params = _ledger_sql(period, planned, program_ids)
-    return sql_columns(sql, params, LEDGER_TYPES)
+        return [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)]
+    where, params = _ledger_where(period, planned, program_ids)
+    sql = (f"SELECT b.program_id, b.person_id, b.amount FROM {connection.ops.quote_name(Benefit._meta.db_table)} b "
+           f"WHERE {' AND '.join(where)}")  # fmt: skip
+    return sql_numbers(sql, params, ["int", "int", "float"])
 
 
-def _ledger(columns: list[pa.Array], region: str, program_ids: dict[int, int], table: FamilyTable,
-            village_index: dict[str, int]) -> LedgerPairs:  # fmt: skip
+def _unplaced_sql(period: str, planned: bool, program_ids: Sequence[int], persons: Sequence[int]
+                  ) -> tuple[str, list[Any]]:  # fmt: skip
+    """The period's rows of recipients without an active family (no person, or one of ``persons``, which have
+    none), summed per program and the village the list gave: a few index look-ups on PostgreSQL. SQLite finds
+    those persons itself."""
+    quote = connection.ops.quote_name
+    benefit, membership, person = (quote(m._meta.db_table) for m in (Benefit, Membership, Person))
+    where, params = _ledger_where(period, planned, program_ids)
+    if connection.vendor == "postgresql":
+        where.append("(b.person_id IS NULL OR b.person_id = ANY(%s))")
+        params.append(list(persons))
+    else:
+        where.append(f"(b.person_id IS NULL OR NOT EXISTS (SELECT 1 FROM {membership} m "
+                     f"WHERE m.person_id = b.person_id AND m.active = %s))")  # fmt: skip
+        params.append(True)
+    dead = f"CASE WHEN b.person_id IN (SELECT id FROM {person} WHERE vital_status = %s) THEN 1 ELSE 0 END"
+    sql = (f"SELECT b.program_id, b.village_id, COUNT(*), SUM(b.amount), SUM({dead}) FROM {benefit} b "
+           f"WHERE {' AND '.join(where)} GROUP BY b.program_id, b.village_id")  # fmt: skip
+    return sql, [VitalStatus.DECEASED.value, *params]
+
+
+def _deceased() -> np.ndarray:
+    """Ids of the persons recorded as deceased (an index of their own)."""
+    quote = connection.ops.quote_name
+    (ids,) = sql_numbers(f"SELECT id FROM {quote(Person._meta.db_table)} WHERE vital_status = %s",
+                         [VitalStatus.DECEASED.value], ["int"])  # fmt: skip
+    return ids
+
+
+def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, program_ids: dict[int, int],
+            table: FamilyTable, village_index: dict[str, int]) -> LedgerPairs:  # fmt: skip
+    """The ledger as the engine reads it: rows of recipients with an active family of the region summed per
+    program and family here; those without one by program and village (``_unplaced_sql``); recipients whose
+    active family is not one of the region's are left out."""
     if not program_ids:
         empty = np.zeros(0, dtype=np.int64)
         return LedgerPairs(Ledger(program=empty, family=empty, village=empty, amount=np.zeros(0)), empty, empty)
-    program, family, village_code, rows, amount, dead = columns
-    has_family = np.asarray(pc.is_valid(family).to_numpy(zero_copy_only=False), dtype=bool)
-    family_index = np.full(len(has_family), -1, dtype=np.int64)
-    family_index[has_family] = table.index_of(_numpy(family)[has_family])
-    codes = village_code.to_pylist()
-    village = np.array([village_index.get(c or "", -1) for c in codes], dtype=np.int64)
-    # Recipients with an active family count when it is one of the region's; the others by the village the list
-    # gave, when that is in the region (a code that is no village of it counts for the region as a whole).
-    in_region = np.array([bool(c) and (c == region or c.startswith(region + ".")) for c in codes], dtype=bool)
-    keep = np.where(has_family, family_index >= 0, in_region)
+    person_family = table.person_family if table.person_family is not None else person_families(table.ids)
+    program_id, person, amount = rows
     lookup = np.full(max(program_ids, default=0) + 1, -1, dtype=np.int64)
     lookup[list(program_ids)] = list(program_ids.values())
-    paid_dead = _numpy(dead)[keep]
+    mapped = np.full(len(person), -1, dtype=np.int64)
+    inside = (person > 0) & (person < len(person_family))
+    mapped[inside] = person_family[person[inside]]
+    unplaced = np.unique(person[(person > 0) & (mapped == -1)])
+    # Lines of (program, family): one sort of the rows' keys, sums by bincount.
+    placed = mapped >= 0
+    n_fam = max(len(table.ids), 1)
+    key = lookup[program_id[placed]] * n_fam + mapped[placed]
+    lines, line_of = np.unique(key, return_inverse=True)
+    given = ~np.isnan(amount[placed])
+    summed = np.bincount(line_of, weights=np.where(given, amount[placed], 0.0), minlength=len(lines))
+    summed[np.bincount(line_of, weights=given, minlength=len(lines)) == 0] = np.nan  # as SQL's SUM of nulls
+    dead_person = np.zeros(max(int(person.max(initial=0)), 0) + 1, dtype=bool)
+    deceased = _deceased()
+    dead_person[deceased[deceased < len(dead_person)]] = True
+    dead = np.bincount(line_of, weights=dead_person[person[placed]], minlength=len(lines)).astype(np.int64)
+    counts = np.bincount(line_of, minlength=len(lines)).astype(np.int64)
+    # Recipients without an active family count by the village the list gave, when that is in the region (a code
+    # that is no village of it counts for the region as a whole).
+    sql, params = _unplaced_sql(period, planned, list(program_ids), unplaced.tolist())
+    u_program, u_village, u_rows, u_amount, u_dead = sql_columns(
+        sql, params, [pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
+    )
+    codes = u_village.to_pylist()
+    village = np.array([village_index.get(c or "", -1) for c in codes], dtype=np.int64)
+    in_region = np.array([bool(c) and (c == region or c.startswith(region + ".")) for c in codes], dtype=bool)
+    u_dead_counts = _numpy(u_dead)[in_region]
     return LedgerPairs(
-        Ledger(program=lookup[_numpy(program)[keep]], family=family_index[keep],
-               village=np.where(has_family, -1, village)[keep], amount=_numpy(amount)[keep],
-               deceased=paid_dead > 0),
-        _numpy(rows)[keep], paid_dead,
+        Ledger(program=np.concatenate([lines // n_fam, lookup[_numpy(u_program)[in_region]]]),
+               family=np.concatenate([lines % n_fam, np.full(int(in_region.sum()), -1, dtype=np.int64)]),
+               village=np.concatenate([np.full(len(lines), -1, dtype=np.int64), village[in_region]]),
+               amount=np.concatenate([summed, _numpy(u_amount)[in_region]]),
+               deceased=np.concatenate([dead > 0, u_dead_counts > 0])),
+        np.concatenate([counts, _numpy(u_rows)[in_region]]),
+        np.concatenate([dead, u_dead_counts]),
     )  # fmt: skip
 
 
@@ -337,7 +379,7 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     rules = [p.eligibility_rule for p in programs]
     report("families", 0, 3)
     program_ids = {p.pk: i for i, p in enumerate(programs)}
-    ledger_columns = _beside(lambda: _ledger_columns(period, planned, list(program_ids)))
+    ledger_rows = _beside(lambda: _ledger_rows(period, planned, list(program_ids)))
     table = family_table(families, fields=fields_needed(rules), everyone=True)
     villages = list(
         Area.objects.filter(within_q(region), level=Level.VILLAGE).order_by("code").values_list("code", flat=True)
@@ -347,8 +389,8 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     seconds["families"] = time.perf_counter() - start
     report("ledger", 1, 3)
     mark = time.perf_counter()
-    columns, seconds["ledger_query"] = ledger_columns()
-    pairs = _ledger(columns, region, program_ids, table, village_index)
+    rows, seconds["ledger_query"] = ledger_rows()
+    pairs = _ledger(rows, period, planned, region, program_ids, table, village_index)
     seconds["ledger"] = time.perf_counter() - mark  # waiting for the query, when it ran beside the families
     report("analyse", 2, 3)
     mark = time.perf_counter()

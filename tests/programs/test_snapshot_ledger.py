@@ -1,0 +1,99 @@
+"""The refresh reads the ledger as raw rows and places recipients through the membership map: the lines it hands
+the engine are those of a plain reading of the ledger, row by row, through the ORM."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from tepat.areas.models import Area, Level
+from tepat.areas.selectors import within_q
+from tepat.intake.services import ImportOutcome
+from tepat.programs.eligibility import family_table
+from tepat.programs.models import Benefit, Program
+from tepat.programs.snapshot import _ledger, _ledger_rows, statuses
+from tepat.registry.models import Family, FamilyStatus, Membership, Person, VitalStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _expected(period: str, table_ids: set[int], villages: set[str]) -> dict[tuple[int, str], list[float]]:
+    """(program id, "f<family>" or "v<village>") -> [rows, amount (None: none given), rows paid to the dead]."""
+    family_of = dict(Membership.objects.filter(active=True).values_list("person_id", "family_id"))
+    dead = set(Person.objects.filter(vital_status=VitalStatus.DECEASED).values_list("pk", flat=True))
+    region = settings.TEPAT_REGION
+    out: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, None, 0])
+    for row in Benefit.objects.filter(status__in=statuses(False), period__startswith=period):
+        family = family_of.get(row.person_id) if row.person_id else None
+        if family is not None:
+            if family not in table_ids:
+                continue  # an active family that is not one of the region's: left out
+            key = (row.program_id, f"f{family}")
+        else:
+            village = row.village_id or ""
+            if not (village == region or village.startswith(region + ".")):
+                continue
+            key = (row.program_id, f"v{village if village in villages else ''}")
+        line = out[key]
+        line[0] += 1
+        if row.amount is not None:
+            line[1] = float(line[1] or 0) + float(row.amount)
+        line[2] += row.person_id in dead
+    return dict(out)
+
+
+@pytest.mark.parametrize("everyone", [True, False])
+def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportOutcome, everyone: bool) -> None:
+    pkh = Program.objects.get(code="PKH")
+    nur = Person.objects.get(nik="6474035508880002")
+    # a recipient recorded dead, a row without amount, a known person without an active family, a recipient
+    # whose family is no longer active, two rows of one family
+    Person.objects.filter(pk=nur.pk).update(vital_status=VitalStatus.DECEASED)
+    first = Benefit.objects.filter(program=pkh).order_by("pk").first()
+    assert first is not None
+    Benefit.objects.create(program=pkh, period="2026-Q4", amount=None, nik=nur.nik, person=nur,
+                           village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
+    budi = Person.objects.get(nik="6474010101700003")
+    Membership.objects.filter(person=budi).update(active=False)
+    ahmad = Person.objects.get(nik="6474031207850001")
+    Benefit.objects.create(program=pkh, period="2026-Q4", amount=Decimal("10"), nik=ahmad.nik, person=ahmad,
+                           village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
+    k3 = Family.objects.get(kk="6474021010200004")
+    sri = Membership.objects.filter(family=k3, active=True).first()
+    assert sri is not None
+    Benefit.objects.create(program=pkh, period="2026-Q4", amount=Decimal("5"), nik="", person_id=sri.person_id,
+                           village_id="64.74.02.1001", batch=first.batch)  # fmt: skip
+    Family.objects.filter(pk=k3.pk).update(status=FamilyStatus.RETIRED)
+
+    region = settings.TEPAT_REGION
+    families = Family.objects.filter(within_q(region, field="village__code"), status=FamilyStatus.ACTIVE)
+    table = family_table(families, fields={"desil"}, everyone=everyone)
+    villages = list(Area.objects.filter(within_q(region), level=Level.VILLAGE).order_by("code")
+                    .values_list("code", flat=True))  # fmt: skip
+    programs = {p.pk: i for i, p in enumerate(Program.objects.order_by("code"))}
+    pairs = _ledger(_ledger_rows("2026", False, list(programs)), "2026", False, region, programs, table,
+                    {code: i for i, code in enumerate(villages)})  # fmt: skip
+
+    by_index = {i: pk for pk, i in programs.items()}
+    got: dict[tuple[int, str], list[float]] = {}
+    lines = pairs.ledger
+    for k in range(len(lines.program)):
+        family = int(lines.family[k])
+        where = (
+            f"f{int(table.ids[family])}"
+            if family >= 0
+            else f"v{villages[lines.village[k]] if lines.village[k] >= 0 else ''}"
+        )
+        amount = float(lines.amount[k])
+        key = (by_index[int(lines.program[k])], where)
+        assert key not in got, key  # one line per program and family or village
+        got[key] = [int(pairs.rows[k]), None if np.isnan(amount) else amount, int(pairs.dead[k])]
+    expected = _expected("2026", set(table.ids.tolist()), set(villages))
+    assert got == expected
+    assert (pkh.pk, f"f{k3.pk}") not in got  # retired family: left out
+    assert any(key[1].startswith("v") for key in got)  # Budi and the unknown NIK count by village
+    assert sum(line[2] for line in got.values()) == 2  # Nur Aisyah's two rows
