@@ -17,7 +17,6 @@ queues the refresh. The snapshot is not scoped (it is the region's); readers are
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -28,10 +27,11 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -357,6 +357,18 @@ def _beside(work: Callable[[], T]) -> Callable[[], tuple[T, float]]:
     return wait
 
 
+def _village_indices(table: FamilyTable, village_index: dict[str, int], missing: int) -> np.ndarray:
+    """Each family's index in the region's villages (``missing`` when in none), through the family table's
+    dictionary of village codes when it has one (a million families live in a thousand villages)."""
+    if "kode_desa" in table.table.column_names and pa.types.is_dictionary(table.table.column("kode_desa").type):
+        codes = table.table.column("kode_desa").combine_chunks()
+        known = [village_index.get(c, missing) if c is not None else missing for c in codes.dictionary.to_pylist()]
+        lookup = np.array([*known, missing], dtype=np.int64)
+        indices = pc.fill_null(codes.indices, len(known)).to_numpy(zero_copy_only=False)
+        return lookup[np.asarray(indices, dtype=np.int64)]
+    return np.array([village_index.get(v, missing) for v in table.villages.tolist()], dtype=np.int64)
+
+
 def region_analysis(*, period: str, planned: bool, progress: Progress | None = None) -> Computed:
     """Every active family and every ledger row of the period in the deployment region, analysed once.
 
@@ -394,7 +406,7 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     seconds["ledger"] = time.perf_counter() - mark  # waiting for the query, when it ran beside the families
     report("analyse", 2, 3)
     mark = time.perf_counter()
-    family_village = np.array([village_index.get(v, len(villages)) for v in table.villages.tolist()], dtype=np.int64)
+    family_village = _village_indices(table, village_index, len(villages))
     owners: dict[int, str] = {}
     tags = []
     for p in programs:
@@ -535,7 +547,6 @@ class Lists:
     many_order: np.ndarray  # family indices on many programs, in their order
     no_help: np.ndarray  # bool per family
     excluded: np.ndarray  # programs × families
-    received: dict[int, str]  # family index -> '0'/'1' per program, for the listed families
 
 
 def lists_of(cov: Coverage) -> Lists:
@@ -550,8 +561,7 @@ def lists_of(cov: Coverage) -> Lists:
     on_many = np.flatnonzero(many)
     many_order = on_many[np.lexsort((on_many, -cov.desil[on_many].astype(np.int64),
                                      -cov.program_count[on_many].astype(np.int64)))]  # fmt: skip
-    received = dict(zip(listed.tolist(), _flags(cov.received[:, listed]), strict=True))
-    return Lists(listed, many_order, no_help, excluded, received)
+    return Lists(listed, many_order, no_help, excluded)
 
 
 def list_dtype(programs: int) -> np.dtype:
@@ -618,8 +628,7 @@ def area_lists(computed: Computed, lists: Lists, *, limit: int = LIST_TOP) -> di
     for p in range(len(cov.programs)):
         orders[f"p{p}"] = lists.listed[lists.excluded[p, lists.listed]]
     orders["many"] = lists.many_order
-    received = lists.received
-    out: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    chosen: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     lengths = [n for n in (5, 8, 13) if n > len(region)]
     for name, order in orders.items():
         if not len(order):
@@ -647,32 +656,34 @@ def area_lists(computed: Computed, lists: Lists, *, limit: int = LIST_TOP) -> di
             tops.update(current)
         tops[region] = order[:limit]
         for code, top in tops.items():
-            out[code][name] = [[int(ids[i]), received.get(int(i), "")] for i in top.tolist()]
+            chosen[code][name] = top
+    # '0'/'1' per program for the families shown only (a province lists half a million families)
+    parts = [top for named in chosen.values() for top in named.values()]
+    shown = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    received = np.empty(len(cov.desil), dtype=object)
+    received[shown] = _flags(cov.received[:, shown])
+    out: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    for code, named in chosen.items():
+        for name, top in named.items():
+            out[code][name] = list(zip(ids[top].tolist(), received[top].tolist(), strict=True))
     return out
 
 
-def _insert_table(table_name: str, rows: pa.Table) -> int:
-    """An Arrow table into a database table of the same column names: COPY of Arrow-written CSV on PostgreSQL,
-    sqlite3's own executemany on SQLite (the ORM's bulk_create costs ~150 µs of Python per row, and a province's
-    lists hold hundreds of thousands of families)."""
-    names = ", ".join(f'"{c}"' for c in rows.column_names)
-    if not rows.num_rows:
-        return 0
+def _write_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Rows (database values: JSON as text, bytes) into a model's table: COPY on PostgreSQL, where bulk_create
+    sends each column as one array literal quoted in Python (seconds for a province's area rows, whose JSON
+    holds the pages' first families); executemany on SQLite."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
-        raw = cursor.cursor
         if connection.vendor == "postgresql":
-            from pyarrow import csv
-
-            out = pa.BufferOutputStream()
-            csv.write_csv(rows, out, write_options=csv.WriteOptions(include_header=False))
-            with raw.copy(f'COPY "{table_name}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
-                copy.write(out.getvalue().to_pybytes())
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
-            marks = ", ".join(["?"] * rows.num_columns)
-            columns = [rows.column(c).to_pylist() for c in rows.column_names]
-            sqlite3.Cursor.executemany(raw, f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})',
-                                       list(zip(*columns, strict=True)))  # fmt: skip
-    return rows.num_rows
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
 # -- the refresh -----------------------------------------------------------------------------------------------------
@@ -751,17 +762,13 @@ def _store(snapshot: AnalysisSnapshot, computed: Computed, known: LedgerPeriods,
     _progress(snapshot, "save", 0, listed, progress)
     mark = time.perf_counter()
     with transaction.atomic():
-        AnalysisArea.objects.bulk_create(
-            [AnalysisArea(snapshot=snapshot, code=code, parent=parent, totals=totals, detail=detail)
-             for code, parent, totals, detail in areas],
-            batch_size=500,
-        )  # fmt: skip
+        _write_rows(AnalysisArea, ["snapshot_id", "code", "parent", "totals", "detail"],
+                    [(snapshot.pk, code, parent, orjson.dumps(totals).decode(), orjson.dumps(detail).decode())
+                     for code, parent, totals, detail in areas])  # fmt: skip
         computed.seconds["save_areas"] = time.perf_counter() - mark
-        AnalysisList.objects.bulk_create(
-            [AnalysisList(snapshot=snapshot, village=code, count=len(records), rows=records.tobytes())
-             for code, records in village_lists],
-            batch_size=200,
-        )  # fmt: skip
+        _write_rows(AnalysisList, ["snapshot_id", "village", "count", "rows"],
+                    [(snapshot.pk, code, len(records), records.tobytes())
+                     for code, records in village_lists])  # fmt: skip
         snapshot.status, snapshot.finished_at = SnapshotStatus.DONE, timezone.now()
         snapshot.periods, snapshot.programs = known.periods, programs
         snapshot.strategies = [cov.strategies[i] for i in strategy_rows]
