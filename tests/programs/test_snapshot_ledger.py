@@ -57,6 +57,8 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
     assert first is not None
     Benefit.objects.create(program=pkh, period="2026-Q4", amount=None, nik=nur.nik, person=nur,
                            village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
+    Benefit.objects.create(program=Program.objects.get(code="PIP"), period="2026", amount=None, nik=nur.nik,
+                           person=nur, village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
     budi = Person.objects.get(nik="6474010101700003")
     Membership.objects.filter(person=budi).update(active=False)
     ahmad = Person.objects.get(nik="6474031207850001")
@@ -96,4 +98,7 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
     assert got == expected
     assert (pkh.pk, f"f{k3.pk}") not in got  # retired family: left out
     assert any(key[1].startswith("v") for key in got)  # Budi and the unknown NIK count by village
-    assert sum(line[2] for line in got.values()) == 2  # Nur Aisyah's two rows
+    assert sum(line[2] for line in got.values()) == 3  # Nur Aisyah's three rows
+    k1 = Family.objects.get(kk="6474031203150001")
+    pip = Program.objects.get(code="PIP")
+    assert got[(pip.pk, f"f{k1.pk}")] == [1, None, 1]  # no amount given: none summed

@@ -227,19 +227,31 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
     inside = (person > 0) & (person < len(person_family))
     mapped[inside] = person_family[person[inside]]
     unplaced = np.unique(person[(person > 0) & (mapped == -1)])
-    # Lines of (program, family): one sort of the rows' keys, sums by bincount.
+    # Lines of (program, family): per program, sums over the families by bincount (no sort of the rows).
     placed = mapped >= 0
-    n_fam = max(len(table.ids), 1)
-    key = lookup[program_id[placed]] * n_fam + mapped[placed]
-    lines, line_of = np.unique(key, return_inverse=True)
-    given = ~np.isnan(amount[placed])
-    summed = np.bincount(line_of, weights=np.where(given, amount[placed], 0.0), minlength=len(lines))
-    summed[np.bincount(line_of, weights=given, minlength=len(lines)) == 0] = np.nan  # as SQL's SUM of nulls
-    dead_person = np.zeros(max(int(person.max(initial=0)), 0) + 1, dtype=bool)
+    n_fam = len(table.ids)
+    row_program, row_family, row_amount = lookup[program_id[placed]], mapped[placed], amount[placed]
+    dead_person = np.zeros(int(person.max(initial=0)) + 1, dtype=bool)
     deceased = _deceased()
     dead_person[deceased[deceased < len(dead_person)]] = True
-    dead = np.bincount(line_of, weights=dead_person[person[placed]], minlength=len(lines)).astype(np.int64)
-    counts = np.bincount(line_of, minlength=len(lines)).astype(np.int64)
+    row_dead = dead_person[person[placed]]
+    given = ~np.isnan(row_amount)
+    row_amount = np.where(given, row_amount, 0.0)
+    parts: list[tuple[np.ndarray, ...]] = []
+    for p in range(len(program_ids)):
+        mine = row_program == p
+        family = row_family[mine]
+        counts_p = np.bincount(family, minlength=n_fam)
+        at = np.flatnonzero(counts_p)
+        amount_p = np.bincount(family, weights=row_amount[mine], minlength=n_fam)[at].astype(np.float64)
+        if not given[mine].all():  # SUM of nulls is null
+            amount_p[np.bincount(family[~given[mine]], minlength=n_fam)[at] == counts_p[at]] = np.nan
+        dead_p = np.bincount(family[row_dead[mine]], minlength=n_fam)[at]
+        parts.append((np.full(len(at), p, dtype=np.int64), at, counts_p[at], amount_p, dead_p))
+    line_program, line_family, counts, summed, dead_rows = (
+        np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in range(5)
+    )
+    dead = dead_rows.astype(np.int64)
     # Recipients without an active family count by the village the list gave, when that is in the region (a code
     # that is no village of it counts for the region as a whole).
     sql, params = _unplaced_sql(period, planned, list(program_ids), unplaced.tolist())
@@ -251,12 +263,12 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
     in_region = np.array([bool(c) and (c == region or c.startswith(region + ".")) for c in codes], dtype=bool)
     u_dead_counts = _numpy(u_dead)[in_region]
     return LedgerPairs(
-        Ledger(program=np.concatenate([lines // n_fam, lookup[_numpy(u_program)[in_region]]]),
-               family=np.concatenate([lines % n_fam, np.full(int(in_region.sum()), -1, dtype=np.int64)]),
-               village=np.concatenate([np.full(len(lines), -1, dtype=np.int64), village[in_region]]),
+        Ledger(program=np.concatenate([line_program, lookup[_numpy(u_program)[in_region]]]).astype(np.int64),
+               family=np.concatenate([line_family, np.full(int(in_region.sum()), -1)]).astype(np.int64),
+               village=np.concatenate([np.full(len(line_family), -1), village[in_region]]).astype(np.int64),
                amount=np.concatenate([summed, _numpy(u_amount)[in_region]]),
                deceased=np.concatenate([dead > 0, u_dead_counts > 0])),
-        np.concatenate([counts, _numpy(u_rows)[in_region]]),
+        np.concatenate([counts, _numpy(u_rows)[in_region]]).astype(np.int64),
         np.concatenate([dead, u_dead_counts]),
     )  # fmt: skip
 
