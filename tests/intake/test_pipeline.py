@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -10,7 +11,7 @@ from python_calamine import CalamineWorkbook
 from tepat.accounts.models import AuditAction, AuditEvent, Role, User
 from tepat.intake.errors import IntakeError
 from tepat.intake.exports import rejected_rows_xlsx, template_xlsx
-from tepat.intake.models import BatchStatus, ColumnMapping, RowIssue, Source
+from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Source
 from tepat.intake.services import (
     ImportOutcome,
     PipelineError,
@@ -159,12 +160,12 @@ def test_a_commit_that_dies_half_way_leaves_nothing_and_can_be_run_again(
     admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batch = staged(admin, tmp_path)
-    from tepat.registry import writer
+    from tepat.registry import stream
 
     def die(self: object, *args: object) -> None:
         raise SystemExit("worker killed")  # what a dying worker looks like to the open transaction
 
-    monkeypatch.setattr(writer.RegistryWriter, "_members", die)
+    monkeypatch.setattr(stream.FamilyStream, "_members", die)
     with pytest.raises(SystemExit):
         import_commit(actor=admin, batch=batch, valid_only=True)
     batch.refresh_from_db()
@@ -173,6 +174,38 @@ def test_a_commit_that_dies_half_way_leaves_nothing_and_can_be_run_again(
     monkeypatch.undo()
     import_commit(actor=admin, batch=batch, valid_only=True)
     assert batch.status == BatchStatus.COMMITTED and Person.objects.count() == 5
+
+
+def test_a_one_pass_import_that_dies_half_way_leaves_nothing_and_can_be_run_again(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``import_file`` commits a family list while it reads it: a death after the first part was written undoes
+    the raw rows, the registry rows and the report together, and the batch can be validated and committed."""
+    from tepat.registry import stream
+
+    path = _write(tmp_path, "x.csv", EXTRACT)
+    written = stream.FamilyStream._members
+    calls = []
+
+    def die_on_the_second_part(self: stream.FamilyStream, families: list[Any]) -> None:
+        calls.append(len(families))
+        if len(calls) == 2:
+            raise SystemExit("worker killed")
+        written(self, families)
+
+    monkeypatch.setattr("tepat.intake.services.PARSE_CHUNK", 3)  # three rows a part: the extract has seven
+    monkeypatch.setattr(stream.FamilyStream, "_members", die_on_the_second_part)
+    with pytest.raises(SystemExit):
+        import_file(actor=admin, path=path, kind="dtsen", source_name="DTSEN uji")
+    batch = ImportBatch.objects.get()
+    assert len(calls) == 2 and batch.status == BatchStatus.VALIDATING
+    assert Family.objects.count() == Person.objects.count() == SourceRecord.objects.count() == 0
+    assert not RowIssue.objects.exists()
+    monkeypatch.undo()
+    import_validate(batch=batch)
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    again = import_file(actor=admin, path=path, kind="dtsen", source_name="DTSEN uji")
+    assert batch.status == BatchStatus.COMMITTED and again.unchanged and Person.objects.count() == 5
 
 
 def test_a_validation_interrupted_by_a_dead_worker_runs_again_cleanly(admin: User, tmp_path: Path) -> None:

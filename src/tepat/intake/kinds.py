@@ -27,6 +27,7 @@ from tepat.engine.values import (
     parse_int,
     parse_relationship,
 )
+from tepat.registry import bulk
 from tepat.registry.writer import (
     BenefitIn,
     CommitCounts,
@@ -201,6 +202,10 @@ class Handler:
     def add(self, cells: Cells, index: int) -> None:
         raise NotImplementedError
 
+    def flush(self, writer: RegistryWriter) -> None:
+        """Write what was taken so far (a one-pass import calls this after every chunk); only the family lists
+        write as they go: the other kinds read the registry while they commit, so they wait for ``commit``."""
+
     def commit(self, writer: RegistryWriter) -> CommitCounts:
         raise NotImplementedError
 
@@ -230,6 +235,7 @@ class FamilyListHandler(Handler):
     def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
         super().__init__(regions, villages, program)
         self.families: dict[str, FamilyIn] = {}
+        self.pending: dict[int, FamilyIn] = {}  # families with members taken since the last flush
         self.mapping: dict[str, int] = {}
 
     def check(self, cells: Cells) -> None:
@@ -249,11 +255,20 @@ class FamilyListHandler(Handler):
         family = self.families.get(key)
         if family is None:
             family = self.families[key] = family_in(cells, cells.text("village"), self.regions, index)
-        person.position = len(family.members) + 1
+        family.size += 1
+        person.position = family.size
         family.members.append(person)
+        self.pending[id(family)] = family
+
+    def flush(self, writer: RegistryWriter) -> None:
+        if self.pending:
+            writer.write(list(self.pending.values()))
+            self.pending.clear()
 
     def commit(self, writer: RegistryWriter) -> CommitCounts:
-        return writer.commit(list(self.families.values()))
+        with bulk.background_writes():
+            self.flush(writer)
+            return writer.close()
 
     def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
         """The rows that ``check`` would accept and ``add`` would take without any issue, from whole columns.
@@ -341,8 +356,9 @@ class FamilyListHandler(Handler):
             if not family_ok:
                 return False
             family = self.families[key] = self._family(columns, i, village, index)
-        person = PersonIn(index, NikIn(nik, nik, True, _NO_PROBLEMS), values, relationship, len(family.members) + 1)
-        family.members.append(person)
+        family.size += 1
+        family.members.append(PersonIn(index, NikIn(nik, nik, True, _NO_PROBLEMS), values, relationship, family.size))
+        self.pending[id(family)] = family
         return True
 
     def _family(self, columns: dict[str, Sequence[Any]], i: int, village: str, record: int) -> FamilyIn:

@@ -161,17 +161,20 @@ def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
 
 
 def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total: int,
-           progress: Progress | None) -> Parsed:  # fmt: skip
+           progress: Progress | None, writer: RegistryWriter | None = None) -> Parsed:  # fmt: skip
     """rows: (SourceRecord id, line, cells). Builds the kind's commit input and the report.
 
     Rows come in chunks: the handler takes the rows it can read column-wise without any finding
     (``Handler.prepare``/``accept``), and every other row goes through ``check`` and ``add`` one by one, which
-    write the report. The outcome is the same as taking every row one by one, in the file's order.
+    write the report. The outcome is the same as taking every row one by one, in the file's order. With a
+    ``writer`` (a one-pass import), what each chunk gave is written at once (``Handler.flush``).
     """
     mapping = {name: int(index) for name, index in batch.mapping.items()}
     handler = KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
     parsed = Parsed(handler=handler)
     record_ids, rejected_rows, issues = parsed.record_ids, parsed.rejected_rows, parsed.issues
+    if writer is not None:
+        writer.record_ids = record_ids
     count = 0
     iterator = iter(rows)
     accept = handler.accept
@@ -193,6 +196,8 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
             record_ids.append(record_id)
             handler.add(cells, index)
             issues.extend(cells.issues)
+        if writer is not None:
+            handler.flush(writer)
         parsed.rows = count
         _set_progress(batch, "parse", count, max(total, count), progress)
     _set_progress(batch, "parse", parsed.rows, total, progress)
@@ -250,7 +255,9 @@ def import_validate(*, batch: ImportBatch, progress: Progress | None = None) -> 
 RERUNNABLE = (BatchStatus.UPLOADED, BatchStatus.VALIDATING, BatchStatus.FAILED)
 
 
-def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
+def _validate_or_fail(
+    batch: ImportBatch, progress: Progress | None, *, preview: bool, commit: bool = False, actor: User | None = None
+) -> Parsed:
     # VALIDATING again: a worker died half-way; FAILED again: the user mapped the columns. Staged rows are
     # never committed data, so a re-run starts from a clean slate.
     if batch.status not in RERUNNABLE:
@@ -260,7 +267,7 @@ def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview:
     batch.error_code = batch.error = ""
     with gc_paused():
         try:
-            return _validate(batch, progress, preview=preview)
+            return _validate(batch, progress, preview=preview, commit=commit, actor=actor)
         except IntakeError as exc:
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=BatchStatus.FAILED, error_code=exc.code, error=str(exc)
@@ -269,7 +276,11 @@ def _validate_or_fail(batch: ImportBatch, progress: Progress | None, *, preview:
             raise
 
 
-def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -> Parsed:
+def _validate(
+    batch: ImportBatch, progress: Progress | None, *, preview: bool, commit: bool, actor: User | None
+) -> Parsed:
+    """Read, keep and parse every row; write the report. With ``commit`` (one-pass imports of family lists),
+    the valid rows are committed as they are parsed, in the same transaction as the raw rows and the report."""
     table = open_table(Path(batch.stored_path), sheet=batch.sheet_choice or None,
                        header_score=lambda cells: len(map_columns(cells)))  # fmt: skip
     mapping = _mapping(batch, table.header)
@@ -306,9 +317,31 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
 
     # The family lists (the big ones) are only parsed here: their statements can go to a second thread. Other kinds
     # read the database while they parse (programs, areas, indicators), so they write as they go.
+    streaming = commit and batch.kind in BACKGROUND_KINDS
     writes = bulk.background_writes() if batch.kind in BACKGROUND_KINDS else nullcontext()
-    with transaction.atomic(), writes:
-        parsed = _parse(batch, staged(), estimate, progress)
+    counts: CommitCounts | None = None
+    with transaction.atomic():
+        with writes:
+            writer = RegistryWriter(batch, []) if streaming else None
+            parsed = _parse(batch, staged(), estimate, progress, writer)
+            _refuse_unusable(parsed)
+            if writer is not None and parsed.record_ids:
+                _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
+                counts = parsed.handler.commit(writer)
+        _write_report(batch, parsed)
+        batch.status = BatchStatus.VALIDATED
+        batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids),
+                        "rejected_rows": len(parsed.rejected_rows),
+                        "warnings": sum(1 for i in parsed.issues if not i.error)}  # fmt: skip
+        batch.preview = _dry_run(batch, parsed, progress) if preview else {}
+        batch.save(update_fields=["status", "counts", "preview"])
+        if counts is not None:
+            _committed(actor, batch, counts, valid_only=True)
+    return parsed
+
+
+def _refuse_unusable(parsed: Parsed) -> None:
+    """File-level outcomes of the parse: no rows at all, or every row in a region this deployment does not know."""
     if not parsed.rows:
         raise IntakeError(FileProblem.NO_ROWS)
     if (
@@ -317,13 +350,6 @@ def _validate(batch: ImportBatch, progress: Progress | None, *, preview: bool) -
         and all(i.code == "village.unknown" for i in parsed.issues if i.error)
     ):
         raise IntakeError(FileProblem.UNKNOWN_REGION)
-    _write_report(batch, parsed)
-    batch.status = BatchStatus.VALIDATED
-    batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids), "rejected_rows": len(parsed.rejected_rows),
-                    "warnings": sum(1 for i in parsed.issues if not i.error)}  # fmt: skip
-    batch.preview = _dry_run(batch, parsed, progress) if preview else {}
-    batch.save(update_fields=["status", "counts", "preview"])
-    return parsed
 
 
 def _write_report(batch: ImportBatch, parsed: Parsed) -> None:
@@ -396,12 +422,17 @@ def _commit(
 
         counts = parsed.handler.commit(RegistryWriter(batch, parsed.record_ids, progress=on_persons))
         _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
-        batch.counts = {**batch.counts, **counts.as_dict()}
-        batch.status = BatchStatus.COMMITTED
-        batch.commit_valid_only = valid_only
-        batch.committed_at = timezone.now()
-        batch.save(update_fields=["counts", "status", "commit_valid_only", "committed_at"])
-        audit(actor, AuditAction.IMPORT_COMMIT, target=batch, detail={"file": batch.file_name, **batch.counts})
+        _committed(actor, batch, counts, valid_only)
+
+
+def _committed(actor: User | None, batch: ImportBatch, counts: CommitCounts, valid_only: bool) -> None:
+    """The batch's record of a commit, inside the commit's transaction."""
+    batch.counts = {**batch.counts, **counts.as_dict()}
+    batch.status = BatchStatus.COMMITTED
+    batch.commit_valid_only = valid_only
+    batch.committed_at = timezone.now()
+    batch.save(update_fields=["counts", "status", "commit_valid_only", "committed_at"])
+    audit(actor, AuditAction.IMPORT_COMMIT, target=batch, detail={"file": batch.file_name, **batch.counts})
 
 
 # -- one call for the CLI, the demo and scripts ----------------------------------------------------------------------
@@ -435,13 +466,14 @@ def import_file(
 ) -> ImportOutcome:
     """Stage, validate and (unless ``commit`` is False: a dry run with the preview) commit the valid rows.
 
-    One pass: the rows parsed for the report are the rows committed, so a large file is read and parsed once.
+    One pass: the rows parsed for the report are the rows committed, so a large file is read and parsed once; the
+    family lists are committed while they are read (see ``_validate``), the other kinds after.
     """
     batch = import_stage(actor=actor, path=path, kind=kind, source_name=source_name, program=program)
     if batch.status == BatchStatus.UNCHANGED:
         return ImportOutcome(batch)
-    parsed = _validate_or_fail(batch, progress, preview=not commit)
-    if commit and parsed.record_ids:
+    parsed = _validate_or_fail(batch, progress, preview=not commit, commit=commit, actor=actor)
+    if commit and parsed.record_ids and batch.status != BatchStatus.COMMITTED:
         if actor is not None:
             require(actor, Permission.IMPORT_DATA)
         with gc_paused():

@@ -21,7 +21,12 @@ from tepat.registry.querysets import FamilyQuerySet, PersonQuerySet
 class SourceRecord(models.Model):
     """One row of one imported file, kept raw (values aligned with ``batch.columns``)."""
 
-    batch = models.ForeignKey("intake.ImportBatch", on_delete=models.CASCADE, related_name="records")
+    # No database constraint on the batch (here and on Tracked.created_batch): these rows are written only by their
+    # batch's own import, in bulk, and batches are never deleted (the ORM still applies on_delete). On PostgreSQL
+    # each constraint is a trigger query per row at commit; a million-row list wrote about five million of them.
+    batch = models.ForeignKey(
+        "intake.ImportBatch", on_delete=models.CASCADE, related_name="records", db_constraint=False
+    )
     row_number = models.PositiveIntegerField(help_text=_("Nomor baris di berkas (baris judul = 1)."))
     sheet = models.CharField(max_length=100, blank=True)
     values = models.JSONField()
@@ -39,7 +44,7 @@ class SourceRecord(models.Model):
 class Tracked(models.Model):
     lineage = models.JSONField(default=dict, blank=True)
     created_batch = models.ForeignKey(
-        "intake.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "intake.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -155,8 +160,9 @@ class Family(Tracked):
     source_key = models.CharField(max_length=64, blank=True, db_index=True, help_text=_("ID keluarga di sumber"))
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="families")
     address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # Denormalised from the address: every selector filters on it, so it must be one indexed column.
-    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    # Denormalised from the address: every selector filters on it, so it must be one indexed column. Its indexes
+    # are the composite ones below, which lead with it: a plain one as well would be one more for imports to keep.
+    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False)
     status = models.CharField(max_length=10, choices=FamilyStatus.choices, default=FamilyStatus.ACTIVE)
     # The official desil as imported from DTSEN; the region never computes or overwrites it (Inpres 4/2025).
     desil_national = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
@@ -199,7 +205,8 @@ class Membership(Tracked):
     RegistryFlag is raised, so the second listing is kept for review instead of being dropped or winning silently.
     """
 
-    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="memberships")
+    # No index of its own: (family, person) and (family, position) lead with it.
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
     relationship = models.CharField(max_length=12, choices=Relationship.choices, blank=True)
     position = models.PositiveSmallIntegerField(default=0, help_text=_("Urutan di KK"))

@@ -1,0 +1,442 @@
+"""Families and their members into the registry, a part at a time: the family lists' side of ``RegistryWriter``.
+
+An import hands over what it has parsed so far (``write``): families seen for the first time, and members added to
+families handed over before. The registry rows are built at once and sent to the bulk writer thread, so a
+one-pass import (``intake.services.import_file``) writes while it goes on reading the file, and the members
+parsed are dropped once written: a million-row list never holds a million parsed persons.
+
+The outcome is the same as handing over the whole file at once (``RegistryWriter.commit``):
+- "already in the registry" means there before this batch: every look-up stops at the ids the batch started from,
+  so two families of one file with one KK stay two families, as they do when the whole file is matched at once;
+- a person is matched once (by NIK across the file, by name and birth date inside a family that was in the
+  registry) and the first object found is the one kept, so changes to it accumulate on one object;
+- the few existing rows that change are updated through the ORM when the batch closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from django.db import connection
+from django.db.models import DateField, Exists, OuterRef, Subquery
+
+from tepat.registry import bulk
+from tepat.registry.bulk import BulkTable
+from tepat.registry.models import Address, Exclusion, Family, FlagKind, Household, Membership, Person
+
+if TYPE_CHECKING:
+    from tepat.registry.writer import FamilyIn, RegistryWriter
+
+PERSON_FIELDS = (
+    "name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education", "occupation",
+    "disability", "moved_date",
+)  # fmt: skip
+FAMILY_FIELDS = ("desil_national", "desil_province", "desil_regency", "welfare_date")
+HOUSING_FIELDS = (
+    "tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
+    "cooking_fuel", "owns_car", "motorcycles",
+)  # fmt: skip
+CHUNK = 2000
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def name_key(name: str, born: date | None) -> tuple[str, date | None]:
+    return (" ".join(name.upper().split()), born)
+
+
+def matching_ids(table: str, column: str, values: list[str], condition: str = "") -> list[int]:
+    """Ids of the rows whose ``column`` is one of ``values``: plain SQL, because the ORM spends microseconds per
+    value preparing an IN list, and a million-row import asks about every NIK of the file (almost none match)."""
+    from django.db import connection
+
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for part in _chunks(values):
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f'SELECT "id" FROM "{table}" WHERE "{column}" IN ({marks}) {condition}', part)
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+def given(rows: list[dict[str, Any]]) -> set[str]:
+    """The value names filled in at least one row: the others are the column's default in every new row, written
+    once into the insert statement instead of once per row (see bulk.BulkTable.shape)."""
+    names: set[str] = set()
+    for values in rows:
+        for name, value in values.items():
+            if name not in names and value is not None and value != "":
+                names.add(name)
+    return names
+
+
+def _json_list(items: list[str]) -> str:
+    return orjson.dumps(items).decode()
+
+
+@dataclass(slots=True)
+class _NewPerson:
+    """A person created by this batch: enough to match later rows of the same file against it."""
+
+    id: int
+    name: str
+    nik: str | None
+    family: int  # the family of its first membership
+
+
+class FamilyStream:
+    """One batch's families and members, written a part at a time; ``close`` finishes the batch's writes."""
+
+    def __init__(self, owner: RegistryWriter) -> None:
+        self.owner = owner
+        self.tables: dict[type[Any], BulkTable] = {
+            model: BulkTable(model) for model in (Family, Household, Address, Person, Membership)
+        }
+        # Rows this batch writes are never "already in the registry": every look-up stops at these ids, and a table
+        # that held nothing before (a regency's first extract) is not asked at all.
+        self.bound = {model: table.reserve(0) for model, table in self.tables.items()}
+        self.held = {model: model.objects.filter(pk__lt=self.bound[model]).exists() for model in self.tables}
+        if connection.vendor == "postgresql":
+            # Foreign keys checked as each COPY ends, by the server, while this process parses the next part (with
+            # the bulk writer thread), instead of all at the commit with nothing else going on; back at close.
+            bulk.run(lambda cursor: cursor.execute("SET CONSTRAINTS ALL IMMEDIATE"))
+        self.family_ids: dict[int, int] = {}  # id(FamilyIn) -> family id
+        self.existing_family_ids: set[int] = set()
+        self.households: dict[str, tuple[int, int | None]] = {}  # household key -> (household id, address id)
+        self.changed_families: dict[int, Family] = {}
+        self.changed_households: dict[int, Household] = {}
+        self.existing_households: dict[str, Household] = {}
+        self.by_nik: dict[str, Person | _NewPerson] = {}
+        self.by_name: dict[tuple[int, tuple[str, date | None]], Person] = {}
+        self.linked: dict[tuple[int, int], Membership] = {}
+        self.active_in: dict[int, int] = {}
+        self.looked_up: set[int] = set()  # existing families whose members were read
+        self.matched_links: set[tuple[int, int]] = set()  # memberships written for persons found, not created
+        self.changed_persons: dict[int, Person] = {}
+        self.changed_memberships: list[Membership] = []
+        self.next_person = self.bound[Person]
+        self.next_membership = self.bound[Membership]
+        self.persons_new = self.memberships_new = 0
+
+    def _before(self, model: type[Any]) -> str:
+        return f'AND "id" < {int(self.bound[model])}'
+
+    # -- families and households -----------------------------------------------------------------------------------
+    def write(self, families: list[FamilyIn]) -> None:
+        """Families with members not written yet: new ones, and families handed over before with more members."""
+        new = [f for f in families if id(f) not in self.family_ids]
+        if new:
+            self._families(new, self._existing_families(new) if self.held[Family] else {})
+        self._members(families)
+
+    def _existing_families(self, families: list[FamilyIn]) -> dict[str, Family]:
+        bulk.sync()
+        kks = sorted({f.kk.nik for f in families if f.kk.valid and f.kk.nik})
+        keys = sorted({f.source_key for f in families if f.source_key})
+        table, before = Family._meta.db_table, self._before(Family)
+        found: dict[str, Family] = {}
+        for part in _chunks(matching_ids(table, "kk", kks, f"AND status = 'active' {before}")):
+            for fam in Family.objects.filter(pk__in=part):
+                found[fam.kk or ""] = self.changed_families.get(fam.pk, fam)
+        for part in _chunks(matching_ids(table, "source_key", keys, f"AND status = 'active' {before}")):
+            for fam in Family.objects.filter(pk__in=part):
+                found["key:" + fam.source_key] = self.changed_families.get(fam.pk, fam)
+        return found
+
+    def _families(self, families: list[FamilyIn], existing: dict[str, Family]) -> None:
+        owner = self.owner
+        households = self._households(families)
+        family_table = self.tables[Family]
+        value_names = family_table.order(given([f.values for f in families]))
+        shape = family_table.shape(
+            family_table.order({"id", "lineage", "kk", "kk_raw", "kk_valid", "kk_problems", "source_key",
+                                "household_id", "address_id", "village_id", *value_names}),
+            {"created_batch_id": owner.batch.pk},
+        )  # fmt: skip
+        positions = [shape.variable.index(name) for name in value_names]
+        defaults = [family_table.defaults[name] for name in value_names]
+        adapt = family_table.adapt
+        new_rows: list[tuple[Any, ...]] = []
+        base: list[Any] = [None] * len(shape.variable)
+        at = {name: shape.variable.index(name) for name in shape.variable}
+        for fam_in in families:
+            fam = existing.get(fam_in.kk.nik or "") if fam_in.kk.valid else None
+            fam = fam or (existing.get("key:" + fam_in.source_key) if fam_in.source_key else None)
+            if fam is not None:
+                if fam.pk not in self.existing_family_ids:
+                    if owner._apply(fam, "family", fam_in.values, fam_in.record):
+                        self.changed_families[fam.pk] = fam
+                    else:
+                        owner.counts.families_unchanged += 1
+                self.existing_family_ids.add(fam.pk)
+                self.family_ids[id(fam_in)] = fam.pk
+                continue
+            src = owner.record_ids[fam_in.record]
+            household_id, address_id = households[household_key(fam_in)]
+            family_id = family_table.reserve(1)
+            row = list(base)
+            row[at["id"]], row[at["kk"]], row[at["kk_raw"]] = family_id, fam_in.kk.nik, fam_in.kk.raw
+            row[at["kk_valid"]], row[at["kk_problems"]] = int(fam_in.kk.valid), _json_list(fam_in.kk.problems)
+            row[at["source_key"]], row[at["household_id"]] = fam_in.source_key, household_id
+            row[at["address_id"]], row[at["village_id"]] = address_id, fam_in.village
+            lineage: dict[str, int] = {}
+            values = fam_in.values
+            for name, position, default in zip(value_names, positions, defaults, strict=True):
+                value = values.get(name)
+                row[position] = default if value is None or value == "" else adapt(name, value)
+            for name, value in values.items():
+                if value is not None and value != "":
+                    lineage[name] = src
+            lineage["kk"] = lineage["address"] = src
+            row[at["lineage"]] = orjson.dumps(lineage).decode()
+            new_rows.append(tuple(row))
+            self.family_ids[id(fam_in)] = family_id
+            if not fam_in.kk.valid:
+                owner._flag(FlagKind.KK_INVALID, family=family_id, record=fam_in.record, kk=fam_in.kk.raw,
+                            reasons=fam_in.kk.problems)  # fmt: skip
+        family_table.insert_tuples(shape, new_rows)
+        owner.counts.families_new += len(new_rows)
+
+    def _households(self, families: list[FamilyIn]) -> dict[str, tuple[int, int | None]]:
+        """household key -> (household id, address id), creating what is new and recording changes."""
+        owner, found = self.owner, self.households
+        existing = self.existing_households
+        if self.held[Household]:
+            keys = sorted({household_key(f) for f in families} - found.keys())
+            bulk.sync()
+            for part in _chunks(matching_ids(Household._meta.db_table, "source_key", keys, self._before(Household))):
+                for hh in Household.objects.filter(pk__in=part):
+                    existing[hh.source_key] = hh
+                    found[hh.source_key] = (hh.pk, hh.address_id)
+        households, addresses = self.tables[Household], self.tables[Address]
+        housing_names = households.order(given([f.housing for f in families]))
+        household_shape = households.shape(
+            households.order({"id", "lineage", "source_key", "address_id", *housing_names}),
+            {"created_batch_id": owner.batch.pk},
+        )
+        address_shape = addresses.shape(("id", "village_id", "rt", "rw", "street"))
+        housing_defaults = [households.defaults[name] for name in housing_names]
+        adapt = households.adapt
+        new_households: list[tuple[Any, ...]] = []
+        new_addresses: list[tuple[Any, ...]] = []
+        for fam_in in families:
+            key = household_key(fam_in)
+            if key in existing:
+                hh = existing[key]
+                if owner._apply(hh, "household", fam_in.housing, fam_in.record):
+                    self.changed_households[hh.pk] = hh
+                continue
+            if key in found:
+                continue
+            src = owner.record_ids[fam_in.record]
+            address_id = addresses.reserve(1)
+            new_addresses.append((address_id, fam_in.village, fam_in.rt, fam_in.rw, fam_in.street))
+            housing = fam_in.housing
+            household_id = households.reserve(1)
+            lineage = {name: src for name, value in housing.items() if value is not None and value != ""}
+            row: list[Any] = [household_id, orjson.dumps(lineage).decode(), key, address_id]
+            for name, default in zip(housing_names, housing_defaults, strict=True):
+                value = housing.get(name)
+                row.append(default if value is None or value == "" else adapt(name, value))
+            new_households.append(tuple(row))
+            found[key] = (household_id, address_id)
+        addresses.insert_tuples(address_shape, new_addresses)
+        households.insert_tuples(household_shape, new_households)
+        return found
+
+    # -- persons and memberships -----------------------------------------------------------------------------------
+    def _look_up(self, families: list[FamilyIn], new_families: list[int]) -> None:
+        """What the registry held before this batch about these members: persons by NIK, the members of families
+        that already existed (to match persons without a valid NIK and to see known links), active families."""
+        if not self.held[Person]:
+            return  # no person before this batch: no family either, and nothing to match
+        by_nik = self.by_nik
+        niks = sorted({m.nik.nik for f in families for m in f.members if m.nik.valid and m.nik.nik} - by_nik.keys())
+        if not niks and not new_families:
+            return
+        bulk.sync()
+        before = self._before(Person)
+        # Highest id first, so that of two persons with one NIK the first created is the one kept.
+        ids = sorted(matching_ids(Person._meta.db_table, "nik", niks, f"AND nik_valid {before}"), reverse=True)
+        found: dict[str, Person] = {}
+        for person_part in _chunks(ids):
+            for known in Person.objects.filter(pk__in=person_part).order_by("-pk"):
+                found[known.nik or ""] = self.changed_persons.get(known.pk, known)
+        by_nik.update(found)
+        for family_part in _chunks(new_families):
+            memberships = Membership.objects.filter(family_id__in=family_part, pk__lt=self.bound[Membership])
+            for m in memberships.select_related("person"):
+                self.linked[(m.family_id, m.person_id)] = m
+                person = self.changed_persons.get(m.person_id, m.person)
+                self.by_name[(m.family_id, name_key(person.name, person.birth_date))] = person
+        for person_part in _chunks(sorted(p.pk for p in found.values())):
+            active = Membership.objects.filter(person_id__in=person_part, active=True, pk__lt=self.bound[Membership])
+            for person_id, family_id in active.values_list("person_id", "family_id"):
+                self.active_in.setdefault(person_id, family_id)
+
+    def _members(self, families: list[FamilyIn]) -> None:
+        owner = self.owner
+        family_ids, existing_families = self.family_ids, self.existing_family_ids
+        newly_known = sorted(
+            {family_ids[id(f)] for f in families if family_ids[id(f)] in existing_families} - self.looked_up
+        )
+        self.looked_up.update(newly_known)
+        self._look_up(families, newly_known)
+        persons, memberships = self.tables[Person], self.tables[Membership]
+        value_names = persons.order(given([m.values for f in families for m in f.members]))
+        person_shape = persons.shape(
+            persons.order({"id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems", *value_names}),
+            {"created_batch_id": owner.batch.pk},
+        )
+        # The tuple follows the table's column order: the NIK columns come before every person value column.
+        if person_shape.variable[:6] != ("id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems"):
+            raise RuntimeError(f"unexpected person columns {person_shape.variable}")
+        value_defaults = [persons.defaults[name] for name in value_names]
+        adapt_date = {name for name in value_names if isinstance(Person._meta.get_field(name), DateField)}
+        membership_shape = memberships.shape(
+            ("id", "lineage", "family_id", "person_id", "relationship", "position", "active", "conflict"),
+            {"created_batch_id": owner.batch.pk},
+        )
+        new_persons: list[tuple[Any, ...]] = []
+        new_memberships: list[tuple[Any, ...]] = []
+        examples = owner.examples["new_persons"]
+        no_problems = _json_list([])
+        record_ids = owner.record_ids
+        by_nik, by_name, linked, active_in = self.by_nik, self.by_name, self.linked, self.active_in
+        matched_links, changed_persons = self.matched_links, self.changed_persons
+        converters = [
+            (key, default, key in adapt_date) for key, default in zip(value_names, value_defaults, strict=True)
+        ]
+        dumps = orjson.dumps
+        next_person, next_membership = self.next_person, self.next_membership
+        # In the file's order, whatever the parts: of two rows putting one person in two families, the first row's
+        # family is the active one, as when the whole file is written at once.
+        members = [(p_in.record, family_ids[id(fam_in)], p_in) for fam_in in families for p_in in fam_in.members]
+        members.sort(key=itemgetter(0))
+        for fam_in in families:
+            fam_in.members = []
+        for _, family_id, p_in in members:
+            # Only families that were in the registry before have members to match by name or links to keep.
+            known_family = family_id in existing_families
+            src = record_ids[p_in.record]
+            values = p_in.values
+            name = str(values.get("name") or "")
+            nik = p_in.nik
+            person: Person | _NewPerson | None = by_nik.get(nik.nik or "") if nik.valid else None
+            if person is None and known_family:
+                person = by_name.get((family_id, name_key(name, values.get("birth_date"))))
+            if person is None:
+                person_id, next_person = next_person, next_person + 1
+                row: list[Any] = [person_id, None, nik.nik, nik.raw, int(nik.valid),
+                                  _json_list(nik.problems) if nik.problems else no_problems]  # fmt: skip
+                lineage: dict[str, int] = {}
+                for key, value in values.items():
+                    if value is not None and value != "":
+                        lineage[key] = src
+                lineage["nik"] = src
+                row[1] = dumps(lineage).decode()
+                for key, default, is_date in converters:
+                    value = values.get(key)
+                    if value is None or value == "":
+                        row.append(default)
+                    elif is_date:
+                        row.append(value.isoformat() if isinstance(value, date) else value)
+                    else:
+                        row.append(int(value) if type(value) is bool else value)
+                new_persons.append(tuple(row))
+                if len(examples) < owner.max_examples:
+                    examples.append({"name": name, "nik": nik.nik or nik.raw, "family": family_id})
+                if nik.valid and nik.nik:
+                    by_nik[nik.nik] = _NewPerson(person_id, name, nik.nik, family_id)
+            else:
+                if isinstance(person, Person):
+                    if owner._apply(person, "person", values, p_in.record):
+                        changed_persons[person.pk] = person
+                    elif person.pk not in changed_persons:
+                        owner.counts.persons_unchanged += 1
+                elif name and name_key(person.name, None) != name_key(name, None):
+                    # The same NIK twice in one file under different names: keep the first, flag the second.
+                    owner._flag(FlagKind.NIK_NAME_CONFLICT, record=p_in.record, person=person.id,
+                                family=family_id, nik=nik.nik, names=[person.name, name])  # fmt: skip
+                person_id = person.pk if isinstance(person, Person) else person.id
+                # Once per family: a person listed twice in one family keeps one membership.
+                if (family_id, person_id) in matched_links or (
+                    isinstance(person, _NewPerson) and person.family == family_id
+                ):
+                    continue
+                matched_links.add((family_id, person_id))
+                if known_family:
+                    current = linked.get((family_id, person_id))
+                    if current is not None:
+                        if owner._apply(current, "membership", {"relationship": p_in.relationship},
+                                        p_in.record):  # fmt: skip
+                            self.changed_memberships.append(current)
+                        continue
+            if not nik.valid:
+                owner._flag(FlagKind.NIK_INVALID, person=person_id, family=family_id, record=p_in.record,
+                            nik=nik.raw, reasons=nik.problems)  # fmt: skip
+            if not name:
+                owner._flag(FlagKind.NAME_EMPTY, person=person_id, family=family_id, record=p_in.record)
+            other = active_in.get(person_id)
+            conflict = other is not None and other != family_id
+            if conflict:
+                owner.counts.conflicts += 1
+                owner._flag(FlagKind.NIK_TWO_FAMILIES, person=person_id, family=family_id, record=p_in.record,
+                            nik=nik.nik, active_family=other)  # fmt: skip
+            elif other is None:
+                active_in[person_id] = family_id
+            new_memberships.append(
+                (next_membership, f'{{"relationship":{src},"family":{src}}}', family_id, person_id,
+                 p_in.relationship, p_in.position, 0 if conflict else 1, 1 if conflict else 0)
+            )  # fmt: skip
+            next_membership += 1
+        self.persons_new += persons.insert_tuples(person_shape, new_persons)
+        self.memberships_new += memberships.insert_tuples(membership_shape, new_memberships)
+        self.next_person, self.next_membership = next_person, next_membership
+        owner.progress(len(new_persons))
+
+    # -- the end -----------------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Finish the batch's writes: ids and sequences, findings that waited for their person, changed rows."""
+        owner = self.owner
+        persons, memberships = self.tables[Person], self.tables[Membership]
+        persons.reserve(self.next_person - persons.reserve(0))  # the ids handed out in _members
+        memberships.reserve(self.next_membership - memberships.reserve(0))
+        for table in self.tables.values():
+            table.finish()
+        if connection.vendor == "postgresql":
+            bulk.run(lambda cursor: cursor.execute("SET CONSTRAINTS ALL DEFERRED"))
+        bulk.sync()
+        if self.next_person > self.bound[Person]:
+            # Exclusion findings that arrived before the person did are linked now (asked from the findings' side:
+            # a few unlinked findings, against a million new persons).
+            first_person = Person.objects.filter(nik=OuterRef("nik"), nik_valid=True).order_by("pk").values("pk")[:1]
+            arrived = Person.objects.filter(nik=OuterRef("nik"), nik_valid=True, pk__gte=self.bound[Person])
+            Exclusion.objects.filter(Exists(arrived), person__isnull=True).update(person_id=Subquery(first_person))
+        Household.objects.bulk_update(
+            list(self.changed_households.values()), [*HOUSING_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
+        )
+        Family.objects.bulk_update(
+            list(self.changed_families.values()), [*FAMILY_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
+        )
+        Person.objects.bulk_update(
+            list(self.changed_persons.values()), [*PERSON_FIELDS, "lineage", "updated_at"], batch_size=CHUNK
+        )
+        Membership.objects.bulk_update(
+            self.changed_memberships, ["relationship", "lineage", "updated_at"], batch_size=CHUNK
+        )
+        counts = owner.counts
+        counts.families_changed = len(self.changed_families)
+        counts.persons_new = self.persons_new
+        counts.persons_changed = len(self.changed_persons)
+        counts.memberships_new = self.memberships_new
+
+
+def household_key(fam_in: FamilyIn) -> str:
+    return fam_in.household_key or f"kk:{fam_in.source_key or fam_in.kk.nik or fam_in.kk.raw or fam_in.record}"
