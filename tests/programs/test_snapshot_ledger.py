@@ -59,6 +59,9 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
                            village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
     Benefit.objects.create(program=Program.objects.get(code="PIP"), period="2026", amount=None, nik=nur.nik,
                            person=nur, village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
+    for village in (None, "64.74.01"):  # unknown recipients: no village given, a district's code
+        Benefit.objects.create(program=pkh, period="2026-Q4", amount=Decimal("7"), nik="6474999999990001",
+                               village_id=village, batch=first.batch)  # fmt: skip
     budi = Person.objects.get(nik="6474010101700003")
     Membership.objects.filter(person=budi).update(active=False)
     ahmad = Person.objects.get(nik="6474031207850001")
@@ -98,6 +101,7 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
     assert got == expected
     assert (pkh.pk, f"f{k3.pk}") not in got  # retired family: left out
     assert any(key[1].startswith("v") for key in got)  # Budi and the unknown NIK count by village
+    assert got[(pkh.pk, "v")] == [1, 7.0, 0]  # in the region, in none of its villages
     assert sum(line[2] for line in got.values()) == 3  # Nur Aisyah's three rows
     k1 = Family.objects.get(kk="6474031203150001")
     pip = Program.objects.get(code="PIP")

@@ -125,7 +125,8 @@ def sql_columns(sql: str, params: Sequence[Any], types: Sequence[pa.DataType]) -
 
 def sql_numbers(sql: str, params: Sequence[Any], kinds: Sequence[str]) -> list[np.ndarray]:
     """The columns of a query's result as numpy arrays, ``kinds`` "int" (int64, NULL as 0) or "float" (float64,
-    NULL as NaN), in the same row order; row order is not guaranteed.
+    NULL as NaN), in the same row order; row order is not guaranteed. A "text" column (codes without commas)
+    comes as an object array of its values that are not NULL, in the same order: for a column given on few rows.
 
     On PostgreSQL each column arrives as one bytea of 8-byte binary values concatenated by the database
     (``string_agg`` of ``int8send``/``float8send``): millions of rows cost the database one pass and Python a
@@ -137,26 +138,29 @@ def sql_numbers(sql: str, params: Sequence[Any], kinds: Sequence[str]) -> list[n
             rows = cursor.fetchall()
             out = []
             for i, kind in enumerate(kinds):
-                if kind == "float":
+                if kind == "text":
+                    out.append(np.array([r[i] for r in rows if r[i] is not None], dtype=object))
+                elif kind == "float":
                     out.append(np.array([np.nan if r[i] is None else float(r[i]) for r in rows], dtype=np.float64))
                 else:
                     out.append(np.array([r[i] or 0 for r in rows], dtype=np.int64))
             return out
         names = [f"c{i}" for i in range(len(kinds))]
-        parts = [
-            f"string_agg(float8send(coalesce({n}::float8, 'NaN')), ''::bytea)"
-            if kind == "float"
-            else f"string_agg(int8send(coalesce({n}::int8, 0)), ''::bytea)"
-            for n, kind in zip(names, kinds, strict=True)
-        ]
+        aggregate = {"float": "string_agg(float8send(coalesce({}::float8, 'NaN')), ''::bytea)",
+                     "int": "string_agg(int8send(coalesce({}::int8, 0)), ''::bytea)",
+                     "text": "string_agg({}::text, ',')"}  # fmt: skip
+        parts = [aggregate[kind].format(n) for n, kind in zip(names, kinds, strict=True)]
         cursor.execute(f"SELECT {', '.join(parts)} FROM ({sql}) AS q({', '.join(names)})", params)
         values = cursor.fetchone()
-    return [
-        np.frombuffer(v or b"", dtype=">f8" if kind == "float" else ">i8").astype(
-            np.float64 if kind == "float" else np.int64
-        )
-        for v, kind in zip(values, kinds, strict=True)
-    ]
+    out = []
+    for value, kind in zip(values, kinds, strict=True):
+        if kind == "text":
+            out.append(np.array([] if value is None else value.split(","), dtype=object))
+        elif kind == "float":
+            out.append(np.frombuffer(value or b"", dtype=">f8").astype(np.float64))
+        else:
+            out.append(np.frombuffer(value or b"", dtype=">i8").astype(np.int64))
+    return out
 
 
 def person_families(ids: np.ndarray) -> np.ndarray:

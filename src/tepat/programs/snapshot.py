@@ -110,8 +110,25 @@ class LedgerPeriods:
 
 
 def ledger_periods() -> LedgerPeriods:
-    """The ledger's periods and each program's latest, from one pass over the distinct (program, period) pairs."""
-    pairs = list(Benefit.objects.values_list("program_id", "period").distinct().order_by())
+    """The ledger's periods and each program's latest, from the distinct (program, period) pairs: on PostgreSQL
+    one index probe per pair on the (program, period) index (a loose index scan) rather than a pass over
+    millions of rows."""
+    if connection.vendor == "postgresql":
+        benefit = connection.ops.quote_name(Benefit._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH RECURSIVE pairs AS (
+                        (SELECT program_id, period FROM {benefit} ORDER BY program_id, period LIMIT 1)
+                        UNION ALL
+                        SELECT n.program_id, n.period FROM pairs p, LATERAL (
+                            SELECT b.program_id, b.period FROM {benefit} b
+                            WHERE (b.program_id, b.period) > (p.program_id, p.period)
+                            ORDER BY b.program_id, b.period LIMIT 1) n)
+                    SELECT program_id, period FROM pairs"""
+            )
+            pairs = cursor.fetchall()
+    else:
+        pairs = list(Benefit.objects.values_list("program_id", "period").distinct().order_by())
     latest: dict[int, str] = {}
     for program, period in pairs:
         if period and period > latest.get(program, ""):
@@ -168,34 +185,35 @@ def _ledger_where(period: str, planned: bool, program_ids: Sequence[int]) -> tup
 
 
 def _ledger_rows(period: str, planned: bool, program_ids: Sequence[int]) -> list[np.ndarray]:
-    """Every ledger row of the period as (program id, person id or 0, amount or NaN): one scan of the ledger.
+    """Every ledger row of the period as (program id, person id or 0, amount or NaN), and the village codes the
+    lists gave for the rows without a person ("" for none), in their order: one scan of the ledger.
 
     Not joined or summed by the database: joining a province's millions of rows to the memberships and grouping
     them (sort or hash) cost most of the refresh there, numpy does both in a fraction of a second after the
     persons are mapped to their families (``person_families``).
     """
     if not program_ids:
-        return [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)]
+        return [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=object)]
     where, params = _ledger_where(period, planned, program_ids)
-    sql = (f"SELECT b.program_id, b.person_id, b.amount FROM {connection.ops.quote_name(Benefit._meta.db_table)} b "
-           f"WHERE {' AND '.join(where)}")  # fmt: skip
-    return sql_numbers(sql, params, ["int", "int", "float"])
+    sql = (f"SELECT b.program_id, b.person_id, b.amount, "
+           f"CASE WHEN b.person_id IS NULL THEN coalesce(b.village_id, '') END "
+           f"FROM {connection.ops.quote_name(Benefit._meta.db_table)} b WHERE {' AND '.join(where)}")  # fmt: skip
+    return sql_numbers(sql, params, ["int", "int", "float", "text"])
 
 
 def _unplaced_sql(period: str, planned: bool, program_ids: Sequence[int], persons: Sequence[int]
                   ) -> tuple[str, list[Any]]:  # fmt: skip
-    """The period's rows of recipients without an active family (no person, or one of ``persons``, which have
-    none), summed per program and the village the list gave: a few index look-ups on PostgreSQL. SQLite finds
-    those persons itself."""
+    """The period's rows of the registry's persons without an active family (``persons``), summed per program
+    and the village the list gave: a few index look-ups on PostgreSQL. SQLite finds those persons itself."""
     quote = connection.ops.quote_name
     benefit, membership, person = (quote(m._meta.db_table) for m in (Benefit, Membership, Person))
     where, params = _ledger_where(period, planned, program_ids)
     if connection.vendor == "postgresql":
-        where.append("(b.person_id IS NULL OR b.person_id = ANY(%s))")
+        where.append("b.person_id = ANY(%s)")
         params.append(list(persons))
     else:
-        where.append(f"(b.person_id IS NULL OR NOT EXISTS (SELECT 1 FROM {membership} m "
-                     f"WHERE m.person_id = b.person_id AND m.active = %s))")  # fmt: skip
+        where.append(f"b.person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {membership} m "
+                     f"WHERE m.person_id = b.person_id AND m.active = %s)")  # fmt: skip
         params.append(True)
     dead = f"CASE WHEN b.person_id IN (SELECT id FROM {person} WHERE vital_status = %s) THEN 1 ELSE 0 END"
     sql = (f"SELECT b.program_id, b.village_id, COUNT(*), SUM(b.amount), SUM({dead}) FROM {benefit} b "
@@ -220,7 +238,7 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
         empty = np.zeros(0, dtype=np.int64)
         return LedgerPairs(Ledger(program=empty, family=empty, village=empty, amount=np.zeros(0)), empty, empty)
     person_family = table.person_family if table.person_family is not None else person_families(table.ids)
-    program_id, person, amount = rows
+    program_id, person, amount, no_person_village = rows
     lookup = np.full(max(program_ids, default=0) + 1, -1, dtype=np.int64)
     lookup[list(program_ids)] = list(program_ids.values())
     mapped = np.full(len(person), -1, dtype=np.int64)
@@ -253,23 +271,47 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
     )
     dead = dead_rows.astype(np.int64)
     # Recipients without an active family count by the village the list gave, when that is in the region (a code
-    # that is no village of it counts for the region as a whole).
-    sql, params = _unplaced_sql(period, planned, list(program_ids), unplaced.tolist())
-    u_program, u_village, u_rows, u_amount, u_dead = sql_columns(
-        sql, params, [pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
-    )
-    codes = u_village.to_pylist()
-    village = np.array([village_index.get(c or "", -1) for c in codes], dtype=np.int64)
-    in_region = np.array([bool(c) and (c == region or c.startswith(region + ".")) for c in codes], dtype=bool)
-    u_dead_counts = _numpy(u_dead)[in_region]
+    # that is no village of it counts for the region as a whole): rows without a person from the scan, the
+    # registry's persons without a family from the database.
+    nobody = person == 0
+    u_program, u_codes = [lookup[program_id[nobody]]], [no_person_village]
+    u_rows, u_amount = [np.ones(int(nobody.sum()), dtype=np.int64)], [amount[nobody]]
+    u_dead = [np.zeros(int(nobody.sum()), dtype=np.int64)]
+    if connection.vendor != "postgresql" or len(unplaced):
+        sql, params = _unplaced_sql(period, planned, list(program_ids), unplaced.tolist())
+        q_program, q_village, q_rows, q_amount, q_dead = sql_columns(
+            sql, params, [pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.int64()]
+        )
+        u_program.append(lookup[_numpy(q_program)])
+        u_codes.append(np.array([c or "" for c in q_village.to_pylist()], dtype=object))
+        u_rows.append(_numpy(q_rows))
+        u_amount.append(_numpy(q_amount))
+        u_dead.append(_numpy(q_dead))
+    codes_all = np.concatenate(u_codes) if u_codes else np.zeros(0, dtype=object)
+    known_codes = sorted(set(codes_all.tolist()))
+    code_at = {c: i for i, c in enumerate(known_codes)}
+    code_index = np.array([code_at[c] for c in codes_all.tolist()], dtype=np.int64)
+    key = np.concatenate(u_program) * max(len(known_codes), 1) + code_index
+    groups, group_of = np.unique(key, return_inverse=True)
+    all_amount = np.concatenate(u_amount)
+    all_given = ~np.isnan(all_amount)
+    g_rows = np.bincount(group_of, weights=np.concatenate(u_rows), minlength=len(groups)).astype(np.int64)
+    g_amount = np.bincount(group_of, weights=np.where(all_given, all_amount, 0.0), minlength=len(groups))
+    g_amount = g_amount.astype(np.float64)
+    g_amount[np.bincount(group_of, weights=all_given, minlength=len(groups)) == 0] = np.nan  # SUM of nulls
+    g_dead = np.bincount(group_of, weights=np.concatenate(u_dead), minlength=len(groups)).astype(np.int64)
+    g_program = groups // max(len(known_codes), 1)
+    g_codes = [known_codes[i] for i in (groups % max(len(known_codes), 1)).tolist()]
+    village = np.array([village_index.get(c, -1) for c in g_codes], dtype=np.int64)
+    in_region = np.array([bool(c) and (c == region or c.startswith(region + ".")) for c in g_codes], dtype=bool)
     return LedgerPairs(
-        Ledger(program=np.concatenate([line_program, lookup[_numpy(u_program)[in_region]]]).astype(np.int64),
+        Ledger(program=np.concatenate([line_program, g_program[in_region]]).astype(np.int64),
                family=np.concatenate([line_family, np.full(int(in_region.sum()), -1)]).astype(np.int64),
                village=np.concatenate([np.full(len(line_family), -1), village[in_region]]).astype(np.int64),
-               amount=np.concatenate([summed, _numpy(u_amount)[in_region]]),
-               deceased=np.concatenate([dead > 0, u_dead_counts > 0])),
-        np.concatenate([counts, _numpy(u_rows)[in_region]]).astype(np.int64),
-        np.concatenate([dead, u_dead_counts]),
+               amount=np.concatenate([summed, g_amount[in_region]]),
+               deceased=np.concatenate([dead > 0, g_dead[in_region] > 0])),
+        np.concatenate([counts, g_rows[in_region]]).astype(np.int64),
+        np.concatenate([dead, g_dead[in_region]]),
     )  # fmt: skip
 
 
