@@ -328,6 +328,7 @@ def _validate(
             if writer is not None and parsed.record_ids:
                 _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
                 counts = parsed.handler.commit(writer)
+                parsed.handler.release()
         _write_report(batch, parsed)
         batch.status = BatchStatus.VALIDATED
         batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids),
@@ -421,6 +422,7 @@ def _commit(
             _set_progress(batch, "commit", done[0], len(parsed.record_ids), progress)
 
         counts = parsed.handler.commit(RegistryWriter(batch, parsed.record_ids, progress=on_persons))
+        parsed.handler.release()
         _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
         _committed(actor, batch, counts, valid_only)
 

@@ -24,8 +24,8 @@ class SourceRecord(models.Model):
     # No database constraint on the batch (here and on Tracked.created_batch): these rows are written only by their
     # batch's own import, in bulk, and batches are never deleted (the ORM still applies on_delete). On PostgreSQL
     # each constraint is a trigger query per row at commit; a million-row list wrote about five million of them.
-    batch = models.ForeignKey(
-        "intake.ImportBatch", on_delete=models.CASCADE, related_name="records", db_constraint=False
+    batch = models.ForeignKey(  # indexed by (batch, row_number) below
+        "intake.ImportBatch", on_delete=models.CASCADE, related_name="records", db_constraint=False, db_index=False
     )
     row_number = models.PositiveIntegerField(help_text=_("Nomor baris di berkas (baris judul = 1)."))
     sheet = models.CharField(max_length=100, blank=True)
