@@ -106,3 +106,32 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
     k1 = Family.objects.get(kk="6474031203150001")
     pip = Program.objects.get(code="PIP")
     assert got[(pip.pk, f"f{k1.pk}")] == [1, None, 1]  # no amount given: none summed
+
+
+def test_work_beside_runs_in_a_thread_and_hands_back_its_result_or_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refresh's second reader: its result (or its error) comes back to the caller; run in place when asked
+    (SQLite, or inside a transaction, where a second connection would not see the caller's rows)."""
+    import threading
+
+    from tepat.programs import snapshot as snapshots
+
+    threads: list[str] = []
+
+    def work() -> str:
+        threads.append(threading.current_thread().name)
+        return "read"
+
+    result, seconds = snapshots._beside(work, in_thread=True)()
+    assert (result, threads, seconds >= 0) == ("read", ["analysis-ledger"], True)
+    result, _seconds = snapshots._beside(work, in_thread=False)()
+    assert threads[-1] == threading.current_thread().name
+
+    def broken() -> str:
+        raise RuntimeError("ledger unreadable")
+
+    with pytest.raises(RuntimeError, match="ledger unreadable"):
+        snapshots._beside(broken, in_thread=True)()
+    assert not [t for t in threading.enumerate() if t.name == "analysis-ledger"]
+    # inside a transaction (tests run in one) the automatic choice is in place
+    lazy = snapshots._beside(work)
+    assert threads[-1] == threading.current_thread().name and lazy()[0] == "read"
