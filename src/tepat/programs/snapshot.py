@@ -166,7 +166,7 @@ class Computed:
 class LedgerPairs:
     """The ledger as the engine reads it, one line per program and recipient family (or per program and village
     for recipients the registry does not know), with how many ledger rows and rows paid to the dead each stands
-    for: a province's five million rows become a few hundred thousand lines, summed by the database."""
+    for: a province's five million rows become a few hundred thousand lines (``_ledger``)."""
 
     ledger: Ledger
     rows: np.ndarray  # ledger rows per line
@@ -331,7 +331,7 @@ def _recount(coverage: Coverage, pairs: LedgerPairs, tags: Sequence[Sequence[str
     """Ledger-row counts (rows, unmatched, deceased) from the pairs' weights: the engine counted each line once.
 
     Family measures, amounts and overlaps need no change: a family is on a program's list or not, and amounts were
-    summed by the database.
+    summed per line (``_ledger``).
     """
     ledger = pairs.ledger
     width = len(coverage.villages) + 1
