@@ -77,6 +77,9 @@ def given(rows: list[dict[str, Any]]) -> set[str]:
     return names
 
 
+_WRITTEN: dict[str, Any] = {}  # the values of a family already written (never changed)
+
+
 def _json_list(items: list[str]) -> str:
     return orjson.dumps(items).decode()
 
@@ -235,6 +238,8 @@ class FamilyStream:
                             reasons=fam_in.kk.problems)  # fmt: skip
         family_table.insert_tuples(shape, new_rows)
         owner.counts.families_new += len(new_rows)
+        for fam_in in families:  # written: the family's later members need only its id (a third of the memory)
+            fam_in.values = fam_in.housing = _WRITTEN
 
     def _households(self, families: list[FamilyIn]) -> dict[str, tuple[int, int | None]]:
         """household key -> (household id, address id), creating what is new and recording changes."""
