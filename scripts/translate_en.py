@@ -1146,6 +1146,7 @@ EN = {
     "potret analisis program": "program analysis snapshot",
     "angka analisis per wilayah": "analysis figures by area",
     "keluarga dalam analisis": "families in the analysis",
+    "daftar keluarga dalam analisis": "family lists in the analysis",
     "Ada temuan": "Has findings",
     "Baris daftar yang NIK-nya tidak ada di registri": "List rows whose NIK is not in the registry",
     "Tidak di registri": "Not in the registry",
