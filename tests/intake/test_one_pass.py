@@ -54,6 +54,7 @@ def _registry(batch: ImportBatch) -> dict[str, Any]:
     """The registry by natural keys (ids differ between the two runs), with the batch's changes and flags."""
     person = {p.pk: (p.nik_raw, p.name) for p in Person.objects.all()}
     family = {f.pk: (f.kk_raw, f.source_key) for f in Family.objects.all()}
+    changes = Change.objects.filter(batch=batch)
     return {
         "persons": Counter(
             (nik, valid, name, born, occupation, tuple(sorted(lineage)))
@@ -71,11 +72,12 @@ def _registry(batch: ImportBatch) -> dict[str, Any]:
             for m in Membership.objects.all()
         ),
         "flags": Counter(
-            (f.kind, person.get(f.person_id or 0), family.get(f.family_id or 0)) for f in RegistryFlag.objects.filter(batch=batch)
+            (f.kind, person.get(f.person_id or 0), family.get(f.family_id or 0))
+            for f in RegistryFlag.objects.filter(batch=batch)
         ),
         "changes": Counter(
             (entity, name, repr(old), repr(new))
-            for entity, name, old, new in Change.objects.filter(batch=batch).values_list("entity", "field", "old", "new")
+            for entity, name, old, new in changes.values_list("entity", "field", "old", "new")
         ),
     }
 
