@@ -15,7 +15,8 @@ from tepat.areas.selectors import within_q
 from tepat.intake.services import ImportOutcome
 from tepat.programs.eligibility import family_table
 from tepat.programs.models import Benefit, Program
-from tepat.programs.snapshot import _ledger, _ledger_rows, statuses
+from tepat.programs.snapshot import statuses
+from tepat.programs.snapshot.read import _ledger, _ledger_rows
 from tepat.registry.models import Family, FamilyStatus, Membership, Person, VitalStatus
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_work_beside_runs_in_a_thread_and_hands_back_its_result_or_error(monkeyp
     (SQLite, or inside a transaction, where a second connection would not see the caller's rows)."""
     import threading
 
-    from tepat.programs import snapshot as snapshots
+    from tepat.programs.snapshot import read as snapshots
 
     threads: list[str] = []
 

@@ -15,9 +15,9 @@ from tepat.areas.models import Area
 from tepat.engine.synth import SynthConfig, generate
 from tepat.intake.models import BatchStatus
 from tepat.intake.services import import_file
-from tepat.programs import snapshot as snapshots
 from tepat.programs.analysis import excluded_listed, many_listed, snapshot_state
 from tepat.programs.models import NO_VILLAGE, AnalysisArea
+from tepat.programs.snapshot import figures as snapshots
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
