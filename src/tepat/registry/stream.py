@@ -44,7 +44,8 @@ HOUSING_FIELDS = (
 CHUNK = 2000
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
+def chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
+    """``items`` in lists of ``size``: IN lists and bulk updates stay well under the databases' limits."""
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -59,7 +60,7 @@ def matching_ids(table: str, column: str, values: list[str], condition: str = ""
 
     ids: list[int] = []
     with connection.cursor() as cursor:
-        for part in _chunks(values):
+        for part in chunks(values):
             marks = ", ".join(["%s"] * len(part))
             cursor.execute(f'SELECT "id" FROM "{table}" WHERE "{column}" IN ({marks}) {condition}', part)
             ids.extend(row[0] for row in cursor.fetchall())
@@ -177,10 +178,10 @@ class FamilyStream:
         keys = sorted({f.source_key for f in families if f.source_key})
         table, before = Family._meta.db_table, self._before(Family)
         found: dict[str, Family] = {}
-        for part in _chunks(matching_ids(table, "kk", kks, f"AND status = 'active' {before}")):
+        for part in chunks(matching_ids(table, "kk", kks, f"AND status = 'active' {before}")):
             for fam in Family.objects.filter(pk__in=part):
                 found[fam.kk or ""] = self.changed_families.get(fam.pk, fam)
-        for part in _chunks(matching_ids(table, "source_key", keys, f"AND status = 'active' {before}")):
+        for part in chunks(matching_ids(table, "source_key", keys, f"AND status = 'active' {before}")):
             for fam in Family.objects.filter(pk__in=part):
                 found["key:" + fam.source_key] = self.changed_families.get(fam.pk, fam)
         return found
@@ -248,7 +249,7 @@ class FamilyStream:
         if self.held[Household]:
             keys = sorted({household_key(f) for f in families} - found.keys())
             bulk.sync()
-            for part in _chunks(matching_ids(Household._meta.db_table, "source_key", keys, self._before(Household))):
+            for part in chunks(matching_ids(Household._meta.db_table, "source_key", keys, self._before(Household))):
                 for hh in Household.objects.filter(pk__in=part):
                     existing[hh.source_key] = hh
                     found[hh.source_key] = (hh.pk, hh.address_id)
@@ -303,14 +304,14 @@ class FamilyStream:
         # Highest id first, so that of two persons with one NIK the first created is the one kept.
         ids = sorted(matching_ids(Person._meta.db_table, "nik", niks, f"AND nik_valid {before}"), reverse=True)
         found: dict[str, _Known] = {}
-        for person_part in _chunks(ids):
+        for person_part in chunks(ids):
             rows = Person.objects.filter(pk__in=person_part).order_by("-pk").values_list("pk", "nik", *PERSON_FIELDS)
             for row in rows:
                 known = self._person(row)
                 found[known.nik or ""] = known
         by_nik.update(found)
         person_columns = [f"person__{name}" for name in ("nik", *PERSON_FIELDS)]
-        for family_part in _chunks(new_families):
+        for family_part in chunks(new_families):
             memberships = Membership.objects.filter(family_id__in=family_part, pk__lt=self.bound[Membership])
             for pk, family_id, person_id, relationship, *person in memberships.values_list(
                 "pk", "family_id", "person_id", "relationship", *person_columns
@@ -318,7 +319,7 @@ class FamilyStream:
                 self.linked[(family_id, person_id)] = _Known(Membership, pk, {"relationship": relationship})
                 known = self._person((person_id, *person))
                 self.by_name[(family_id, name_key(known.name, known.birth_date))] = known
-        for person_part in _chunks(sorted(p.pk for p in found.values())):
+        for person_part in chunks(sorted(p.pk for p in found.values())):
             active = Membership.objects.filter(person_id__in=person_part, active=True, pk__lt=self.bound[Membership])
             for person_id, family_id in active.values_list("person_id", "family_id"):
                 self.active_in.setdefault(person_id, family_id)

@@ -14,12 +14,10 @@ matching; the few existing rows that change go through the ORM, after ``bulk.syn
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
-
-import orjson
+from typing import Any
 
 from tepat.intake.models import ImportBatch
 from tepat.registry import bulk
@@ -31,10 +29,7 @@ from tepat.registry.models import (
     Person,
     RegistryFlag,
 )
-from tepat.registry.stream import FamilyStream
-
-CHUNK = 2000
-T = TypeVar("T")
+from tepat.registry.stream import CHUNK, FamilyStream, chunks
 
 
 @dataclass(slots=True)
@@ -127,21 +122,8 @@ class CommitCounts:
         return dict(self.__dict__)
 
 
-def chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
-
-
-def _json_list(items: list[str]) -> str:
-    return orjson.dumps(items).decode()
-
-
-def _filled(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v not in (None, "")}
 
 
 class RegistryWriter:
