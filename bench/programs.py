@@ -169,10 +169,12 @@ def _time_pages(label: str, urls: list[tuple[str, str]], repeat: int, *, after_c
     from django.test import Client
 
     from tepat.accounts.models import User
+    from tepat.memory import keep_freed_memory
     from tepat.programs.models import AnalysisSnapshot, SnapshotStatus
     from tepat.programs.snapshot import snapshot_compute
 
     def work() -> float:
+        keep_freed_memory()  # as `tepat db_worker` does (tepat.cli): this process runs the refreshes
         start = time.perf_counter()
         for snapshot in AnalysisSnapshot.objects.filter(status=SnapshotStatus.QUEUED).order_by("pk"):
             snapshot_compute(snapshot=snapshot)

@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("TEPAT_SQLITE", str(var / "demo.sqlite3"))
     if not args:
         args = ["help"]
+    if args[0] == "db_worker":  # one long process running large tasks one after another
+        from tepat.memory import keep_freed_memory
+
+        keep_freed_memory()
     from django.core.management import execute_from_command_line
     from django.db.utils import InterfaceError, OperationalError
 

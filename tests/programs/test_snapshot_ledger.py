@@ -9,12 +9,14 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tepat.areas.models import Area, Level
 from tepat.areas.selectors import within_q
 from tepat.intake.services import ImportOutcome
 from tepat.programs.eligibility import family_table
 from tepat.programs.models import Benefit, Program
+from tepat.programs.snapshot import read as snapshots
 from tepat.programs.snapshot import statuses
 from tepat.programs.snapshot.read import _ledger, _ledger_rows
 from tepat.registry.models import Family, FamilyStatus, Membership, Person, VitalStatus
@@ -61,7 +63,7 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
     Benefit.objects.create(program=Program.objects.get(code="PIP"), period="2026", amount=None, nik=nur.nik,
                            person=nur, village_id="64.74.03.1002", batch=first.batch)  # fmt: skip
     for village in (None, "64.74.01"):  # unknown recipients: no village given, a district's code
-        Benefit.objects.create(program=pkh, period="2026-Q4", amount=Decimal("7"), nik="6474999999990001",
+        Benefit.objects.create(program=pkh, period="2026-Q4", amount=Decimal("7.25"), nik="6474999999990001",
                                village_id=village, batch=first.batch)  # fmt: skip
     budi = Person.objects.get(nik="6474010101700003")
     Membership.objects.filter(person=budi).update(active=False)
@@ -102,11 +104,43 @@ def test_ledger_lines_are_the_rows_summed_per_program_and_family(ledger: ImportO
     assert got == expected
     assert (pkh.pk, f"f{k3.pk}") not in got  # retired family: left out
     assert any(key[1].startswith("v") for key in got)  # Budi and the unknown NIK count by village
-    assert got[(pkh.pk, "v")] == [1, 7.0, 0]  # in the region, in none of its villages
+    assert got[(pkh.pk, "v")] == [1, 7.25, 0]  # in the region, in none of its villages; sen summed exactly
     assert sum(line[2] for line in got.values()) == 3  # Nur Aisyah's three rows
     k1 = Family.objects.get(kk="6474031203150001")
     pip = Program.objects.get(code="PIP")
     assert got[(pip.pk, f"f{k1.pk}")] == [1, None, 1]  # no amount given: none summed
+
+
+def test_the_ledger_read_in_block_ranges_is_the_whole_ledger(ledger: ImportOutcome, monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:  # fmt: skip
+    """Two connections read the ledger's pages in ranges (PostgreSQL): together the ranges hold every row once."""
+    pkh = Program.objects.get(code="PKH")
+    first = Benefit.objects.filter(program=pkh).order_by("pk").first()
+    assert first is not None
+    Benefit.objects.bulk_create(
+        Benefit(program=pkh, period=f"2026-{k % 12 + 1:02d}", amount=Decimal(k) / 4, nik=f"64749999{k:08d}",
+                village_id="64.74.01.1001" if k % 3 else None, batch=first.batch)
+        for k in range(600)
+    )  # fmt: skip
+    monkeypatch.setattr(snapshots, "LEDGER_PARTS", 5)
+    parts = snapshots._ledger_parts()
+    programs = list(Program.objects.values_list("pk", flat=True))
+    read = [_ledger_rows("2026", False, programs, blocks) for blocks in parts]
+    whole = _ledger_rows("2026", False, programs)
+
+    def rows(columns: list[np.ndarray]) -> list[tuple[object, ...]]:
+        villages = iter(columns[3].tolist())  # given for the rows without a person, in their order
+        return sorted((int(p), int(q), float(a), next(villages) if q == 0 else None)
+                      for p, q, a in zip(columns[0], columns[1], columns[2], strict=True))  # fmt: skip
+
+    got = [row for part in read for row in rows(part)]
+    assert sorted(got) == rows(whole)
+    assert len(got) == Benefit.objects.filter(period__startswith="2026").exclude(status="planned").count()
+    if connection.vendor == "postgresql":
+        assert len(parts) == 5 and parts[-1] is not None and parts[-1][1] is None  # the last range is open
+        assert all(len(part[0]) for part in read)
+    else:
+        assert parts == [None]
 
 
 def test_work_beside_runs_in_a_thread_and_hands_back_its_result_or_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pyarrow as pa
@@ -128,9 +128,10 @@ def sql_numbers(sql: str, params: Sequence[Any], kinds: Sequence[str]) -> list[n
     NULL as NaN), in the same row order; row order is not guaranteed. A "text" column (codes without commas)
     comes as an object array of its values that are not NULL, in the same order: for a column given on few rows.
 
-    On PostgreSQL each column arrives as one bytea of 8-byte binary values concatenated by the database
-    (``string_agg`` of ``int8send``/``float8send``): millions of rows cost the database one pass and Python a
-    copy, with no text to print or parse. SQLite goes through tuples.
+    On PostgreSQL the numbers arrive as one bytea of fixed-size binary records (``int8send``/``float8send`` of
+    each number, concatenated per row and over the rows by ``string_agg``), in binary: millions of rows cost the
+    database one pass and one aggregate call per row, and Python a copy, with no text to print or parse. A text
+    column is aggregated only over its rows that have a value (``FILTER``). SQLite goes through tuples.
     """
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
@@ -145,22 +146,50 @@ def sql_numbers(sql: str, params: Sequence[Any], kinds: Sequence[str]) -> list[n
                 else:
                     out.append(np.array([r[i] or 0 for r in rows], dtype=np.int64))
             return out
-        names = [f"c{i}" for i in range(len(kinds))]
-        aggregate = {"float": "string_agg(float8send(coalesce({}::float8, 'NaN')), ''::bytea)",
-                     "int": "string_agg(int8send(coalesce({}::int8, 0)), ''::bytea)",
-                     "text": "string_agg({}::text, ',')"}  # fmt: skip
-        parts = [aggregate[kind].format(n) for n, kind in zip(names, kinds, strict=True)]
-        cursor.execute(f"SELECT {', '.join(parts)} FROM ({sql}) AS q({', '.join(names)})", params)
-        values = cursor.fetchone()
+    names = [f"c{i}" for i in range(len(kinds))]
+    send = {"float": "float8send(coalesce({}::float8, 'NaN'))", "int": "int8send(coalesce({}::int8, 0))"}
+    numbers = [(n, kind) for n, kind in zip(names, kinds, strict=True) if kind != "text"]
+    parts = []
+    if numbers:
+        parts.append(f"string_agg({' || '.join(send[kind].format(n) for n, kind in numbers)}, ''::bytea)")
+    parts += [f"string_agg({n}::text, ',') FILTER (WHERE {n} IS NOT NULL)"
+              for n, kind in zip(names, kinds, strict=True) if kind == "text"]  # fmt: skip
+    values = _fetch_binary(f"SELECT {', '.join(parts)} FROM ({sql}) AS q({', '.join(names)})", params)
+    records = np.frombuffer(values[0] or b"", dtype=[(n, ">f8" if kind == "float" else ">i8") for n, kind in numbers]
+                            ) if numbers else None  # fmt: skip
+    texts = iter(values[1:] if numbers else values)
     out = []
-    for value, kind in zip(values, kinds, strict=True):
+    for n, kind in zip(names, kinds, strict=True):
         if kind == "text":
+            value = next(texts)
             out.append(np.array([] if value is None else value.split(","), dtype=object))
-        elif kind == "float":
-            out.append(np.frombuffer(value or b"", dtype=">f8").astype(np.float64))
         else:
-            out.append(np.frombuffer(value or b"", dtype=">i8").astype(np.int64))
+            assert records is not None
+            out.append(records[n].astype(np.float64 if kind == "float" else np.int64))
     return out
+
+
+@overload
+def _fetch_binary(sql: str, params: Sequence[Any]) -> tuple[Any, ...]: ...
+@overload
+def _fetch_binary(sql: str, params: Sequence[Any], *, rows: Literal[True]) -> list[tuple[Any, ...]]: ...
+def _fetch_binary(sql: str, params: Sequence[Any], *, rows: bool = False) -> Any:
+    """One row (all ``rows``) of a query's result in PostgreSQL's binary format, on Django's connection and
+    transaction.
+
+    Django's cursors bind parameters in the client and read results as text, where a bytea travels as hexadecimal
+    (twice its size, encoded by the database and decoded here); a plain psycopg cursor binds them on the server and
+    reads binary."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, list(params), binary=True)
+        if rows:
+            return [tuple(row) for row in cursor.fetchall()]
+        row = cursor.fetchone()
+    assert row is not None  # an aggregate without GROUP BY returns one row
+    return tuple(row)
 
 
 def person_families(ids: np.ndarray) -> np.ndarray:
@@ -193,20 +222,8 @@ def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), toda
     wanted = set(fields)
     if wanted - AVAILABLE:
         return _targeting_table(families, today)
-    ids_arr, village_arr, desil_arr, province_arr, regency_arr, household_arr = raw_columns(
-        families.order_by("pk").values_list(
-            "pk", "village_id", "desil_national", "desil_province", "desil_regency", "household_id"
-        ),
-        [pa.int64(), pa.string(), pa.int64(), pa.int64(), pa.int64(), pa.int64()],
-    )
+    ids_arr, kode_desa, desil_arr, province_arr, regency_arr, household_arr = _family_columns(families)
     ids = np.asarray(ids_arr.to_numpy(zero_copy_only=False), dtype=np.int64)
-    if len(ids) > 1 and np.any(ids[1:] < ids[:-1]):  # the table is in id order (index_of searches it)
-        order = pa.array(np.argsort(ids, kind="stable"))
-        ids_arr, village_arr, desil_arr, province_arr, regency_arr, household_arr = (
-            a.take(order) for a in (ids_arr, village_arr, desil_arr, province_arr, regency_arr, household_arr)
-        )
-        ids = np.asarray(ids_arr.to_numpy(zero_copy_only=False), dtype=np.int64)
-    kode_desa = village_arr.dictionary_encode()
     dictionary = kode_desa.dictionary.to_pylist()
     columns: dict[str, pa.Array] = {
         "family_id": ids_arr.cast(pa.string()),
@@ -233,6 +250,47 @@ def family_table(families: QuerySet[Family], *, fields: Iterable[str] = (), toda
         np.asarray(kode_desa.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     ] if len(ids) else np.empty(0, dtype=object)  # fmt: skip
     return FamilyTable(ids, villages, desil, flagged, pa.table(columns), person_family)
+
+
+FAMILY_COLUMNS = ("village_id", "pk", "desil_national", "desil_province", "desil_regency", "household_id")
+
+
+def _family_columns(families: QuerySet[Family]) -> list[pa.Array]:
+    """The family query's id, village code (dictionary-encoded), three desils and household, in id order.
+
+    On PostgreSQL the families come grouped by village: per village one bytea of binary records, so a million
+    families cost the database one aggregate call each and Python a copy, and a village code arrives once."""
+    types = [pa.int64(), pa.string(), pa.int64(), pa.int64(), pa.int64(), pa.int64()]
+    if connection.vendor != "postgresql":
+        ids_arr, village_arr, *rest = raw_columns(
+            families.order_by("pk").values_list("pk", "village_id", *FAMILY_COLUMNS[2:]), types
+        )
+        ids = np.asarray(ids_arr.to_numpy(zero_copy_only=False), dtype=np.int64)
+        if len(ids) > 1 and np.any(ids[1:] < ids[:-1]):  # the table is in id order (index_of searches it)
+            order = pa.array(np.argsort(ids, kind="stable"))
+            ids_arr, village_arr, *rest = (a.take(order) for a in (ids_arr, village_arr, *rest))
+        return [ids_arr, village_arr.dictionary_encode(), *rest]
+    try:
+        sql, params = families.order_by().values_list(*FAMILY_COLUMNS).query.sql_with_params()
+    except EmptyResultSet:
+        sql, params = "", ()
+    names = [f"c{i}" for i in range(len(FAMILY_COLUMNS))]
+    record = " || ".join(f"int8send(coalesce({n}::int8, -1))" for n in names[1:])  # -1: NULL (ids, desils > 0)
+    groups = _fetch_binary(f"SELECT c0, string_agg({record}, ''::bytea) FROM ({sql}) AS q({', '.join(names)}) "
+                           f"GROUP BY c0", params, rows=True) if sql else []  # fmt: skip
+    dtype = np.dtype([(n, ">i8") for n in names[1:]])
+    parts = [np.frombuffer(blob, dtype=dtype) for _code, blob in groups]
+    records = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    village = np.repeat(np.arange(len(parts), dtype=np.int32), [len(part) for part in parts])
+    order = np.argsort(records["c1"], kind="stable")
+    records, village = records[order], village[order]
+
+    def column(name: str) -> pa.Array:
+        values = records[name].astype(np.int64)
+        return pa.array(values, mask=values == -1)
+
+    return [column("c1"), pa.DictionaryArray.from_arrays(village, pa.array([code for code, _ in groups], pa.string())),
+            column("c2"), column("c3"), column("c4"), column("c5")]  # fmt: skip
 
 
 def _targeting_table(families: QuerySet[Family], today: date | None) -> FamilyTable:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Cast, Round
 from django.utils.translation import gettext_lazy as _
 
 
@@ -150,6 +151,13 @@ class Benefit(models.Model):
         max_length=10, choices=BenefitStatus.choices, default=BenefitStatus.DELIVERED, db_default="delivered"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The amount in sen as an integer, kept by the database: the analyses sum millions of amounts, and PostgreSQL
+    # turns a numeric into a float through its text (a second of a refresh per five million rows).
+    amount_sen = models.GeneratedField(
+        expression=Cast(Round(F("amount") * 100), models.BigIntegerField()),
+        output_field=models.BigIntegerField(null=True),
+        db_persist=True,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["program", "period"]), models.Index(fields=["batch", "status"])]

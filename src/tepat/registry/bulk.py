@@ -241,7 +241,9 @@ class BulkTable:
         self.model = model
         self.table = model._meta.db_table
         pk = model._meta.pk
-        self.fields = [f for f in model._meta.concrete_fields if assign_ids or f is not pk]
+        # generated columns are the database's to fill
+        self.fields = [f for f in model._meta.concrete_fields
+                       if (assign_ids or f is not pk) and not getattr(f, "generated", False)]  # fmt: skip
         self.columns = [f.attname for f in self.fields]
         self.db_columns = {f.attname: str(f.column) for f in self.fields}
         now = timezone.now()

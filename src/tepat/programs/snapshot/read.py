@@ -3,6 +3,7 @@ analysed once (``region_analysis``)."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -60,11 +61,29 @@ def _ledger_where(period: str, planned: bool, program_ids: Sequence[int]) -> tup
 
 
 PERSON_BITS = 1 << 40
+CELLS = 1 << 24  # (program, family) cells summed at once by ``_ledger``: 128 MB of counts, as much of sums
 
 
-def _ledger_rows(period: str, planned: bool, program_ids: Sequence[int]) -> list[np.ndarray]:
-    """Every ledger row of the period as (program id, person id or 0, amount or NaN), and the village codes the
-    lists gave for the rows without a person ("" for none), in their order: one scan of the ledger.
+LEDGER_PARTS = 8  # block ranges of the ledger, read by two connections as each is free (``region_analysis``)
+
+
+def _ledger_parts() -> list[tuple[int, int | None] | None]:
+    """The ledger table's pages in LEDGER_PARTS ranges on PostgreSQL (the last one open: rows written meanwhile);
+    one part, the whole table, elsewhere."""
+    if connection.vendor != "postgresql":
+        return [None]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int8", [Benefit._meta.db_table])
+        blocks = int(cursor.fetchone()[0])
+    edges = sorted({blocks * k // LEDGER_PARTS for k in range(LEDGER_PARTS)})
+    return [(low, high) for low, high in zip(edges, [*edges[1:], None], strict=True)]
+
+
+def _ledger_rows(period: str, planned: bool, program_ids: Sequence[int], blocks: tuple[int, int | None] | None = None
+                 ) -> list[np.ndarray]:  # fmt: skip
+    """Every ledger row of the period as (program id, person id or 0, amount in sen or NaN), and the village codes
+    the lists gave for the rows without a person ("" for none), in their order: one scan of the ledger, or of the
+    table's pages from ``blocks[0]`` to before ``blocks[1]`` (PostgreSQL's TID range scan).
 
     Not joined or summed by the database: joining a province's millions of rows to the memberships and grouping
     them (sort or hash) cost most of the refresh there, numpy does both in a fraction of a second after the
@@ -73,8 +92,14 @@ def _ledger_rows(period: str, planned: bool, program_ids: Sequence[int]) -> list
     if not program_ids:
         return [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=object)]
     where, params = _ledger_where(period, planned, program_ids)
-    # program and person in one 64-bit value (person ids below 2**40): one column less to aggregate and send
-    sql = (f"SELECT b.program_id * {PERSON_BITS} + coalesce(b.person_id, 0), b.amount, "
+    if blocks is not None:
+        where.append("b.ctid >= %s::tid")
+        params.append(f"({blocks[0]},0)")
+        if blocks[1] is not None:
+            where.append("b.ctid < %s::tid")
+            params.append(f"({blocks[1]},0)")
+    # program and person in one 64-bit value (person ids below 2**40): 16 bytes a row to send
+    sql = (f"SELECT b.program_id * {PERSON_BITS} + coalesce(b.person_id, 0), b.amount_sen, "
            f"CASE WHEN b.person_id IS NULL THEN coalesce(b.village_id, '') END "
            f"FROM {connection.ops.quote_name(Benefit._meta.db_table)} b WHERE {' AND '.join(where)}")  # fmt: skip
     both, amount, villages = sql_numbers(sql, params, ["int", "float", "text"])
@@ -125,7 +150,8 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
     inside = (person > 0) & (person < len(person_family))
     mapped[inside] = person_family[person[inside]]
     unplaced = np.unique(person[(person > 0) & (mapped == -1)])
-    # Lines of (program, family): per program, sums over the families by bincount (no sort of the rows).
+    # Lines of (program, family): sums over (program, family) cells by bincount (no sort of the rows), for as many
+    # programs at a time as keep the cells to a few tens of millions.
     placed = mapped >= 0
     n_fam = len(table.ids)
     row_program, row_family, row_amount = lookup[program_id[placed]], mapped[placed], amount[placed]
@@ -136,18 +162,21 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
     given = ~np.isnan(row_amount)
     row_amount = np.where(given, row_amount, 0.0)
     parts: list[tuple[np.ndarray, ...]] = []
-    for p in range(len(program_ids)):
-        mine = row_program == p
-        family = row_family[mine]
-        counts_p = np.bincount(family, minlength=n_fam)
-        at = np.flatnonzero(counts_p)
-        amount_p = np.bincount(family, weights=row_amount[mine], minlength=n_fam)[at].astype(np.float64)
-        if not given[mine].all():  # SUM of nulls is null
-            amount_p[np.bincount(family[~given[mine]], minlength=n_fam)[at] == counts_p[at]] = np.nan
-        dead_p = np.bincount(family[row_dead[mine]], minlength=n_fam)[at]
-        parts.append((np.full(len(at), p, dtype=np.int64), at, counts_p[at], amount_p, dead_p))
+    step = max(1, CELLS // max(n_fam, 1))
+    for first in range(0, len(program_ids), step):
+        mine = (row_program >= first) & (row_program < first + step) if step < len(program_ids) else slice(None)
+        cell = (row_program[mine] - first) * n_fam + row_family[mine]
+        size = min(step, len(program_ids) - first) * n_fam
+        counts_c = np.bincount(cell, minlength=size)
+        at = np.flatnonzero(counts_c)
+        amount_c = np.bincount(cell, weights=row_amount[mine], minlength=size)[at]
+        unknown = ~given[mine]
+        if unknown.any():  # SUM of nulls is null
+            amount_c[np.bincount(cell[unknown], minlength=size)[at] == counts_c[at]] = np.nan
+        dead_c = np.bincount(cell[row_dead[mine]], minlength=size)[at]
+        parts.append((at // n_fam + first, at % n_fam, counts_c[at], amount_c / 100, dead_c))  # sen: exact sums
     line_program, line_family, counts, summed, dead_rows = (
-        np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in range(5)
+        np.concatenate([part[k] for part in parts]) if parts else np.zeros(0, dtype=np.int64) for k in range(5)
     )
     dead = dead_rows.astype(np.int64)
     # Recipients without an active family count by the village the list gave, when that is in the region (a code
@@ -155,7 +184,7 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
     # registry's persons without a family from the database.
     nobody = person == 0
     u_program, u_codes = [lookup[program_id[nobody]]], [no_person_village]
-    u_rows, u_amount = [np.ones(int(nobody.sum()), dtype=np.int64)], [amount[nobody]]
+    u_rows, u_amount = [np.ones(int(nobody.sum()), dtype=np.int64)], [amount[nobody] / 100]
     u_dead = [np.zeros(int(nobody.sum()), dtype=np.int64)]
     if connection.vendor != "postgresql" or len(unplaced):
         sql, params = _unplaced_sql(period, planned, list(program_ids), unplaced.tolist())
@@ -331,29 +360,36 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
         Area.objects.filter(within_q(region), level=Level.VILLAGE).order_by("code").values_list("code", flat=True)
     )
     village_index = {code: i for i, code in enumerate(villages)}
-    # The ledger is read, and summed once the families (and the membership map) are known, beside the families.
-    families_read: list[FamilyTable] = []
-    families_done = threading.Event()
+    # The ledger is read in parts, by a second connection from the start and by this one once the families are in,
+    # each taking the next part as it is free, so both finish together; its rows are summed per family here. Each
+    # part is a query of its own: a row changed meanwhile may be read as it was or as it is, and the snapshot, whose
+    # stamp was read first, is stale and computed again (as for the families, read on the other connection).
+    parts: queue.SimpleQueue[tuple[int, int | None] | None] = queue.SimpleQueue()
+    for part in _ledger_parts():
+        parts.put(part)
+    read: list[list[np.ndarray]] = []
 
-    def ledger() -> LedgerPairs:
-        rows = _ledger_rows(period, planned, list(program_ids))
-        families_done.wait()
-        if not families_read:
-            raise RuntimeError("the families could not be read")
-        return _ledger(rows, period, planned, region, program_ids, families_read[0], village_index)
+    def take_parts() -> None:
+        while True:
+            try:
+                blocks = parts.get_nowait()
+            except queue.Empty:
+                return
+            read.append(_ledger_rows(period, planned, list(program_ids), blocks))
 
-    ledger_pairs = _beside(ledger)
-    try:
-        table = family_table(families, fields=fields_needed(rules), everyone=True)
-        families_read.append(table)
-    finally:
-        families_done.set()
+    beside = _beside(take_parts)
+    table = family_table(families, fields=fields_needed(rules), everyone=True)
     eligibility = evaluate_programs([p.code for p in programs], rules, table)
     seconds["families"] = time.perf_counter() - start
     report("ledger", 1, 3)
     mark = time.perf_counter()
-    pairs, seconds["ledger_read"] = ledger_pairs()
-    seconds["ledger"] = time.perf_counter() - mark  # waiting for the ledger, when it was read beside the families
+    take_parts()
+    _done, seconds["ledger_read"] = beside()
+    seconds["ledger"] = time.perf_counter() - mark  # reading the parts left, and waiting for the other connection
+    rows = [np.concatenate([part[k] for part in read]) for k in range(4)]
+    mark = time.perf_counter()
+    pairs = _ledger(rows, period, planned, region, program_ids, table, village_index)
+    seconds["ledger_sum"] = time.perf_counter() - mark
     report("analyse", 2, 3)
     mark = time.perf_counter()
     family_village = _village_indices(table, village_index, len(villages))
