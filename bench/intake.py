@@ -66,6 +66,8 @@ from django.conf import settings
 from django.core.management import call_command
 from tepat.areas.services import areas_load
 from tepat.intake.services import import_file
+from tepat.memory import keep_freed_memory
+keep_freed_memory()  # as `tepat import` and the worker do (tepat.cli)
 call_command("migrate", verbosity=0)
 areas_load(data_dir=Path(settings.DATA_DIR), boundaries=False)
 marks = {}

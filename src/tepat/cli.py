@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("TEPAT_SQLITE", str(var / "demo.sqlite3"))
     if not args:
         args = ["help"]
-    if args[0] == "db_worker":  # one long process running large tasks one after another
+    if args[0] in {"db_worker", "import", "demo"}:  # large work: the worker's tasks, an import, the demo's build
         from tepat.memory import keep_freed_memory
 
         keep_freed_memory()

@@ -61,7 +61,9 @@ def _ledger_where(period: str, planned: bool, program_ids: Sequence[int]) -> tup
 
 
 PERSON_BITS = 1 << 40
-CELLS = 1 << 24  # (program, family) cells summed at once by ``_ledger``: 128 MB of counts, as much of sums
+# (program, family) cells summed at once by ``_ledger``: 32 MB of counts and as much of sums, used again for the
+# next programs (a refresh's fresh memory is what costs on a virtual machine: ``tepat.memory``)
+CELLS = 1 << 22
 
 
 LEDGER_PARTS = 8  # block ranges of the ledger, read by two connections as each is free (``region_analysis``)
@@ -172,8 +174,9 @@ def _ledger(rows: list[np.ndarray], period: str, planned: bool, region: str, pro
         amount_c = np.bincount(cell, weights=row_amount[mine], minlength=size)[at]
         unknown = ~given[mine]
         if unknown.any():  # SUM of nulls is null
-            amount_c[np.bincount(cell[unknown], minlength=size)[at] == counts_c[at]] = np.nan
-        dead_c = np.bincount(cell[row_dead[mine]], minlength=size)[at]
+            missing = np.bincount(np.searchsorted(at, cell[unknown]), minlength=len(at))
+            amount_c[missing == counts_c[at]] = np.nan
+        dead_c = np.bincount(np.searchsorted(at, cell[row_dead[mine]]), minlength=len(at))  # few rows: by line
         parts.append((at // n_fam + first, at % n_fam, counts_c[at], amount_c / 100, dead_c))  # sen: exact sums
     line_program, line_family, counts, summed, dead_rows = (
         np.concatenate([part[k] for part in parts]) if parts else np.zeros(0, dtype=np.int64) for k in range(5)
