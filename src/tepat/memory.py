@@ -5,9 +5,10 @@ when its top is free. A refresh or an import of a province allocates and frees a
 virtual machines that hand freed guest memory back to the host (free page reporting, ballooning), every page of
 the next array is faulted in from the host again: measured on the 2-core benchmark machine, 400 MB took 1.0–1.4 s
 to touch after a few seconds idle against 0.03 s when the process kept its memory, and a province's refresh spent
-about 2 s of its 5.5 s of Python in such faults, and a million-row import 4–7 s (docs/benchmarks.md). The worker
-(`tepat db_worker`) is one long process, so it keeps what it freed for the next task; its memory stays at the peak
-of its largest task. `tepat import` and `tepat demo` do the same for their one large piece of work.
+about 2 s of its 5.5 s of Python in such faults (docs/benchmarks.md). The worker (`tepat db_worker`) is one long
+process, so it keeps what it freed for the next task; its memory stays at the peak of its largest task.
+`tepat import` and `tepat demo` do the same for their one large piece of work (a million-row import measured
+86–105 s either way: within the machine's noise).
 """
 
 from __future__ import annotations
