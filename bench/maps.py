@@ -27,6 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from extract_parts import SPLIT  # bench/, the script's folder
+
 BUILD = """
 import json, time, resource, django
 django.setup()
@@ -40,25 +42,7 @@ from tepat.intake.services import import_file
 from tepat.registry.models import Family
 call_command("migrate", verbosity=0)
 marks = {}
-def split(path, rows=400_000):
-    # parts of at most ~rows rows, cut between families (id_keluarga, the first column), header in each
-    import csv
-    parts, writer, handle, count, last = [], None, None, 0, None
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        for row in reader:
-            if writer is None or (count >= rows and row[0] != last):
-                if handle:
-                    handle.close()
-                parts.append(path.with_name(f"{path.stem}_{len(parts) + 1}.csv"))
-                handle = parts[-1].open("w", encoding="utf-8", newline="")
-                writer, count = csv.writer(handle), 0
-                writer.writerow(header)
-            writer.writerow(row)
-            count, last = count + 1, row[0]
-    handle.close()
-    return parts
+SPLIT_EXTRACT
 if not Family.objects.exists():
     region = settings.TEPAT_REGION
     t = time.perf_counter()
@@ -83,7 +67,7 @@ if not Family.objects.exists():
         cursor.execute("ANALYZE")
 marks["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(marks))
-"""
+""".replace("SPLIT_EXTRACT", SPLIT)
 
 TIME = """
 import json, statistics, time, django

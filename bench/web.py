@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from extract_parts import SPLIT  # bench/, the script's folder
+
 from maps import run
 
 # The indexes proposed for the registry models (see docs/benchmarks.md), created here by SQL so their effect can be
@@ -86,24 +88,7 @@ if not (out / "dtsen_extract.csv").exists():
     generate(SynthConfig(region=region, persons=PERSONS, seed=7),
              reference_dir=Path(settings.DATA_DIR) / "reference", out_dir=out)
     marks["synth"] = time.perf_counter() - t
-def split(path, rows=400_000):
-    # parts of at most ~rows rows, cut between families (id_keluarga, the first column), header in each
-    parts, writer, handle, count, last = [], None, None, 0, None
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        for row in reader:
-            if writer is None or (count >= rows and row[0] != last):
-                if handle:
-                    handle.close()
-                parts.append(path.with_name(f"{path.stem}_{len(parts) + 1}.csv"))
-                handle = parts[-1].open("w", encoding="utf-8", newline="")
-                writer, count = csv.writer(handle), 0
-                writer.writerow(header)
-            writer.writerow(row)
-            count, last = count + 1, row[0]
-    handle.close()
-    return parts
+SPLIT_EXTRACT
 parts = sorted(out.glob("dtsen_extract_*.csv")) or split(out / "dtsen_extract.csv")  # uploads are capped at 250 MB
 files = [(part, "dtsen") for part in parts] + [(path, "program") for path in sorted(out.glob("program_*.csv"))] + [
     (out / "exclusion_list.csv", "exclusion"), (out / "death_list.csv", "death"), (out / "moved_list.csv", "moved")]
@@ -120,7 +105,7 @@ if marks:
     marks["vacuum_analyze"] = time.perf_counter() - t
 marks["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(marks))
-"""
+""".replace("SPLIT_EXTRACT", SPLIT)
 
 TIME = """
 import json, os, statistics, time, django
