@@ -134,7 +134,7 @@ class Benefit(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="benefits")
     period = models.CharField(max_length=20, help_text=_("Periode penyaluran, mis. 2026-Q3 atau 2026-09"))
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    nik = models.CharField(max_length=16, blank=True, db_index=True)
+    nik = models.CharField(max_length=16, blank=True)
     nik_raw = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=200, blank=True)
     village = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -160,7 +160,11 @@ class Benefit(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["program", "period"]), models.Index(fields=["batch", "status"])]
+        indexes = [
+            models.Index(fields=["program", "period"]),
+            models.Index(fields=["batch", "status"]),
+            models.Index(fields=["nik"], name="benefit_nik"),  # not db_index: no LIKE index (registry.Person.Meta)
+        ]
         verbose_name = _("manfaat diterima")
         verbose_name_plural = _("manfaat diterima")
 

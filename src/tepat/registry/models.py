@@ -67,7 +67,7 @@ class VitalStatus(models.TextChoices):
 class Person(Tracked):
     # null, not '': "no usable NIK" must never equal another person's "no usable NIK"
     nik = models.CharField(  # noqa: DJ001
-        max_length=16, null=True, blank=True, db_index=True, help_text=_("NIK ternormalisasi")
+        max_length=16, null=True, blank=True, help_text=_("NIK ternormalisasi")
     )
     nik_raw = models.CharField(max_length=64, blank=True, help_text=_("NIK seperti tertulis di sumber"))
     nik_valid = models.BooleanField(default=False)
@@ -85,15 +85,24 @@ class Person(Tracked):
     death_date = models.DateField(null=True, blank=True)
     moved_date = models.DateField(null=True, blank=True)
     # Set when record linkage found this person to be another one (linkage.PersonMerge holds the why and the undo).
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("orang")
         verbose_name_plural = _("orang")
-        # The dashboard's "findings" counts families with a member recorded dead: a small partial index.
-        indexes = [models.Index(fields=["id"], condition=Q(vital_status="deceased"), name="person_deceased")]
+        # The dashboard's "findings" counts families with a member recorded dead: a small partial index. Identifiers
+        # are indexed here rather than with db_index, which on PostgreSQL adds a second (LIKE) index to every
+        # CharField, and nothing searches identifiers by prefix: one more index for every import to keep.
+        indexes = [
+            models.Index(fields=["id"], condition=Q(vital_status="deceased"), name="person_deceased"),
+            models.Index(fields=["nik"], name="person_nik"),
+            # almost every person is merged into nobody: those are not indexed
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="person_merged_into"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -123,7 +132,7 @@ class Address(models.Model):
 class Household(Tracked):
     """A dwelling (rumah tangga): one or more families under one roof, sharing the housing conditions."""
 
-    source_key = models.CharField(max_length=64, blank=True, db_index=True)
+    source_key = models.CharField(max_length=64, blank=True)
     address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     tenure = models.CharField(max_length=40, blank=True)
     floor_area_m2 = models.FloatField(null=True, blank=True)
@@ -143,6 +152,7 @@ class Household(Tracked):
     class Meta:
         verbose_name = _("rumah tangga")
         verbose_name_plural = _("rumah tangga")
+        indexes = [models.Index(fields=["source_key"], name="household_source_key")]  # see Person.Meta
 
 
 class FamilyStatus(models.TextChoices):
@@ -152,12 +162,12 @@ class FamilyStatus(models.TextChoices):
 
 class Family(Tracked):
     kk = models.CharField(  # noqa: DJ001
-        max_length=16, null=True, blank=True, db_index=True, help_text=_("Nomor KK ternormalisasi")
+        max_length=16, null=True, blank=True, help_text=_("Nomor KK ternormalisasi")
     )
     kk_raw = models.CharField(max_length=64, blank=True)
     kk_valid = models.BooleanField(default=False)
     kk_problems = models.JSONField(default=list, blank=True)
-    source_key = models.CharField(max_length=64, blank=True, db_index=True, help_text=_("ID keluarga di sumber"))
+    source_key = models.CharField(max_length=64, blank=True, help_text=_("ID keluarga di sumber"))
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="families")
     address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Denormalised from the address: every selector filters on it, so it must be one indexed column. Its indexes
@@ -179,6 +189,8 @@ class Family(Tracked):
             models.Index(fields=["village", "desil_national"]),
             # A village's family list pages in (village, id) order over active families (bench/web.py).
             models.Index(fields=["village", "id"], condition=Q(status="active"), name="family_active_village_id"),
+            models.Index(fields=["kk"], name="family_kk"),  # identifiers: see Person.Meta
+            models.Index(fields=["source_key"], name="family_source_key"),
         ]
 
     def __str__(self) -> str:
