@@ -170,3 +170,25 @@ def test_work_beside_runs_in_a_thread_and_hands_back_its_result_or_error(monkeyp
     # inside a transaction (tests run in one) the automatic choice is in place
     lazy = snapshots._beside(work)
     assert threads[-1] == threading.current_thread().name and lazy()[0] == "read"
+
+
+def test_a_ledger_rewritten_while_read_is_read_again_whole(ledger: ImportOutcome, monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:  # fmt: skip
+    """A rewrite (VACUUM FULL, CLUSTER) between the page ranges moves rows: the refresh notices the table's new file
+    and reads the ledger again in one part, so the figures are those of an undisturbed read."""
+    plain = snapshots.region_analysis(period="2026", planned=False)
+    files = iter([1, 2])
+    whole: list[object] = []
+    read_rows = snapshots._ledger_rows
+
+    def rows(*args: object, **kwargs: object) -> list[np.ndarray]:
+        whole.append(args[3] if len(args) > 3 else kwargs.get("blocks"))
+        return read_rows(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(snapshots, "_ledger_file", lambda: next(files))
+    monkeypatch.setattr(snapshots, "_ledger_rows", rows)
+    again = snapshots.region_analysis(period="2026", planned=False)
+    assert whole[-1] is None  # the last read was the whole table
+    assert plain.coverage.by_program["rows"].sum() > 0
+    for name, table in plain.coverage.by_program.items():
+        assert np.array_equal(again.coverage.by_program[name], table), name

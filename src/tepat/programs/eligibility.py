@@ -183,7 +183,7 @@ def _fetch_binary(sql: str, params: Sequence[Any], *, rows: bool = False) -> Any
     import psycopg
 
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:  # Django's errors
         cursor.execute(sql, list(params), binary=True)
         if rows:
             return [tuple(row) for row in cursor.fetchall()]

@@ -8,8 +8,9 @@ from django.db import models
 
 
 def index_instead_of_db_index(app_label: str, targets: list[tuple[str, str, models.Index]]) -> Any:
-    """A RunPython step: for each (model, column, index), drop the plain indexes on that one column (db_index's,
-    and on PostgreSQL its LIKE twin) and create ``index`` unless it exists.
+    """A RunPython step: for each (model, column, index), drop the indexes Django made for ``db_index`` on that
+    column (its plain one and, on PostgreSQL, its LIKE twin: their generated names, nothing else) and create
+    ``index`` unless it exists.
 
     Said as AlterField + AddIndex, Django would rebuild each table on SQLite (a copy of every row) only to rename an
     index there; this touches the indexes alone, on both databases, and can run again.
@@ -21,10 +22,10 @@ def index_instead_of_db_index(app_label: str, targets: list[tuple[str, str, mode
             model = apps.get_model(app_label, model_name)
             with connection.cursor() as cursor:
                 found = connection.introspection.get_constraints(cursor, model._meta.db_table)
-            for name, info in found.items():
-                plain = info["index"] and not info["unique"] and not info["primary_key"] and not info["foreign_key"]
-                if plain and info["columns"] == [column] and name != index.name:
-                    schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
+            table = model._meta.db_table
+            generated = {schema_editor._create_index_name(table, [column], suffix=suffix) for suffix in ("", "_like")}
+            for name in sorted(generated & found.keys() - {index.name}):
+                schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
             if index.name not in found:
                 schema_editor.add_index(model, index)
 

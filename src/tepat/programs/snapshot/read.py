@@ -81,6 +81,16 @@ def _ledger_parts() -> list[tuple[int, int | None] | None]:
     return [(low, high) for low, high in zip(edges, [*edges[1:], None], strict=True)]
 
 
+def _ledger_file() -> int | None:
+    """The ledger table's file on PostgreSQL: a rewrite (VACUUM FULL, CLUSTER, a migration) moves every row to other
+    pages, so page ranges read before and after it would count rows twice or miss them."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_filenode(%s)", [Benefit._meta.db_table])
+        return cursor.fetchone()[0]
+
+
 def _ledger_rows(period: str, planned: bool, program_ids: Sequence[int], blocks: tuple[int, int | None] | None = None
                  ) -> list[np.ndarray]:  # fmt: skip
     """Every ledger row of the period as (program id, person id or 0, amount in sen or NaN), and the village codes
@@ -368,6 +378,7 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
     # part is a query of its own: a row changed meanwhile may be read as it was or as it is, and the snapshot, whose
     # stamp was read first, is stale and computed again (as for the families, read on the other connection).
     parts: queue.SimpleQueue[tuple[int, int | None] | None] = queue.SimpleQueue()
+    ledger_file = _ledger_file()
     for part in _ledger_parts():
         parts.put(part)
     read: list[list[np.ndarray]] = []
@@ -381,13 +392,20 @@ def region_analysis(*, period: str, planned: bool, progress: Progress | None = N
             read.append(_ledger_rows(period, planned, list(program_ids), blocks))
 
     beside = _beside(take_parts)
-    table = family_table(families, fields=fields_needed(rules), everyone=True)
-    eligibility = evaluate_programs([p.code for p in programs], rules, table)
+    try:
+        table = family_table(families, fields=fields_needed(rules), everyone=True)
+        eligibility = evaluate_programs([p.code for p in programs], rules, table)
+    except BaseException:
+        while not parts.empty():  # the other connection stops after its current part
+            parts.get_nowait()
+        raise
     seconds["families"] = time.perf_counter() - start
     report("ledger", 1, 3)
     mark = time.perf_counter()
     take_parts()
     _done, seconds["ledger_read"] = beside()
+    if _ledger_file() != ledger_file:  # rewritten while being read: read again, in one part
+        read[:] = [_ledger_rows(period, planned, list(program_ids))]
     seconds["ledger"] = time.perf_counter() - mark  # reading the parts left, and waiting for the other connection
     rows = [np.concatenate([part[k] for part in read]) for k in range(4)]
     mark = time.perf_counter()
