@@ -118,7 +118,7 @@ from django.test.utils import CaptureQueriesContext
 from tepat.accounts.models import Role, User
 from tepat.areas.models import Area, Level
 from tepat.programs.models import Benefit
-from tepat.registry import selectors
+from tepat.registry.selectors import figures as selectors
 from tepat.registry.models import Exclusion, Family, FamilyStatus, Membership, Person, VitalStatus
 region = settings.TEPAT_REGION
 facts = {"persons": Person.objects.count(), "families": Family.objects.filter(status=FamilyStatus.ACTIVE).count(),
