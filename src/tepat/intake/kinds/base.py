@@ -1,0 +1,201 @@
+"""What every kind shares: issues, a row's cells, persons, families and NIKs parsed from them, the handler base."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from tepat.engine.columnar import cell_raw, cell_text, parse_cell
+from tepat.engine.identity import RegionCodes, Severity, check_kk, check_nik, parse_sex
+from tepat.engine.values import (
+    clean_name,
+    pad_code,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_relationship,
+)
+from tepat.registry.writer import (
+    CommitCounts,
+    FamilyIn,
+    NikIn,
+    PersonIn,
+    RegistryWriter,
+)
+
+# Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
+_date = lru_cache(maxsize=1 << 16)(parse_date)
+_int = lru_cache(maxsize=1 << 12)(parse_int)
+_bool = lru_cache(maxsize=1 << 8)(parse_bool)
+_decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
+_relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    row: int
+    column: str
+    code: str
+    value: str = ""
+    error: bool = True
+
+
+@dataclass
+class Cells:
+    """One row mapped to canonical fields, with the issues found while reading it."""
+
+    row: dict[str, Any]
+    line: int
+    issues: list[Issue] = field(default_factory=list)
+
+    def text(self, name: str) -> str:
+        return cell_text(self.row.get(name))
+
+    def raw(self, name: str) -> Any:
+        return cell_raw(self.row.get(name))
+
+    def parsed(self, name: str, parser: Callable[[Any], Any]) -> Any:
+        raw = self.raw(name)
+        value, code = parse_cell(raw, parser)
+        if code:
+            self.issues.append(Issue(self.line, name, code, str(raw)[:200], error=False))
+        return value
+
+    def reject(self, column: str, code: str, value: Any = "") -> None:
+        self.issues.append(Issue(self.line, column, code, str(value)[:200], error=True))
+
+    @property
+    def rejected(self) -> bool:
+        return any(issue.error for issue in self.issues)
+
+
+def nik_in(cells: Cells, regions: RegionCodes, *, sex: Any = None, born: Any = None) -> NikIn:
+    check = check_nik(cells.raw("nik"), regions=regions, sex=sex, born=born)
+    for problem in check.problems:
+        if problem.severity is Severity.WARNING:
+            cells.issues.append(Issue(cells.line, "nik", problem.value, check.raw[:200], error=False))
+    if not check.valid:
+        reason = next(p for p in check.problems if p.severity is Severity.ERROR)
+        cells.issues.append(Issue(cells.line, "nik", reason.value, check.raw[:200], error=False))
+    return NikIn(check.nik, check.raw, check.valid, [str(p) for p in check.problems])
+
+
+def person_in(cells: Cells, regions: RegionCodes) -> PersonIn:
+    sex = parse_sex(cells.raw("sex"))
+    born = cells.parsed("birth_date", _date)
+    return PersonIn(
+        record=0,
+        nik=nik_in(cells, regions, sex=sex, born=born),
+        values={
+            "name": clean_name(cells.text("name")),
+            "sex": sex.value if sex else "",
+            "birth_place": clean_name(cells.text("birth_place")),
+            "birth_date": born,
+            "mother_name": clean_name(cells.text("mother_name")),
+            "marital_status": cells.text("marital_status"),
+            "education": cells.text("education"),
+            "occupation": cells.text("occupation"),
+            "disability": cells.parsed("disability", _bool),
+        },
+        relationship=cells.parsed("relationship", _relationship) or "",
+    )
+
+
+def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> FamilyIn:
+    """Family and housing columns, read from the first row of each family (extracts repeat them per member)."""
+    desil = [cells.parsed(name, _int) for name in ("desil_national", "desil_province", "desil_regency")]
+    for index, (name, value) in enumerate(
+        zip(("desil_national", "desil_province", "desil_regency"), desil, strict=True)
+    ):
+        if value is not None and not 1 <= value <= 10:
+            cells.issues.append(Issue(cells.line, name, "desil.range", str(value), error=False))
+            desil[index] = None
+    kk = check_kk(cells.raw("kk"), regions=regions)
+    return FamilyIn(
+        record=record,
+        kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
+        source_key=cells.text("family_key"),
+        household_key=cells.text("household_key"),
+        village=village,
+        rt=pad_code(cells.text("rt"), 3),
+        rw=pad_code(cells.text("rw"), 3),
+        street=clean_name(cells.text("street")),
+        values={
+            "desil_national": desil[0],
+            "desil_province": desil[1],
+            "desil_regency": desil[2],
+            "welfare_date": cells.parsed("welfare_date", _date),
+        },
+        housing={
+            "tenure": cells.text("tenure"),
+            "floor_area_m2": cells.parsed("floor_area_m2", _decimal),
+            "floor": cells.text("floor"),
+            "wall": cells.text("wall"),
+            "roof": cells.text("roof"),
+            "drinking_water": cells.text("drinking_water"),
+            "sanitation": cells.text("sanitation"),
+            "electricity": cells.text("electricity"),
+            "cooking_fuel": cells.text("cooking_fuel"),
+            "owns_car": cells.parsed("owns_car", _bool),
+            "motorcycles": cells.parsed("motorcycles", _int),
+        },
+    )
+
+
+_VILLAGE_PREFIXES = ("kelurahan ", "kel. ", "kel ", "desa ", "ds. ", "ds ")
+
+
+def village_key(name: str) -> str:
+    """'KELURAHAN BONTANG KUALA', 'Kel. Bontang Kuala' and 'bontang  kuala' are the same village name."""
+    text = " ".join(name.lower().replace("-", " ").split())
+    for prefix in _VILLAGE_PREFIXES:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return text.replace(" ", "")
+
+
+def require_valid_nik(cells: Cells, regions: RegionCodes) -> None:
+    """Lists that only say something about a person (deaths, exclusions) are useless without a valid NIK."""
+    check = check_nik(cells.raw("nik"), regions=regions)
+    if check.valid:
+        cells.row["nik"] = check.nik
+    else:
+        reason = next((p for p in check.problems if p.severity is Severity.ERROR), None)
+        cells.reject("nik", reason.value if reason else "nik.empty", check.raw)
+
+
+class Handler:
+    """One import kind: checks an accepted-so-far row, collects what it means, and commits the collection."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        self.regions, self.villages, self.program = regions, villages, program
+
+    def check(self, cells: Cells) -> None:
+        """Add rejections for rows this kind cannot use."""
+
+    def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
+        """Rows of a chunk this kind can take without a finding, read column-wise (see FamilyListHandler); None for
+        a row that goes through ``check`` and ``add``. The default: every row does."""
+        return [None] * len(rows)
+
+    def accept(self, ready: Any, index: int) -> bool:
+        """Take a row ``prepare`` made ready, as ``add`` would; False sends it through ``check`` and ``add``."""
+        return False
+
+    def add(self, cells: Cells, index: int) -> None:
+        raise NotImplementedError
+
+    def flush(self, writer: RegistryWriter) -> None:
+        """Write what was taken so far (a one-pass import calls this after every chunk); only the family lists
+        write as they go: the other kinds read the registry while they commit, so they wait for ``commit``."""
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop what was collected once it is committed: freed now rather than scanned by the garbage collector
+        when it is switched on again after the batch (a million parsed persons took it seconds)."""

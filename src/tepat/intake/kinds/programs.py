@@ -1,0 +1,176 @@
+"""Kinds for programs and villages: recipient lists (the ledger) and village proposals."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tepat.engine.identity import RegionCodes, check_kk, check_nik
+from tepat.engine.values import (
+    clean_name,
+    normalise_village_code,
+)
+from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in, village_key
+from tepat.registry.writer import (
+    BenefitIn,
+    CommitCounts,
+    RegistryWriter,
+)
+
+
+class ProgramListHandler(Handler):
+    """Recipient lists (PKH, Sembako, PBI-JK, PIP, RTLH, CSR, BAZNAS…): one ledger row per recipient and period.
+
+    A row is kept even when its NIK is damaged or unknown to the registry (warned, not rejected): the payment
+    happened, and who received it is exactly what the ledger must show. It needs some identity and a program.
+    """
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.benefits: list[BenefitIn] = []
+        self._names: dict[str, str | None] | None = None
+
+    def _village_by_name(self, name: str) -> str | None:
+        """Agency sheets often name the kelurahan instead of coding it; names unique within the region resolve."""
+        if self._names is None:
+            from django.conf import settings
+
+            from tepat.areas.models import Area, Level
+            from tepat.areas.selectors import within_q
+
+            self._names = {}
+            for code, village in Area.objects.filter(within_q(settings.TEPAT_REGION), level=Level.VILLAGE).values_list(
+                "code", "name"
+            ):
+                key = village_key(village)
+                self._names[key] = None if key in self._names else code  # a name twice in the region is ambiguous
+        return self._names.get(village_key(name))
+
+    def check(self, cells: Cells) -> None:
+        if not (cells.text("nik") or cells.text("name")):
+            cells.reject("nik", "row.no_identity")
+        if not (cells.text("program") or self.program):
+            cells.reject("program", "program.missing")
+
+    def add(self, cells: Cells, index: int) -> None:
+        village: str | None = normalise_village_code(cells.text("village"))
+        if village not in self.villages:
+            village = self._village_by_name(cells.text("village_name")) if cells.text("village_name") else None
+        self.benefits.append(
+            BenefitIn(
+                record=index,
+                program=(cells.text("program") or self.program)[:80],
+                period=cells.text("period")[:20],
+                amount=cells.parsed("amount", _decimal),
+                nik=nik_in(cells, self.regions),
+                name=clean_name(cells.text("name")),
+                village=village,
+                line=cells.line,
+            )
+        )
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.record_benefits(self.benefits)
+
+
+PROPOSAL_ACTIONS = {
+    **dict.fromkeys(("tambah", "baru", "usulan baru", "usul baru", "masuk", "usul masuk", "add", "penambahan",
+                     "pengusulan", "diusulkan masuk"), "add"),
+    **dict.fromkeys(("hapus", "keluar", "usul keluar", "usulan keluar", "dikeluarkan", "coret", "dicoret", "remove",
+                     "penghapusan", "pengurangan", "diusulkan keluar"), "remove"),
+}  # fmt: skip
+REMOVAL_REASONS = {
+    **dict.fromkeys(("pindah", "pindah domisili", "pindah alamat", "moved"), "moved"),
+    **dict.fromkeys(("meninggal", "meninggal dunia", "wafat", "alm", "almarhum", "almarhumah", "died"), "died"),
+    **dict.fromkeys(("mampu", "sudah mampu", "tidak miskin", "well off", "well_off"), "well_off"),
+    **dict.fromkeys(("menolak", "tidak bersedia", "refused"), "refused"),
+    **dict.fromkeys(("ganda", "data ganda", "duplikat", "duplicate"), "duplicate"),
+}  # fmt: skip
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+_REASON_WORDS = [(re.compile(rf"\b{re.escape(phrase)}\b"), code)
+                 for phrase, code in sorted(REMOVAL_REASONS.items(), key=lambda item: -len(item[0]))]  # fmt: skip
+
+
+def removal_reason(text: str) -> str:
+    """The reason code of a removal as villages write it ("sudah mampu (buka warung)" → well_off); '' if empty."""
+    key = _key(text)
+    if not key:
+        return ""
+    if key in REMOVAL_REASONS:
+        return REMOVAL_REASONS[key]
+    return next((code for pattern, code in _REASON_WORDS if pattern.search(key)), "other")
+
+
+class ProposalListHandler(Handler):
+    """Village proposals (usulan): additions and removals with a reason, kept for verification, never applied.
+
+    A removal must say why (pindah, meninggal, mampu, menolak, ganda or in the village's own words) and name
+    someone by a valid NIK or KK; an addition needs a name or NIK. Every proposal needs its village.
+    """
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        from tepat.verification.services import ProposalIn
+
+        self._make = ProposalIn
+        self.proposals: list[Any] = []
+
+    def check(self, cells: Cells) -> None:
+        village = normalise_village_code(cells.text("village"))
+        cells.row["village"] = village
+        if not village:
+            cells.reject("village", "village.missing")
+        elif village not in self.villages:
+            cells.reject("village", "village.unknown", village)
+        reason = removal_reason(cells.text("reason"))
+        action = PROPOSAL_ACTIONS.get(_key(cells.text("action")))
+        if action is None and not cells.text("action") and reason:
+            action = "remove"  # a removal reason alone says what is proposed
+        if action is None:
+            cells.reject("action", "proposal.action_unknown", cells.text("action"))
+            return
+        cells.row["action"], cells.row["reason_code"] = action, reason if action == "remove" else ""
+        if action == "remove":
+            if not reason:
+                cells.reject("reason", "proposal.reason_missing")
+            nik = check_nik(cells.raw("nik"), regions=self.regions)
+            kk = check_kk(cells.raw("kk"), regions=self.regions)
+            if not (nik.valid or kk.valid):
+                cells.reject("nik", "proposal.identity_missing", cells.text("nik") or cells.text("kk"))
+        elif not (cells.text("nik") or cells.text("name")):
+            cells.reject("nik", "row.no_identity")
+
+    def add(self, cells: Cells, index: int) -> None:
+        person = person_in(cells, self.regions)
+        kk = check_kk(cells.raw("kk"), regions=self.regions)
+        values = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in person.values.items()
+                  if v not in (None, "")}  # fmt: skip
+        for name in ("rt", "rw", "street"):
+            if cells.text(name):
+                values[name] = cells.text(name)
+        self.proposals.append(
+            self._make(source_record=index, action=cells.row["action"], village=cells.row["village"],
+                       nik=person.nik.nik or "", nik_raw=person.nik.raw, nik_valid=person.nik.valid,
+                       kk=kk.kk if kk.valid and kk.kk else "", name=str(person.values["name"] or ""),
+                       reason=cells.row["reason_code"], reason_text=cells.text("reason"), values=values,
+                       line=cells.line)
+        )  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        from tepat.verification.services import proposals_record
+
+        for proposal in self.proposals:
+            proposal.source_record = writer.record_ids[proposal.source_record]
+        recorded = proposals_record(batch_id=writer.batch.pk, proposals=self.proposals)
+        writer.counts.proposals_new = recorded.proposals
+        writer.counts.persons_not_found = len(recorded.unmatched_lines)
+        writer.unmatched.extend(recorded.unmatched_lines)
+        return writer.counts
+
+
+# Indicator names as BPS tables and planning documents write them -> indicator code.

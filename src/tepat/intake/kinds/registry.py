@@ -1,0 +1,293 @@
+"""Kinds that write the registry: family lists (extracts, person lists), deaths, moves, exclusion findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tepat.engine import columnar
+from tepat.engine.identity import RegionCodes, check_kk, parse_sex
+from tepat.engine.values import (
+    clean_name,
+    normalise_village_code,
+    pad_code,
+)
+from tepat.intake.kinds.base import (
+    Cells,
+    Handler,
+    _bool,
+    _date,
+    _decimal,
+    _int,
+    _relationship,
+    family_in,
+    person_in,
+    require_valid_nik,
+)
+from tepat.registry import bulk
+from tepat.registry.writer import (
+    CommitCounts,
+    ExclusionIn,
+    FamilyIn,
+    NikIn,
+    PersonIn,
+    PersonUpdate,
+    RegistryWriter,
+)
+
+_DESIL = ("desil_national", "desil_province", "desil_regency")
+# The cells family_in parses, with their parsers: a finding in any of them sends a family's first row the per-row way.
+_FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    *((name, _int) for name in _DESIL),
+    ("welfare_date", _date),
+    ("floor_area_m2", _decimal),
+    ("owns_car", _bool),
+    ("motorcycles", _int),
+)
+
+
+# One empty list for every clean NIK: a million of them would be 56 MB of empty lists. Nothing appends to it.
+_NO_PROBLEMS: list[str] = []
+_HOUSING = ("tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
+            "cooking_fuel", "owns_car", "motorcycles")  # fmt: skip
+_FAMILY_TEXT = ("family_key", "household_key", "rt", "rw", "street", "tenure", "floor", "wall", "roof",
+                "drinking_water", "sanitation", "electricity", "cooking_fuel")  # fmt: skip
+
+
+class FamilyListHandler(Handler):
+    """Extracts and person lists: rows become persons in families (by the source's family id or the KK)."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.families: dict[str, FamilyIn] = {}
+        self.pending: dict[int, FamilyIn] = {}  # families with members taken since the last flush
+        self.mapping: dict[str, int] = {}
+
+    def check(self, cells: Cells) -> None:
+        village = normalise_village_code(cells.text("village"))
+        cells.row["village"] = village
+        if not village:
+            cells.reject("village", "village.missing")
+        elif village not in self.villages:
+            cells.reject("village", "village.unknown", village)
+        if not (cells.text("nik") or cells.text("name")):
+            cells.reject("nik", "row.no_identity")
+
+    def add(self, cells: Cells, index: int) -> None:
+        person = person_in(cells, self.regions)
+        person.record = index
+        key = cells.text("family_key") or cells.text("kk") or f"row:{cells.line}"
+        family = self.families.get(key)
+        if family is None:
+            family = self.families[key] = family_in(cells, cells.text("village"), self.regions, index)
+        family.size += 1
+        person.position = family.size
+        family.members.append(person)
+        self.pending[id(family)] = family
+
+    def flush(self, writer: RegistryWriter) -> None:
+        if self.pending:
+            writer.write(list(self.pending.values()))
+            self.pending.clear()
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        with bulk.background_writes():
+            self.flush(writer)
+            return writer.close()
+
+    def release(self) -> None:
+        self.families.clear()
+        self.pending.clear()
+
+    def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
+        """The rows that ``check`` would accept and ``add`` would take without any issue, from whole columns.
+
+        A row is ready when its village is known, it has a NIK or a name, its NIK passes every check with no
+        finding, and every cell ``add`` parses reads cleanly; the family columns count only for the row that
+        starts a family, which ``accept`` decides. Everything else goes the per-row way, which writes the report.
+        """
+        self.mapping = mapping
+        count = len(rows)
+        width = {len(row) for row in rows}
+        columns = list(zip(*rows, strict=True)) if len(width) == 1 else None
+
+        def column(name: str) -> Sequence[Any]:
+            index = mapping.get(name)
+            if index is None:
+                return [None] * count
+            if columns is not None:
+                return columns[index] if index < len(columns) else [None] * count
+            return [row[index] if index < len(row) else None for row in rows]
+
+        villages = columnar.map_distinct(columnar.texts(column("village")), normalise_village_code)
+        nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
+        sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
+        born = columnar.parse_column(columnar.raws(column("birth_date")), _date)
+        borns = [value for value, _ in born]
+        niks = columnar.raws(column("nik"))
+        clean_niks = columnar.niks_without_findings(niks, sexes, borns, regions=self.regions)
+        disability = columnar.parse_column(columnar.raws(column("disability")), _bool)
+        relationship = columnar.parse_column(columnar.raws(column("relationship")), _relationship)
+        family_ok = [True] * count
+        family: dict[str, Sequence[Any]] = {}
+        for name, parser in _FAMILY_PARSED:
+            if mapping.get(name) is None:
+                family[name] = [None] * count
+                continue
+            results = columnar.parse_column(columnar.raws(column(name)), parser)
+            for row, (value, code) in enumerate(results):
+                if code or (name in _DESIL and value is not None and not 1 <= value <= 10):
+                    family_ok[row] = False
+            family[name] = [value for value, _ in results]
+        for name in _FAMILY_TEXT:
+            family[name] = columnar.texts(column(name)) if name in mapping else [""] * count
+        family["kk_raw"] = columnar.raws(column("kk"))
+        birth_places = columnar.map_distinct(columnar.texts(column("birth_place")), clean_name)
+        mother_names = columnar.texts(column("mother_name"))
+        marital, education = columnar.texts(column("marital_status")), columnar.texts(column("education"))
+        occupation = columnar.texts(column("occupation"))
+        family_keys, kks = columnar.texts(column("family_key")), columnar.texts(column("kk"))
+        known = self.villages
+        out: list[Any] = []
+        for i in range(count):
+            village = villages[i]
+            if (
+                not clean_niks[i]
+                or not village
+                or village not in known
+                or not (nik_texts[i] or names[i])
+                or born[i][1]
+                or disability[i][1]
+                or relationship[i][1]
+            ):
+                out.append(None)
+                continue
+            sex = sexes[i]
+            values = {
+                "name": " ".join(names[i].split()),
+                "sex": sex.value if sex else "",
+                "birth_place": birth_places[i],
+                "birth_date": borns[i],
+                "mother_name": " ".join(mother_names[i].split()),
+                "marital_status": marital[i],
+                "education": education[i],
+                "occupation": occupation[i],
+                "disability": disability[i][0],
+            }
+            key = family_keys[i] or kks[i] or f"row:{lines[i]}"
+            out.append((key, family_ok[i], niks[i], values, relationship[i][0] or "", family, i, village))
+        return out
+
+    def accept(self, ready: Any, index: int) -> bool:
+        key, family_ok, nik, values, relationship, columns, i, village = ready
+        family = self.families.get(key)
+        if family is None:
+            if not family_ok:
+                return False
+            family = self.families[key] = self._family(columns, i, village, index)
+        family.size += 1
+        family.members.append(PersonIn(index, NikIn(nik, nik, True, _NO_PROBLEMS), values, relationship, family.size))
+        self.pending[id(family)] = family
+        return True
+
+    def _family(self, columns: dict[str, Sequence[Any]], i: int, village: str, record: int) -> FamilyIn:
+        """What family_in gives for a row whose family cells read without a finding (see prepare)."""
+        kk = check_kk(columns["kk_raw"][i], regions=self.regions)
+        return FamilyIn(
+            record=record,
+            kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
+            source_key=columns["family_key"][i],
+            household_key=columns["household_key"][i],
+            village=village,
+            rt=pad_code(columns["rt"][i], 3),
+            rw=pad_code(columns["rw"][i], 3),
+            street=clean_name(columns["street"][i]),
+            values={name: columns[name][i] for name in (*_DESIL, "welfare_date")},
+            housing={name: columns[name][i] for name in _HOUSING},
+        )
+
+
+class DeathListHandler(Handler):
+    """Dukcapil death records: the matched person is marked deceased with the date (BPK: 1.69 M dead still active)."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.updates: list[PersonUpdate] = []
+
+    def check(self, cells: Cells) -> None:
+        require_valid_nik(cells, self.regions)
+
+    def add(self, cells: Cells, index: int) -> None:
+        died = cells.parsed("death_date", _date)
+        self.updates.append(PersonUpdate(index, cells.text("nik"), {"vital_status": "deceased", "death_date": died},
+                                         name=clean_name(cells.text("name")), line=cells.line))  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.update_persons(self.updates)
+
+
+class MovedListHandler(Handler):
+    """Dukcapil move records: a person who left the region is marked moved out (with the date, as a Change).
+
+    A move to another village inside the region is not a reason to drop anyone from a list: it is counted (the
+    address comes with the next extract) and the person stays as they are.
+    """
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.updates: list[PersonUpdate] = []
+        self.within_region = 0
+
+    def check(self, cells: Cells) -> None:
+        require_valid_nik(cells, self.regions)
+
+    def add(self, cells: Cells, index: int) -> None:
+        from django.conf import settings
+
+        destination = normalise_village_code(cells.text("destination")) or cells.text("destination")
+        if destination in self.villages and destination.startswith(settings.TEPAT_REGION + "."):
+            self.within_region += 1
+            return
+        moved = cells.parsed("moved_date", _date)
+        self.updates.append(PersonUpdate(index, cells.text("nik"), {"vital_status": "moved_out", "moved_date": moved},
+                                         name=clean_name(cells.text("name")), line=cells.line))  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        counts = writer.update_persons(self.updates)
+        counts.moved_within_region = self.within_region
+        return counts
+
+
+EXCLUSION_KINDS = {
+    "asn": "asn", "pns": "asn", "pppk": "asn", "aparatur sipil negara": "asn", "tni": "tni_polri", "polri": "tni_polri",
+    "tni/polri": "tni_polri", "tni_polri": "tni_polri", "guru sertifikasi": "guru_sertifikasi",
+    "guru_sertifikasi": "guru_sertifikasi", "pln 900 va": "pln_900va_nonsubsidi",
+    "pln_900va_nonsubsidi": "pln_900va_nonsubsidi",
+    "listrik 900 va non subsidi": "pln_900va_nonsubsidi", "pemilik mobil": "pemilik_mobil", "mobil": "pemilik_mobil",
+    "pemilik_mobil": "pemilik_mobil", "upah di atas umk": "upah_di_atas_umk", "upah_di_atas_umk": "upah_di_atas_umk",
+    "upah di atas ump": "upah_di_atas_umk", "perangkat desa": "perangkat_desa", "perangkat_desa": "perangkat_desa",
+    "pengusaha terdaftar": "pengusaha", "pengusaha": "pengusaha",
+}  # fmt: skip
+
+
+class ExclusionListHandler(Handler):
+    """Custodians' matches (BKN, PLN, Samsat, BPJS-TK, …): kept as findings by NIK, linked to the person if known."""
+
+    def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
+        super().__init__(regions, villages, program)
+        self.findings: list[ExclusionIn] = []
+
+    def check(self, cells: Cells) -> None:
+        require_valid_nik(cells, self.regions)
+        kind = " ".join(cells.text("exclusion").lower().replace("-", " ").split())
+        if kind not in EXCLUSION_KINDS:
+            cells.reject("exclusion", "exclusion.unknown", cells.text("exclusion"))
+        else:
+            cells.row["exclusion"] = EXCLUSION_KINDS[kind]
+
+    def add(self, cells: Cells, index: int) -> None:
+        self.findings.append(ExclusionIn(index, cells.text("nik"), cells.text("exclusion"),
+                                         note=cells.text("note")[:200], issuer=cells.text("issuer")[:100]))  # fmt: skip
+
+    def commit(self, writer: RegistryWriter) -> CommitCounts:
+        return writer.record_exclusions(self.findings)
