@@ -22,14 +22,13 @@ from django.db.models import QuerySet
 
 from tepat.engine.rules import Rule, RuleError
 from tepat.engine.scorecard import EXCLUSION_FLAGS, FAMILY_SCHEMA
-from tepat.registry.models import Exclusion, Family, Household, Membership, Person, VitalStatus
+from tepat.registry.models import HOUSING_FIELDS, Exclusion, Family, Household, Membership, Person, VitalStatus
 from tepat.targeting.table import compile_registry_rule, family_table_from_registry
 
 BASE = ("family_id", "kode_desa", "kode_kecamatan", "kode_kabupaten", "desil", "desil_provinsi", "desil_kabupaten",
         "extreme_poor")  # fmt: skip
 MEMBER_COUNTS = ("members", "children_under_5", "school_age_children", "elderly", "disabled_members")
-HOUSING = ("tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
-           "cooking_fuel", "owns_car", "motorcycles")  # fmt: skip
+HOUSING = HOUSING_FIELDS
 FLAGS = (*EXCLUSION_FLAGS.values(), "flag.any")
 AVAILABLE = frozenset((*BASE, *MEMBER_COUNTS, *HOUSING, *FLAGS))
 

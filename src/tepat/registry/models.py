@@ -129,6 +129,11 @@ class Address(models.Model):
         return ", ".join(p for p in parts if p)
 
 
+# The housing conditions a household carries, in the order lists, rules and pages name them.
+HOUSING_FIELDS = ("tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
+                  "cooking_fuel", "owns_car", "motorcycles")  # fmt: skip
+
+
 class Household(Tracked):
     """A dwelling (rumah tangga): one or more families under one roof, sharing the housing conditions."""
 

@@ -36,23 +36,20 @@ from tepat.engine.scorecard import (
     NOT_EARNING,
     NOT_WORKING,
 )
-from tepat.registry.models import Exclusion, Family, FamilyStatus, Membership, Relationship, Sex, VitalStatus
+from tepat.registry.models import (
+    HOUSING_FIELDS,
+    Exclusion,
+    Family,
+    FamilyStatus,
+    Membership,
+    Relationship,
+    Sex,
+    VitalStatus,
+)
 
 Progress = Callable[[str, int, int], None]
 
-HOUSING = (
-    "tenure",
-    "floor_area_m2",
-    "floor",
-    "wall",
-    "roof",
-    "drinking_water",
-    "sanitation",
-    "electricity",
-    "cooking_fuel",
-    "owns_car",
-    "motorcycles",
-)
+HOUSING = HOUSING_FIELDS
 FLAG_COLUMNS = (*EXCLUSION_FLAGS.values(), "flag.any")
 # Every column this module fills. A rule naming anything else (food_share, homeless …: survey data the registry does
 # not hold) is refused when saved, rather than silently matching nobody when a list is drawn up.

@@ -11,6 +11,7 @@ from tepat.engine.columnar import cell_raw, cell_text, parse_cell
 from tepat.engine.identity import RegionCodes, Severity, check_kk, check_nik, parse_sex
 from tepat.engine.values import (
     clean_name,
+    normalise_village_code,
     pad_code,
     parse_bool,
     parse_date,
@@ -176,6 +177,16 @@ class Handler:
 
     def check(self, cells: Cells) -> None:
         """Add rejections for rows this kind cannot use."""
+
+    def check_village(self, cells: Cells) -> str:
+        """The row's village code, normalised into the row; rejected when missing or not one of the region's."""
+        village = normalise_village_code(cells.text("village"))
+        cells.row["village"] = village
+        if not village:
+            cells.reject("village", "village.missing")
+        elif village not in self.villages:
+            cells.reject("village", "village.unknown", village)
+        return village
 
     def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
         """Rows of a chunk this kind can take without a finding, read column-wise (see FamilyListHandler); None for

@@ -121,12 +121,7 @@ class ProposalListHandler(Handler):
         self.proposals: list[Any] = []
 
     def check(self, cells: Cells) -> None:
-        village = normalise_village_code(cells.text("village"))
-        cells.row["village"] = village
-        if not village:
-            cells.reject("village", "village.missing")
-        elif village not in self.villages:
-            cells.reject("village", "village.unknown", village)
+        self.check_village(cells)
         reason = removal_reason(cells.text("reason"))
         action = PROPOSAL_ACTIONS.get(_key(cells.text("action")))
         if action is None and not cells.text("action") and reason:

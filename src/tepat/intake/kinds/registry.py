@@ -25,6 +25,7 @@ from tepat.intake.kinds.base import (
     require_valid_nik,
 )
 from tepat.registry import bulk
+from tepat.registry.models import HOUSING_FIELDS
 from tepat.registry.writer import (
     CommitCounts,
     ExclusionIn,
@@ -48,8 +49,7 @@ _FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 
 # One empty list for every clean NIK: a million of them would be 56 MB of empty lists. Nothing appends to it.
 _NO_PROBLEMS: list[str] = []
-_HOUSING = ("tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
-            "cooking_fuel", "owns_car", "motorcycles")  # fmt: skip
+_HOUSING = HOUSING_FIELDS
 _FAMILY_TEXT = ("family_key", "household_key", "rt", "rw", "street", "tenure", "floor", "wall", "roof",
                 "drinking_water", "sanitation", "electricity", "cooking_fuel")  # fmt: skip
 
@@ -64,12 +64,7 @@ class FamilyListHandler(Handler):
         self.mapping: dict[str, int] = {}
 
     def check(self, cells: Cells) -> None:
-        village = normalise_village_code(cells.text("village"))
-        cells.row["village"] = village
-        if not village:
-            cells.reject("village", "village.missing")
-        elif village not in self.villages:
-            cells.reject("village", "village.unknown", village)
+        self.check_village(cells)
         if not (cells.text("nik") or cells.text("name")):
             cells.reject("nik", "row.no_identity")
 

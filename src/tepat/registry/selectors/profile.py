@@ -15,6 +15,7 @@ from tepat.areas.models import Area
 from tepat.areas.selectors import area_path
 from tepat.registry.labels import labels
 from tepat.registry.models import (
+    HOUSING_FIELDS,
     Change,
     Exclusion,
     Family,
@@ -97,19 +98,7 @@ PERSON_LABELS = labels(
 )
 SENSITIVE = {"mother_name", "disability", "birth_date", "birth_place"}
 FAMILY_LABELS = labels("kk", "desil_national", "desil_province", "desil_regency", "welfare_date", "address")
-HOUSING_LABELS = labels(
-    "tenure",
-    "floor_area_m2",
-    "floor",
-    "wall",
-    "roof",
-    "drinking_water",
-    "sanitation",
-    "electricity",
-    "cooking_fuel",
-    "owns_car",
-    "motorcycles",
-)
+HOUSING_LABELS = labels(*HOUSING_FIELDS)
 
 
 def _age(born: date | None, today: date) -> int | None:
