@@ -17,6 +17,7 @@ from django.conf import settings
 
 from tepat.accounts.models import User
 from tepat.engine.synth import SynthConfig, generate
+from tepat.intake import parsing
 from tepat.intake.models import BatchStatus, ImportBatch
 from tepat.intake.services import import_commit, import_file, import_rollback, import_stage, import_validate
 from tepat.registry.models import Change, Family, Household, Membership, Person, RegistryFlag
@@ -48,6 +49,14 @@ def lists() -> Iterator[tuple[Path, Path]]:
                 writer.writeheader()
                 writer.writerows(content)
         yield before, after
+
+
+def _counting(function: Any, calls: list[int]) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return counted
 
 
 def _registry(batch: ImportBatch) -> dict[str, Any]:
@@ -82,15 +91,21 @@ def _registry(batch: ImportBatch) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("child", [False, True], ids=["one-process", "reader-process"])
 def test_one_pass_and_validate_then_commit_write_the_same_registry(
-    lists: tuple[Path, Path], admin: User, monkeypatch: pytest.MonkeyPatch
+    lists: tuple[Path, Path], admin: User, monkeypatch: pytest.MonkeyPatch, child: bool
 ) -> None:
+    """Also with the file read and parsed by a second process (``parsing.ChildReader``), as large lists are."""
     before, after = lists
     first = import_file(actor=admin, path=before, kind="dtsen", source_name="DTSEN lama")
     assert first.batch.status == BatchStatus.COMMITTED
-    monkeypatch.setattr("tepat.intake.services.PARSE_CHUNK", 97)  # families' rows fall into different parts
+    monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 97)  # families' rows fall into different parts
+    monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0 if child else 10**9)
+    started = []
+    monkeypatch.setattr(parsing.ChildReader, "__init__", _counting(parsing.ChildReader.__init__, started))
     one_pass = import_file(actor=admin, path=after, kind="dtsen", source_name="DTSEN baru")
     assert one_pass.batch.status == BatchStatus.COMMITTED
+    assert len(started) == (1 if child else 0)
     streamed, streamed_counts = _registry(one_pass.batch), one_pass.counts
     assert streamed_counts["persons_changed"] and streamed_counts["conflicts"] and streamed_counts["persons_new"]
     import_rollback(actor=admin, batch=one_pass.batch)

@@ -193,7 +193,7 @@ def test_a_one_pass_import_that_dies_half_way_leaves_nothing_and_can_be_run_agai
             raise SystemExit("worker killed")
         written(self, families)
 
-    monkeypatch.setattr("tepat.intake.services.PARSE_CHUNK", 3)  # three rows a part: the extract has seven
+    monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 3)  # three rows a part: the extract has seven
     monkeypatch.setattr(stream.FamilyStream, "_members", die_on_the_second_part)
     with pytest.raises(SystemExit):
         import_file(actor=admin, path=path, kind="dtsen", source_name="DTSEN uji")

@@ -17,9 +17,8 @@ import hashlib
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from itertools import islice
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,12 @@ from tepat.accounts.services import audit
 from tepat.areas.selectors import region_codes, village_codes
 from tepat.engine.batch import gc_paused
 from tepat.errors import UserError
+from tepat.intake import parsing
 from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
-from tepat.intake.kinds import KINDS, Cells, Handler, Issue
+from tepat.intake.kinds import KINDS, Handler
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source
+from tepat.intake.parsing import ChildReader, Parsed, take_chunk
 from tepat.intake.readers import open_table
 from tepat.monitoring.services import TARGET_PERMISSION, MonitoringError, monitoring_batch_rollback
 from tepat.programs.models import Benefit
@@ -61,20 +62,10 @@ from tepat.verification.models import Proposal, ProposalStatus
 Progress = Callable[[str, int, int], None]
 EXAMPLES = 5
 BACKGROUND_KINDS = ("person", "dtsen")
-PARSE_CHUNK = 5000
 
 
 class PipelineError(UserError):
     code = "import.state"
-
-
-@dataclass
-class Parsed:
-    handler: Handler
-    issues: list[Issue] = field(default_factory=list)
-    record_ids: list[int] = field(default_factory=list)  # index used by FamilyIn/PersonIn.record -> SourceRecord id
-    rows: int = 0
-    rejected_rows: set[int] = field(default_factory=set)
 
 
 def _sha256(path: Path) -> str:
@@ -137,15 +128,6 @@ def import_stage(
 
 
 # -- read and parse -----------------------------------------------------------------------------------------------
-def _cell(value: Any) -> Any:
-    """Cells as JSON keeps them: dates as ISO text; so parsing a staged row gives what parsing the file gave."""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
     mapping = map_columns(header)
     remembered = {m.header: m.field for m in ColumnMapping.objects.filter(source=batch.source)}
@@ -164,44 +146,28 @@ def _parse(batch: ImportBatch, rows: Iterable[tuple[int, int, list[Any]]], total
            progress: Progress | None, writer: RegistryWriter | None = None) -> Parsed:  # fmt: skip
     """rows: (SourceRecord id, line, cells). Builds the kind's commit input and the report.
 
-    Rows come in chunks: the handler takes the rows it can read column-wise without any finding
-    (``Handler.prepare``/``accept``), and every other row goes through ``check`` and ``add`` one by one, which
-    write the report. The outcome is the same as taking every row one by one, in the file's order. With a
-    ``writer`` (a one-pass import), what each chunk gave is written at once (``Handler.flush``).
+    Rows come in chunks (``parsing.take_chunk``). With a ``writer`` (a one-pass import), what each chunk gave is
+    written at once (``Handler.flush``).
     """
-    mapping = {name: int(index) for name, index in batch.mapping.items()}
-    handler = KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
-    parsed = Parsed(handler=handler)
-    record_ids, rejected_rows, issues = parsed.record_ids, parsed.rejected_rows, parsed.issues
+    mapping = _int_mapping(batch)
+    parsed = Parsed(handler=_handler(batch))
     if writer is not None:
-        writer.record_ids = record_ids
-    count = 0
-    iterator = iter(rows)
-    accept = handler.accept
-    while chunk := list(islice(iterator, PARSE_CHUNK)):
-        ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
-        for (record_id, line, raw), prepared in zip(chunk, ready, strict=True):
-            count += 1
-            if prepared is not None and accept(prepared, len(record_ids)):
-                record_ids.append(record_id)
-                continue
-            width = len(raw)
-            cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
-            handler.check(cells)
-            if cells.rejected:
-                rejected_rows.add(line)
-                issues.extend(cells.issues)
-                continue
-            index = len(record_ids)
-            record_ids.append(record_id)
-            handler.add(cells, index)
-            issues.extend(cells.issues)
+        writer.record_ids = parsed.record_ids
+    for chunk in parsing.chunks_of(rows):
+        take_chunk(parsed, chunk, mapping)
         if writer is not None:
-            handler.flush(writer)
-        parsed.rows = count
-        _set_progress(batch, "parse", count, max(total, count), progress)
+            parsed.handler.flush(writer)
+        _set_progress(batch, "parse", parsed.rows, max(total, parsed.rows), progress)
     _set_progress(batch, "parse", parsed.rows, total, progress)
     return parsed
+
+
+def _int_mapping(batch: ImportBatch) -> dict[str, int]:
+    return {name: int(index) for name, index in batch.mapping.items()}
+
+
+def _handler(batch: ImportBatch) -> Handler:
+    return KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
 
 
 def missing_fields(kind: str, mapping: dict[str, int]) -> list[str]:
@@ -298,37 +264,59 @@ def _validate(
     typed = table.format != "csv"  # CSV cells are text already
     dumps = orjson.dumps
 
+    def keep(rows: list[tuple[int, int, str]]) -> None:
+        records.insert_tuples(shape, rows)
+
     def staged() -> Iterator[tuple[int, int, list[Any]]]:
         """Each row is kept raw (SourceRecord) as it is read, and parsed at once: one pass, nothing held twice."""
         pending: list[tuple[int, int, str]] = []
-        first = record_id = records.reserve(0)
+        first = record_id = records.reserve(0)  # reserve(0) again: the first id, reserved nothing yet
         for line, raw in table.rows():
-            cells = [_cell(c) for c in raw] if typed else raw
+            cells = [parsing.cell(c) for c in raw] if typed else raw
             pending.append((record_id, line, dumps(cells, default=str).decode()))
             if len(pending) >= 5_000:
-                records.insert_tuples(shape, pending)
+                keep(pending)
                 pending = []
             yield record_id, line, cells
             record_id += 1
         table.release()
         records.reserve(record_id - first)  # the ids handed out above
-        records.insert_tuples(shape, pending)
+        keep(pending)
         records.finish()
 
-    # The family lists (the big ones) are only parsed here: their statements can go to a second thread. Other kinds
-    # read the database while they parse (programs, areas, indicators), so they write as they go.
+    # The family lists (the big ones) are only parsed here: their statements can go to a second thread, and a large
+    # one is read and parsed by a second process. Other kinds read the database while they parse (programs, areas,
+    # indicators), so they write as they go.
     streaming = commit and batch.kind in BACKGROUND_KINDS
+    forked = streaming and estimate >= parsing.CHILD_MIN_ROWS and parsing.can_fork()
     writes = bulk.background_writes() if batch.kind in BACKGROUND_KINDS else nullcontext()
     counts: CommitCounts | None = None
     with transaction.atomic():
-        with writes:
-            writer = RegistryWriter(batch, []) if streaming else None
-            parsed = _parse(batch, staged(), estimate, progress, writer)
-            _refuse_unusable(parsed)
-            if writer is not None and parsed.record_ids:
-                _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
-                counts = parsed.handler.commit(writer)
-                parsed.handler.release()
+        first_record = records.reserve(0)
+        # Forked before the bulk writer thread starts: a fork copies only the forking thread.
+        child = ChildReader(table, _handler(batch), _int_mapping(batch), first_record) if forked else None
+        try:
+            with writes:
+                writer = RegistryWriter(batch, [], expected_rows=estimate) if streaming else None
+                if child is not None and writer is not None:
+                    parsed = child.receive(
+                        keep=keep, writer=writer,
+                        progress=lambda done: _set_progress(batch, "parse", done, max(estimate, done), progress),
+                    )  # fmt: skip
+                    records.reserve(parsed.rows)  # the ids the child handed out
+                    records.finish()
+                    _set_progress(batch, "parse", parsed.rows, parsed.rows, progress)
+                else:
+                    parsed = _parse(batch, staged(), estimate, progress, writer)
+                _refuse_unusable(parsed)
+                if writer is not None and parsed.record_ids:
+                    _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
+                    counts = parsed.handler.commit(writer)
+                    parsed.handler.release()
+        finally:
+            if child is not None:
+                child.close()
+                table.release()
         _write_report(batch, parsed)
         batch.status = BatchStatus.VALIDATED
         batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids),
@@ -372,7 +360,7 @@ def _dry_run(batch: ImportBatch, parsed: Parsed, progress: Progress | None) -> d
     """Run the real commit and roll it back: the preview is exactly what a commit would do."""
     try:
         with transaction.atomic():
-            writer = RegistryWriter(batch, parsed.record_ids, examples=EXAMPLES)
+            writer = RegistryWriter(batch, parsed.record_ids, examples=EXAMPLES, expected_rows=parsed.rows)
             counts = parsed.handler.commit(writer)
             raise _DryRun(counts, {**writer.examples, "unmatched_rows": writer.unmatched[:EXAMPLES]})
     except _DryRun as result:
@@ -421,7 +409,8 @@ def _commit(
             done[0] += n
             _set_progress(batch, "commit", done[0], len(parsed.record_ids), progress)
 
-        counts = parsed.handler.commit(RegistryWriter(batch, parsed.record_ids, progress=on_persons))
+        writer = RegistryWriter(batch, parsed.record_ids, progress=on_persons, expected_rows=parsed.rows)
+        counts = parsed.handler.commit(writer)
         parsed.handler.release()
         _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
         _committed(actor, batch, counts, valid_only)

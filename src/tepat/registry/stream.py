@@ -42,6 +42,8 @@ HOUSING_FIELDS = (
     "cooking_fuel", "owns_car", "motorcycles",
 )  # fmt: skip
 CHUNK = 2000
+# From this many rows (the file's estimate) a batch into empty tables builds their indexes at the end.
+DEFER_INDEXES_ROWS = 50_000
 
 
 def chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
@@ -138,11 +140,15 @@ class FamilyStream:
         # that held nothing before (a regency's first extract) is not asked at all.
         self.bound = {model: table.reserve(0) for model, table in self.tables.items()}
         self.held = {model: model.objects.filter(pk__lt=self.bound[model]).exists() for model in self.tables}
+        # A large batch into empty tables (a regency's first extract) builds their indexes once at the end.
+        fresh = [model._meta.db_table for model in self.tables if not self.held[model]]
+        self.deferred = bulk.DeferredIndexes(fresh if owner.expected_rows >= DEFER_INDEXES_ROWS else [])
+        self.deferred.drop()
         if connection.vendor == "postgresql":
             # Foreign keys checked as each COPY ends, by the server, while this process parses the next part (with
             # the bulk writer thread), instead of all at the commit with nothing else going on; back at close.
             bulk.run(lambda cursor: cursor.execute("SET CONSTRAINTS ALL IMMEDIATE"))
-        self.family_ids: dict[int, int] = {}  # id(FamilyIn) -> family id
+        self.family_ids: dict[int, int] = {}  # FamilyIn.record (its first row: one per family) -> family id
         self.existing_family_ids: set[int] = set()
         self.households: dict[str, tuple[int, int | None]] = {}  # household key -> (household id, address id)
         self.changed_families: dict[int, Family] = {}
@@ -167,7 +173,7 @@ class FamilyStream:
     # -- families and households -----------------------------------------------------------------------------------
     def write(self, families: list[FamilyIn]) -> None:
         """Families with members not written yet: new ones, and families handed over before with more members."""
-        new = [f for f in families if id(f) not in self.family_ids]
+        new = [f for f in families if f.record not in self.family_ids]
         if new:
             self._families(new, self._existing_families(new) if self.held[Family] else {})
         self._members(families)
@@ -212,7 +218,7 @@ class FamilyStream:
                     else:
                         owner.counts.families_unchanged += 1
                 self.existing_family_ids.add(fam.pk)
-                self.family_ids[id(fam_in)] = fam.pk
+                self.family_ids[fam_in.record] = fam.pk
                 continue
             src = owner.record_ids[fam_in.record]
             household_id, address_id = households[household_key(fam_in)]
@@ -233,7 +239,7 @@ class FamilyStream:
             lineage["kk"] = lineage["address"] = src
             row[at["lineage"]] = orjson.dumps(lineage).decode()
             new_rows.append(tuple(row))
-            self.family_ids[id(fam_in)] = family_id
+            self.family_ids[fam_in.record] = family_id
             if not fam_in.kk.valid:
                 owner._flag(FlagKind.KK_INVALID, family=family_id, record=fam_in.record, kk=fam_in.kk.raw,
                             reasons=fam_in.kk.problems)  # fmt: skip
@@ -337,7 +343,7 @@ class FamilyStream:
         owner = self.owner
         family_ids, existing_families = self.family_ids, self.existing_family_ids
         newly_known = sorted(
-            {family_ids[id(f)] for f in families if family_ids[id(f)] in existing_families} - self.looked_up
+            {family_ids[f.record] for f in families if family_ids[f.record] in existing_families} - self.looked_up
         )
         self.looked_up.update(newly_known)
         self._look_up(families, newly_known)
@@ -370,7 +376,7 @@ class FamilyStream:
         next_person, next_membership = self.next_person, self.next_membership
         # In the file's order, whatever the parts: of two rows putting one person in two families, the first row's
         # family is the active one, as when the whole file is written at once.
-        members = [(p_in.record, family_ids[id(fam_in)], p_in) for fam_in in families for p_in in fam_in.members]
+        members = [(p_in.record, family_ids[fam_in.record], p_in) for fam_in in families for p_in in fam_in.members]
         members.sort(key=itemgetter(0))
         for fam_in in families:
             fam_in.members = []
@@ -465,7 +471,7 @@ class FamilyStream:
             table.finish()
         if connection.vendor == "postgresql":
             bulk.run(lambda cursor: cursor.execute("SET CONSTRAINTS ALL DEFERRED"))
-        bulk.sync()
+        self.deferred.restore()
         if self.next_person > self.bound[Person]:
             # Exclusion findings that arrived before the person did are linked now (asked from the findings' side:
             # a few unlinked findings, against a million new persons).

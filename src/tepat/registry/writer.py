@@ -135,6 +135,7 @@ class RegistryWriter:
         record_ids: list[int],
         progress: Callable[[int], None] | None = None,
         examples: int = 0,
+        expected_rows: int = 0,
     ):
         self.batch = batch
         self.max_examples = examples
@@ -146,6 +147,7 @@ class RegistryWriter:
         self.flags: list[dict[str, Any]] = []
         self.stream: FamilyStream | None = None
         self.unmatched: list[int] = []  # lines whose person is not in the registry
+        self.expected_rows = expected_rows  # the file's rows, about: a large batch writes differently (FamilyStream)
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _apply(self, obj: Any, entity: str, values: dict[str, Any], record: int) -> bool:

@@ -1,0 +1,249 @@
+"""Rows into a kind's handler, a chunk at a time; for the large family lists, in a second process.
+
+A chunk's rows are taken column-wise where they have no finding (``Handler.prepare``/``accept``) and one by one
+otherwise (``check``/``add``, which write the report): ``take_chunk``.
+
+``read_in_child`` runs reading, keeping (the raw rows' JSON) and parsing in a forked child process while this one
+matches and writes (``RegistryWriter.write``): the one-pass import of a family list is two processes' work on two
+cores instead of one thread's. The child touches no database: it gets the open table, the mapping and the region's
+codes from the fork, and sends back per chunk the raw rows to keep, the report's issues and the families with the
+members it took (``Handler.flush`` is the boundary). The outcome is the same as parsing in this process: the child
+runs the same ``take_chunk`` in the file's order, and record ids and indexes are handed out the same way.
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import islice
+from multiprocessing.connection import Connection
+from typing import Any
+
+import orjson
+
+from tepat.errors import UserError
+from tepat.intake.errors import FileProblem, IntakeError
+from tepat.intake.kinds import Cells, Handler, Issue
+from tepat.intake.readers import Table
+from tepat.registry.writer import FamilyIn, NikIn, PersonIn, RegistryWriter
+
+PARSE_CHUNK = 5000
+# Below this many rows (the table's estimate) a second process costs more than it saves.
+CHILD_MIN_ROWS = 20_000
+
+
+class ReaderStopped(UserError):
+    code = "import.reader_stopped"
+
+
+@dataclass
+class Parsed:
+    handler: Handler
+    issues: list[Issue] = field(default_factory=list)
+    record_ids: list[int] = field(default_factory=list)  # index used by FamilyIn/PersonIn.record -> SourceRecord id
+    rows: int = 0
+    rejected_rows: set[int] = field(default_factory=set)
+
+
+def cell(value: Any) -> Any:
+    """Cells as JSON keeps them: dates as ISO text; so parsing a staged row gives what parsing the file gave."""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def take_chunk(parsed: Parsed, chunk: list[tuple[int, int, list[Any]]], mapping: dict[str, int]) -> None:
+    """(SourceRecord id, line, cells) rows into the handler, the accepted records and the report, in order."""
+    handler, record_ids, rejected_rows, issues = parsed.handler, parsed.record_ids, parsed.rejected_rows, parsed.issues
+    ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
+    accept = handler.accept
+    for (record_id, line, raw), prepared in zip(chunk, ready, strict=True):
+        if prepared is not None and accept(prepared, len(record_ids)):
+            record_ids.append(record_id)
+            continue
+        width = len(raw)
+        cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
+        handler.check(cells)
+        if cells.rejected:
+            rejected_rows.add(line)
+            issues.extend(cells.issues)
+            continue
+        index = len(record_ids)
+        record_ids.append(record_id)
+        handler.add(cells, index)
+        issues.extend(cells.issues)
+    parsed.rows += len(chunk)
+
+
+def chunks_of(rows: Iterable[tuple[int, int, list[Any]]]) -> Iterator[list[tuple[int, int, list[Any]]]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, PARSE_CHUNK)):
+        yield chunk
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_methods()
+
+
+# -- the second process ----------------------------------------------------------------------------------------------
+# Messages cross as marshal data of plain tuples: pickling the parsed dataclasses (field by field, dates through
+# their reduce) took a third of the reader's time and a sixth of the writer's. Dates travel as ISO text.
+_NO_PROBLEMS: list[str] = []  # shared by every clean NIK decoded (nothing appends to it)
+
+
+def _iso(values: dict[str, Any], name: str) -> dict[str, Any]:
+    value = values.get(name)
+    if value is not None and type(value) is not str:
+        values[name] = value.isoformat()
+    return values
+
+
+def _date(values: dict[str, Any], name: str) -> dict[str, Any]:
+    value = values.get(name)
+    if type(value) is str:
+        values[name] = date.fromisoformat(value)
+    return values
+
+
+def encode_families(families: list[FamilyIn]) -> list[tuple[Any, ...]]:
+    """Families and the members taken since they were last sent, as plain tuples (their values dicts change)."""
+    return [
+        (f.record, f.kk.nik, f.kk.raw, f.kk.valid, f.kk.problems, f.source_key, f.village, f.rt, f.rw, f.street,
+         f.household_key, _iso(f.values, "welfare_date"), f.housing, f.size,
+         [(p.record, p.nik.nik, p.nik.raw, p.nik.valid, p.nik.problems, _iso(p.values, "birth_date"), p.relationship,
+           p.position) for p in f.members])
+        for f in families
+    ]  # fmt: skip
+
+
+def decode_families(rows: list[tuple[Any, ...]]) -> list[FamilyIn]:
+    families = []
+    for record, kk, kk_raw, kk_valid, kk_problems, key, village, rt, rw, street, household, values, housing, size, \
+            members in rows:  # fmt: skip
+        family = FamilyIn(record, NikIn(kk, kk_raw, kk_valid, kk_problems), key, village, rt, rw, street, household,
+                          _date(values, "welfare_date"), housing, [], size)  # fmt: skip
+        family.members = [
+            PersonIn(p_record, NikIn(nik, raw, valid, problems or _NO_PROBLEMS), _date(p_values, "birth_date"),
+                     relationship, position)
+            for p_record, nik, raw, valid, problems, p_values, relationship, position in members
+        ]  # fmt: skip
+        families.append(family)
+    return families
+
+
+def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str, int], first_record: int) -> None:
+    """Read, keep and parse every row; send each chunk's outcome. Runs in the forked process: no database.
+
+    A chunk: ("chunk", raw rows to keep as (SourceRecord id, line, JSON), the SourceRecord ids of the rows taken (in
+    order: RegistryWriter.record_ids grows by these), the report's new issues, the rejected lines, the rows read so
+    far, the families to write); then ("end", rows), or ("error", code, params) for a file problem.
+    """
+    try:
+        parsed = Parsed(handler=handler)
+        typed = table.format != "csv"  # CSV cells are text already
+        dumps = orjson.dumps
+        record_id = first_record
+
+        def numbered() -> Iterator[tuple[int, int, list[Any]]]:
+            nonlocal record_id
+            for line, raw in table.rows():
+                yield record_id, line, [cell(c) for c in raw] if typed else raw
+                record_id += 1
+
+        pending: dict[int, FamilyIn] = getattr(handler, "pending", {})
+        for chunk in chunks_of(numbered()):
+            accepted_before = len(parsed.record_ids)
+            take_chunk(parsed, chunk, mapping)
+            families = list(pending.values())
+            pending.clear()
+            message = (
+                "chunk",
+                [(rid, line, dumps(cells, default=str).decode()) for rid, line, cells in chunk],
+                parsed.record_ids[accepted_before:],
+                [(i.row, i.column, i.code, i.value, i.error) for i in parsed.issues],
+                sorted(parsed.rejected_rows),
+                parsed.rows,
+                encode_families(families),
+            )
+            sender.send_bytes(marshal.dumps(message))
+            for family in families:  # sent: the parent has them; later chunks send only new members
+                family.members = []
+                family.values = family.housing = {}
+            parsed.issues = []
+            parsed.rejected_rows.clear()
+        sender.send_bytes(marshal.dumps(("end", parsed.rows)))
+    except IntakeError as exc:
+        params = {name: str(value) if not isinstance(value, int) else value for name, value in exc.params.items()}
+        sender.send_bytes(marshal.dumps(("error", exc.code, params)))
+    except BaseException:  # a bug: its traceback goes to the parent, which stops the import
+        sender.send_bytes(marshal.dumps(("crash", traceback.format_exc())))
+    finally:
+        sender.close()
+
+
+class ChildReader:
+    """A forked child that reads and parses ``table``; ``receive`` writes what it sends as it arrives.
+
+    Start it before any thread works on this process's database connection (the bulk writer): a fork copies only
+    the forking thread. ``close`` ends the child whatever happened (a child still running is killed).
+    """
+
+    def __init__(self, table: Table, handler: Handler, mapping: dict[str, int], first_record: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.handler = handler
+        self.process = context.Process(
+            target=_child, args=(sender, table, handler, mapping, first_record), name="tepat-import-reader", daemon=True
+        )
+        self.process.start()
+        sender.close()
+
+    def receive(
+        self,
+        *,
+        keep: Callable[[list[tuple[int, int, str]]], None],
+        writer: RegistryWriter,
+        progress: Callable[[int], None],
+    ) -> Parsed:
+        """Keep the raw rows (``keep``) and write the families (``writer``) of every chunk, in order."""
+        handler = self.handler
+        parsed = Parsed(handler=type(handler)(handler.regions, handler.villages, program=handler.program))
+        writer.record_ids = parsed.record_ids
+        while True:
+            try:
+                message = marshal.loads(self.receiver.recv_bytes())
+            except EOFError:
+                self.process.join()
+                raise ReaderStopped(
+                    f"proses pembaca berkas berhenti tiba-tiba (kode {self.process.exitcode}); impor dibatalkan, "
+                    "tidak ada yang tersimpan"
+                ) from None
+            if message[0] == "chunk":
+                _, records, accepted, issues, rejected, rows, families = message
+                keep(records)
+                parsed.record_ids.extend(accepted)
+                parsed.issues.extend(Issue(*issue) for issue in issues)
+                parsed.rejected_rows.update(rejected)
+                parsed.rows = rows
+                if families:
+                    writer.write(decode_families(families))
+                progress(parsed.rows)
+            elif message[0] == "end":
+                return parsed
+            elif message[0] == "error":
+                raise IntakeError(FileProblem(message[1]), **message[2])
+            else:
+                raise RuntimeError(f"the import's reading process failed:\n{message[1]}")
+
+    def close(self) -> None:
+        self.receiver.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()

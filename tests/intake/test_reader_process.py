@@ -1,0 +1,146 @@
+"""A large family list is read and parsed by a second process (``intake.parsing.ChildReader``) and written into
+empty tables with their indexes built at the end (``registry.bulk.DeferredIndexes``). Here both are switched on for
+small files: what goes wrong in the reading process stops the import with nothing written, and the indexes come
+back exactly as they were, after a commit and after a rollback."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tepat.accounts.models import User
+from tepat.intake import parsing
+from tepat.intake.errors import FileProblem, IntakeError
+from tepat.intake.models import BatchStatus, ImportBatch, RowIssue
+from tepat.intake.services import import_commit, import_file, import_validate
+from tepat.registry import bulk
+from tepat.registry.models import Family, Membership, Person, SourceRecord
+
+from ..conftest import EXTRACT
+
+pytestmark = pytest.mark.django_db
+
+TABLES = ("registry_person", "registry_membership", "registry_family", "registry_household", "registry_address")
+
+
+@pytest.fixture
+def large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every list is 'large': parsed by a second process, two rows a chunk, indexes built at the end."""
+    monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+    monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
+    monkeypatch.setattr("tepat.registry.stream.DEFER_INDEXES_ROWS", 0)
+
+
+def _schema() -> set[tuple[str, str]]:
+    """Every index and constraint of the registry tables, with its definition."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) "
+                "UNION ALL SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid::regclass::text = ANY(%s)",
+                [list(TABLES), list(TABLES)],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(TABLES))
+            cursor.execute(f"SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE tbl_name IN ({marks})", TABLES)
+        return set(cursor.fetchall())
+
+
+def _write(tmp_path: Path) -> Path:
+    path = tmp_path / "extract.csv"
+    path.write_text(EXTRACT, encoding="utf-8")
+    return path
+
+
+def test_a_large_list_commits_with_the_same_schema_afterwards(
+    large: None, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _schema()
+    assert len(before) > 10
+    rebuilt: list[str] = []
+    restore = bulk.DeferredIndexes.restore
+
+    def counted(self: bulk.DeferredIndexes) -> None:
+        rebuilt.extend([*self.indexes, *self.keys])
+        restore(self)
+
+    monkeypatch.setattr(bulk.DeferredIndexes, "restore", counted)
+    outcome = import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
+    # Dropped and built again: the NIK index (on PostgreSQL, the foreign keys as well).
+    assert any("person_nik" in sql for sql in rebuilt) and len(rebuilt) >= 10
+    assert outcome.batch.status == BatchStatus.COMMITTED
+    assert Person.objects.count() == 5 and Family.objects.count() == 3 and Membership.objects.count() == 6
+    assert SourceRecord.objects.filter(batch=outcome.batch).count() == 7  # the rejected row is kept raw as well
+    assert RowIssue.objects.filter(batch=outcome.batch, code="village.unknown").exists()
+    assert _schema() == before
+
+
+def _in_child(action: Any) -> Any:
+    """A parse step that does ``action`` in the reading process only (never in the test's own process)."""
+    parent = os.getpid()
+    real = parsing.take_chunk
+
+    def take(parsed: parsing.Parsed, chunk: list[Any], mapping: dict[str, int]) -> None:
+        if os.getpid() != parent and parsed.rows >= 2:  # the second chunk: the first is written already
+            action()
+        real(parsed, chunk, mapping)
+
+    return take
+
+
+def _nothing_written(before: set[tuple[str, str]]) -> None:
+    assert Person.objects.count() == Family.objects.count() == SourceRecord.objects.count() == 0
+    assert not RowIssue.objects.exists()
+    assert _schema() == before  # the rollback undid the dropped indexes too
+
+
+def test_a_killed_reading_process_stops_the_import_and_it_runs_again(
+    large: None, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _schema()
+    monkeypatch.setattr(parsing, "take_chunk", _in_child(lambda: os.kill(os.getpid(), signal.SIGKILL)))
+    with pytest.raises(parsing.ReaderStopped, match="berhenti tiba-tiba") as stopped:
+        import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
+    assert stopped.value.code == "import.reader_stopped" and "-9" in str(stopped.value)
+    batch = ImportBatch.objects.get()
+    assert batch.status == BatchStatus.VALIDATING  # re-runnable, as after a dead worker
+    _nothing_written(before)
+    monkeypatch.undo()
+    import_validate(batch=batch)
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    assert Person.objects.count() == 5
+
+
+def test_a_file_problem_found_by_the_reading_process_fails_the_batch(
+    large: None, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse() -> None:
+        raise IntakeError(FileProblem.TOO_MANY_COLUMNS, path=Path("extract.csv"), count=20_000, limit=1000)
+
+    before = _schema()
+    monkeypatch.setattr(parsing, "take_chunk", _in_child(refuse))
+    with pytest.raises(IntakeError, match="20000 kolom") as refused:
+        import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
+    assert refused.value.code == "file.too_many_columns"
+    batch = ImportBatch.objects.get()
+    assert batch.status == BatchStatus.FAILED and batch.error_code == "file.too_many_columns"
+    _nothing_written(before)
+
+
+def test_a_bug_in_the_reading_process_stops_the_import_with_its_traceback(
+    large: None, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail() -> None:
+        raise KeyError("kolom")
+
+    before = _schema()
+    monkeypatch.setattr(parsing, "take_chunk", _in_child(fail))
+    with pytest.raises(RuntimeError, match="KeyError: 'kolom'"):
+        import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
+    _nothing_written(before)
