@@ -494,9 +494,10 @@ class DeferredIndexes:
     keys in random order (NIK, KK, source ids), cost more than building it once from the finished table, and on
     PostgreSQL every foreign key was a trigger query per row; built at the end, each is one sort or one join.
     Unique indexes and constraints are built again as well, which checks them over the whole table at once: a
-    duplicate would fail the batch then, as it would have on its row (the writer never makes one). Primary keys and
-    SQLite's unique constraints inside CREATE TABLE stay. The definitions are read from the database, so what is
-    built again is exactly what was there; a rollback undoes the drop.
+    duplicate would fail the batch then, as it would have on its row (the writer never makes one). Primary keys,
+    SQLite's unique constraints inside CREATE TABLE and partial indexes that are not unique stay: those cover the
+    few rows of a condition (deceased, merged), cheap to keep up and a whole table's scan to build. The definitions
+    are read from the database, so what is built again is exactly what was there; a rollback undoes the drop.
 
     On PostgreSQL dropping an index locks its table against readers until the commit: only for tables that held
     nothing, so nothing is hidden from anyone that was there to see.
@@ -526,14 +527,15 @@ class DeferredIndexes:
                     cursor.execute(
                         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                         "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
-                        "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
-                        "WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
+                        "AND NOT i.indisprimary AND (i.indisunique OR i.indpred IS NULL) AND NOT EXISTS "
+                        "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
                         [f'"{table}"'],
                     )
                 else:
                     cursor.execute(
                         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                        "AND sql IS NOT NULL ORDER BY name",
+                        "AND sql IS NOT NULL AND (sql LIKE 'CREATE UNIQUE%%' OR sql NOT LIKE '%% WHERE %%') "
+                        "ORDER BY name",
                         [table],
                     )
                 for name, definition in cursor.fetchall():

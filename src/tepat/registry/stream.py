@@ -74,6 +74,8 @@ def given(rows: list[dict[str, Any]]) -> set[str]:
     once into the insert statement instead of once per row (see bulk.BulkTable.shape)."""
     names: set[str] = set()
     for values in rows:
+        if values.keys() <= names:  # once every name is found, a row costs one look
+            continue
         for name, value in values.items():
             if name not in names and value is not None and value != "":
                 names.add(name)

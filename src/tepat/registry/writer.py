@@ -200,6 +200,9 @@ class RegistryWriter:
         """After the last ``write``: finish the batch's writes and record its changes and flags."""
         if self.stream is not None:
             self.stream.close()
+            # The stream and this writer refer to each other: without this, what the stream held (a million persons
+            # matched by NIK) would wait for the cyclic garbage collector, seconds of work once it is switched on.
+            self.stream = None
         BulkTable(Change, assign_ids=False).insert(self.changes)
         BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
         self.counts.flags = len(self.flags)
