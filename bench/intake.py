@@ -7,8 +7,10 @@ imports it with `tepat import`'s code path (stage; read, keep the raw rows, pars
 rows in one pass; finish the commit) into a fresh database that holds only the area codes; `--again` then imports
 the same rows once more, where every person is matched and nothing is new. Prints per stage the wall time, the CPU
 seconds of the importing process (all its threads: on PostgreSQL the bulk writer thread works beside the parser)
-and of its main thread, rows/s, the peak memory
-(RSS) and the load average: the machine is shared, and wall times under load say little, CPU seconds much more.
+and of its main thread, rows/s, the peak memory (RSS) and the load average; and the CPU seconds and peak memory of
+the process that reads and parses a large list beside the importing one (``intake.parsing.ChildReader``), and the
+CPU seconds of the PostgreSQL server process. The machine may be shared: wall times under load say little.
+`--database-url` must name an empty database (it is refused when it holds persons).
 `--list FILE` imports an existing list instead of making one (`--keep DIR` keeps the one made).
 Issue 3's target: 1,000,000 rows in under 60 s on SQLite and 45 s on PostgreSQL, under 2 GB.
 """
@@ -69,6 +71,9 @@ from tepat.intake.services import import_file
 from tepat.memory import keep_freed_memory
 keep_freed_memory()  # as `tepat import` and the worker do (tepat.cli)
 call_command("migrate", verbosity=0)
+from tepat.registry.models import Person
+if Person.objects.exists():
+    raise SystemExit("the database holds persons already: give the benchmark an empty one")
 areas_load(data_dir=Path(settings.DATA_DIR), boundaries=False)
 marks = {}
 peaks = {}
@@ -86,10 +91,24 @@ def clock():
     return (time.perf_counter(), time.process_time(), time.thread_time())
 def progress(stage, done, total):
     marks.setdefault(stage, clock())
+from django.db import connection
+def server_cpu():  # the PostgreSQL backend's CPU seconds (same machine), from /proc
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+server_before = server_cpu()
 start = clock()
 load = os.getloadavg()[0]
 outcome = import_file(actor=None, path=Path(PATH), kind="person", source_name="bench", progress=progress)
 end = clock()
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+reader_cpu = children.ru_utime + children.ru_stime  # the reading process (intake.parsing.ChildReader)
+server = server_cpu() - server_before
 again = None
 if AGAIN:  # the same rows once more (one more byte, so not the same file): every person is matched
     copy = Path(os.environ["TEPAT_VAR_DIR"]) / ("again" + Path(PATH).suffix)
@@ -102,6 +121,7 @@ stages = {"read": (start, marks.get("parse", end)), "parse": (marks.get("parse",
 print(json.dumps({name: [b[i] - a[i] for i in range(3)] for name, (a, b) in stages.items()} | {
     "rows": outcome.batch.counts["rows"], "persons_new": outcome.batch.counts.get("persons_new"),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "reader_rss_mb": children.ru_maxrss / 1024, "reader_cpu": reader_cpu, "server_cpu": server,
     "load": [load, os.getloadavg()[0]], "peaks": peaks, "again": again}))
 """
 
@@ -144,6 +164,9 @@ def main() -> None:
           f"{result['peak_rss_mb']:.0f} MB, load average {result['load'][0]:.1f} at the start, "
           f"{result['load'][1]:.1f} at the end; peak RSS by stage (MB): "
           f"{', '.join(f'{k} {v:.0f}' for k, v in result['peaks'].items())}")  # fmt: skip
+    print(f"reading process: {result['reader_cpu']:.1f} s CPU, peak RSS {result['reader_rss_mb']:.0f} MB (0: read in "
+          f"the importing process); PostgreSQL server process: {result['server_cpu']:.1f} s CPU (its parallel "
+          "index workers not counted)")  # fmt: skip
     print("| backend | format | rows | stage | wall | CPU (process) | CPU (main thread) | rows/s (wall) |")
     print("|---|---|---|---|---|---|---|---|")
     labels = {"read": "stage the file, open it, first rows",
