@@ -3,7 +3,7 @@
 A chunk's rows are taken column-wise where they have no finding (``Handler.prepare``/``accept``) and one by one
 otherwise (``check``/``add``, which write the report): ``take_chunk``.
 
-``read_in_child`` runs reading, keeping (the raw rows' JSON) and parsing in a forked child process while this one
+``ChildReader`` runs reading, keeping (the raw rows' JSON) and parsing in a forked child process while this one
 matches and writes (``RegistryWriter.write``): the one-pass import of a family list is two processes' work on two
 cores instead of one thread's. The child touches no database: it gets the open table, the mapping and the region's
 codes from the fork, and sends back per chunk the raw rows to keep, the report's issues and the families with the
@@ -13,9 +13,12 @@ runs the same ``take_chunk`` in the file's order, and record ids and indexes are
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import multiprocessing
-import os
+import queue
+import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +38,7 @@ from tepat.registry.writer import FamilyIn, NikIn, PersonIn, RegistryWriter
 PARSE_CHUNK = 5000
 # Below this many rows (the table's estimate) a second process costs more than it saves.
 CHILD_MIN_ROWS = 20_000
+AHEAD = 4  # parts the reading process may be ahead of the writing one (about 2 MB each)
 
 
 class ReaderStopped(UserError):
@@ -89,7 +93,8 @@ def chunks_of(rows: Iterable[tuple[int, int, list[Any]]]) -> Iterator[list[tuple
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_methods()
+    """Linux only: elsewhere forking a process with threads and native libraries loaded is not safe (macOS)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 # -- the second process ----------------------------------------------------------------------------------------------
@@ -204,6 +209,19 @@ class ChildReader:
         )
         self.process.start()
         sender.close()
+        # Parts are taken off the pipe by a thread (the read releases the GIL), so the child can parse up to
+        # AHEAD parts ahead of the writing: the two processes need about the same time per part, and without the
+        # slack each waited for the other at every part whose time differed.
+        self.parts: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+        self.pump = threading.Thread(target=self._pump, name="tepat-import-pipe", daemon=True)
+        self.pump.start()
+
+    def _pump(self) -> None:
+        try:
+            while True:
+                self.parts.put(self.receiver.recv_bytes())
+        except (EOFError, OSError):
+            self.parts.put(None)  # the child closed its end: after its last message, or dead
 
     def receive(
         self,
@@ -217,9 +235,10 @@ class ChildReader:
         parsed = Parsed(handler=type(handler)(handler.regions, handler.villages, program=handler.program))
         writer.record_ids = parsed.record_ids
         while True:
-            try:
-                message = marshal.loads(self.receiver.recv_bytes())
-            except EOFError:
+            data = self.parts.get()
+            if data is not None:
+                message = marshal.loads(data)
+            else:
                 self.process.join()
                 raise ReaderStopped(
                     f"proses pembaca berkas berhenti tiba-tiba (kode {self.process.exitcode}); impor dibatalkan, "
@@ -243,7 +262,10 @@ class ChildReader:
                 raise RuntimeError(f"the import's reading process failed:\n{message[1]}")
 
     def close(self) -> None:
-        self.receiver.close()
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
+        while self.pump.is_alive():  # the child's end is closed now: the pump ends once it has room to say so
+            with contextlib.suppress(queue.Empty):
+                self.parts.get(timeout=0.1)
+        self.receiver.close()
