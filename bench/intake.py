@@ -77,13 +77,26 @@ if Person.objects.exists():
 areas_load(data_dir=Path(settings.DATA_DIR), boundaries=False)
 marks = {}
 peaks = {}
-def sample():  # the peak RSS of each stage, from /proc (Linux)
+together = [0.0]
+ticks = [0]
+def pss(pid):  # proportional set size (MB): pages shared by the two processes after the fork counted once in all
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            return sum(int(line.split()[1]) for line in fh if line.startswith("Pss:")) / 1024
+    except OSError:
+        return 0.0
+def sample():  # the peak RSS of each stage, and of this process and its reading process together, from /proc (Linux)
     page = os.sysconf("SC_PAGE_SIZE")
     while True:
         with open("/proc/self/statm") as fh:
             rss = int(fh.read().split()[1]) * page / 2**20
         stage = max(marks, key=lambda name: marks[name][0]) if marks else "read"
         peaks[stage] = max(peaks.get(stage, 0), rss)
+        ticks[0] += 1
+        if ticks[0] % 8 == 0:  # every 2 s: reading smaps of a 2 GB process costs CPU
+            with open(f"/proc/self/task/{os.getpid()}/children") as fh:
+                children = fh.read().split()
+            together[0] = max(together[0], pss(os.getpid()) + sum(pss(child) for child in children))
         time.sleep(0.25)
 import threading
 threading.Thread(target=sample, daemon=True).start()
@@ -122,6 +135,7 @@ print(json.dumps({name: [b[i] - a[i] for i in range(3)] for name, (a, b) in stag
     "rows": outcome.batch.counts["rows"], "persons_new": outcome.batch.counts.get("persons_new"),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "reader_rss_mb": children.ru_maxrss / 1024, "reader_cpu": reader_cpu, "server_cpu": server,
+    "pss_mb": together[0],
     "load": [load, os.getloadavg()[0]], "peaks": peaks, "again": again}))
 """
 
@@ -165,8 +179,9 @@ def main() -> None:
           f"{result['load'][1]:.1f} at the end; peak RSS by stage (MB): "
           f"{', '.join(f'{k} {v:.0f}' for k, v in result['peaks'].items())}")  # fmt: skip
     print(f"reading process: {result['reader_cpu']:.1f} s CPU, peak RSS {result['reader_rss_mb']:.0f} MB (0: read in "
-          f"the importing process); PostgreSQL server process: {result['server_cpu']:.1f} s CPU (its parallel "
-          "index workers not counted)")  # fmt: skip
+          f"the importing process); both processes together at most {result['pss_mb']:.0f} MB (PSS: shared pages "
+          f"once); PostgreSQL server process: {result['server_cpu']:.1f} s CPU (its parallel index workers not "
+          "counted)")  # fmt: skip
     print("| backend | format | rows | stage | wall | CPU (process) | CPU (main thread) | rows/s (wall) |")
     print("|---|---|---|---|---|---|---|---|")
     labels = {"read": "stage the file, open it, first rows",
