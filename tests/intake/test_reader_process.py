@@ -5,13 +5,16 @@ back exactly as they were, after a commit and after a rollback."""
 
 from __future__ import annotations
 
+import csv
 import gc
+import io
 import os
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import xlsxwriter
 from django.db import connection
 
 from tepat.accounts.models import User
@@ -160,3 +163,28 @@ def test_a_commit_leaves_nothing_for_the_garbage_collector(admin: User, tmp_path
         import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
         assert Person.objects.count() == 5
         assert not [o for o in gc.get_objects() if isinstance(o, FamilyStream | RegistryWriter)]
+
+
+def test_a_workbook_is_read_in_one_process(
+    large: None, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workbook's loaded sheet would stay beside both processes' data (2.5 GB at a million rows): one process."""
+    path = tmp_path / "extract.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    for r, row in enumerate(csv.reader(io.StringIO(EXTRACT))):
+        sheet.write_row(r, 0, row)
+    book.close()
+    started: list[int] = []
+    real = parsing.ChildReader.__init__
+
+    def counted(self: parsing.ChildReader, *args: Any) -> None:
+        started.append(1)
+        real(self, *args)
+
+    monkeypatch.setattr(parsing.ChildReader, "__init__", counted)
+    outcome = import_file(actor=admin, path=path, kind="dtsen", source_name="DTSEN uji")
+    assert outcome.batch.status == BatchStatus.COMMITTED and Person.objects.count() == 5
+    assert not started
+    import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji (csv)")
+    assert started == [1]  # the same rows as CSV: two processes
