@@ -143,6 +143,16 @@ def decode_families(rows: list[tuple[Any, ...]]) -> list[FamilyIn]:
     return families
 
 
+class _Taken:
+    """What ``Handler.flush`` hands its writer, kept to be sent to the writing process."""
+
+    def __init__(self) -> None:
+        self.families: list[FamilyIn] = []
+
+    def write(self, families: list[FamilyIn]) -> None:
+        self.families.extend(families)
+
+
 def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str, int], first_record: int) -> None:
     """Read, keep and parse every row; send each chunk's outcome. Runs in the forked process: no database.
 
@@ -162,12 +172,12 @@ def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str
                 yield record_id, line, [cell(c) for c in raw] if typed else raw
                 record_id += 1
 
-        pending: dict[int, FamilyIn] = getattr(handler, "pending", {})
+        taken = _Taken()
         for chunk in chunks_of(numbered()):
             accepted_before = len(parsed.record_ids)
             take_chunk(parsed, chunk, mapping)
-            families = list(pending.values())
-            pending.clear()
+            handler.flush(taken)  # type: ignore[arg-type]  # the families this chunk took, as a writer gets them
+            families, taken.families = taken.families, []
             message = (
                 "chunk",
                 [(rid, line, dumps(cells, default=str).decode()) for rid, line, cells in chunk],

@@ -27,7 +27,16 @@ from django.utils import timezone
 
 from tepat.registry import bulk
 from tepat.registry.bulk import BulkTable
-from tepat.registry.models import Address, Exclusion, Family, FlagKind, Household, Membership, Person
+from tepat.registry.models import (
+    HOUSING_FIELDS,
+    Address,
+    Exclusion,
+    Family,
+    FlagKind,
+    Household,
+    Membership,
+    Person,
+)
 
 if TYPE_CHECKING:
     from tepat.registry.writer import FamilyIn, RegistryWriter
@@ -37,10 +46,6 @@ PERSON_FIELDS = (
     "disability", "moved_date",
 )  # fmt: skip
 FAMILY_FIELDS = ("desil_national", "desil_province", "desil_regency", "welfare_date")
-HOUSING_FIELDS = (
-    "tenure", "floor_area_m2", "floor", "wall", "roof", "drinking_water", "sanitation", "electricity",
-    "cooking_fuel", "owns_car", "motorcycles",
-)  # fmt: skip
 CHUNK = 2000
 # From this many rows (the file's estimate) a batch into empty tables builds their indexes at the end.
 DEFER_INDEXES_ROWS = 50_000
