@@ -288,9 +288,9 @@ def _validate(
     # one is read and parsed by a second process. Other kinds read the database while they parse (programs, areas,
     # indicators), so they write as they go.
     streaming = commit and batch.kind in BACKGROUND_KINDS
-    # CSV only: a workbook's loaded sheet (1.4 GB for a million rows) would stay in the reading process beside what
-    # the writing one holds: 2.5 GB for both at a million rows, against 1.8 GB in one process.
-    forked = streaming and table.format == "csv" and estimate >= parsing.CHILD_MIN_ROWS and parsing.can_fork()
+    # Only tables read in bounded memory (CSV, a large xlsx sheet read in parts): a whole loaded sheet (1.3 GB for a
+    # million rows) would stay in the reading process beside what the writing one holds.
+    forked = streaming and table.streams() and estimate >= parsing.CHILD_MIN_ROWS and parsing.can_fork()
     writes = bulk.background_writes() if batch.kind in BACKGROUND_KINDS else nullcontext()
     counts: CommitCounts | None = None
     with transaction.atomic():

@@ -42,6 +42,10 @@ class RowSource(Protocol):
 
     def row_count_estimate(self, table: Table) -> int | None: ...
 
+    def streams(self) -> bool:
+        """Whether rows() reads the file as it goes, in bounded memory (not a whole sheet loaded beforehand)."""
+        ...
+
 
 @dataclass
 class Table:
@@ -74,6 +78,11 @@ class Table:
         """A cheap guess of the number of data rows, for progress bars (never read the file to count)."""
         return self.source.row_count_estimate(self)
 
+    def streams(self) -> bool:
+        """Whether the rows are read in bounded memory (CSV; a large xlsx sheet read in parts), so that another
+        process can read them beside the importing one without holding a whole sheet there."""
+        return self.source.streams()
+
     def release(self) -> None:
         """Let go of what the reader holds (a workbook's whole sheet, hundreds of MB for a million rows) once the
         rows have been read; rows() cannot be called again."""
@@ -86,6 +95,9 @@ class _Released:
 
     def row_count_estimate(self, table: Table) -> int | None:
         return None
+
+    def streams(self) -> bool:
+        return False
 
 
 @dataclass(frozen=True)

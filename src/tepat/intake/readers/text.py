@@ -165,6 +165,9 @@ class TextSource:
             return None
         return max(0, round(self.path.stat().st_size / self.bytes_per_line) - table.header_line)
 
+    def streams(self) -> bool:
+        return True
+
 
 class _RecentLines:
     """Splits blocks into lines for csv.reader (itertools.chain keeps the per-line work in C) and keeps the last two

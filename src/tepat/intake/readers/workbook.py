@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
@@ -20,7 +22,8 @@ from typing import Any, TypeVar
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from tepat.intake.errors import FileProblem, IntakeError
-from tepat.intake.readers.base import Cell, Header, HeaderScore, Limits, Table, find_header
+from tepat.intake.readers import parts
+from tepat.intake.readers.base import Cell, Header, HeaderScore, Limits, RowSource, Table, find_header
 from tepat.intake.readers.sniff import looks_encrypted
 
 # Excel stores every number as a double but shows, and keeps when typed, only 15 significant digits: a 16-digit NIK
@@ -85,19 +88,12 @@ class WorkbookSource:
     def rows(self, table: Table) -> Iterator[tuple[int, list[Cell]]]:
         width = len(table.header)
         skip = table.header_line  # rows down to and including the header
-        convert = to_cell
         for index, values in enumerate(self.sheet.iter_rows()):
             if index < skip:
                 continue
-            try:
-                cells = [convert(value) for value in values[:width]]
-            except Exception:  # a value we cannot turn into a Cell: keep the row, lose the cell
-                cells = [_safe_cell(value) for value in values[:width]]
-            if not any(map(_filled, cells)):
-                continue
-            if len(cells) < width:
-                cells.extend([None] * (width - len(cells)))
-            yield index + 1, cells
+            cells = row_cells(values, width)
+            if cells is not None:
+                yield index + 1, cells
 
     def row_count_estimate(self, table: Table) -> int | None:
         end = self.sheet.end
@@ -106,6 +102,84 @@ class WorkbookSource:
     def header_rows(self) -> Iterator[tuple[int, list[str]]]:
         for index, values in enumerate(self.sheet.iter_rows()):
             yield index + 1, [header_text(v) for v in values]
+
+    def streams(self) -> bool:
+        return False  # the whole sheet is in memory until release()
+
+
+def row_cells(values: list[Any], width: int) -> list[Cell] | None:
+    """calamine's row as ``width`` cells; None when every cell is empty."""
+    try:
+        cells = [to_cell(value) for value in values[:width]]
+    except Exception:  # a value we cannot turn into a Cell: keep the row, lose the cell
+        cells = [_safe_cell(value) for value in values[:width]]
+    if not any(map(_filled, cells)):
+        return None
+    if len(cells) < width:
+        cells.extend([None] * (width - len(cells)))
+    return cells
+
+
+@dataclass
+class PartedSource:
+    """The rows of a sheet cut by ``parts.split_sheet``, one part loaded at a time.
+
+    Columns are counted from the first used column of the first part (the one with the header), as calamine counts
+    them for the whole sheet; a cell left of it in a later part has no header and is left out.
+    """
+
+    original: Path  # the file, for messages
+    path: Path
+    parts: list[str]
+    first_column: int
+    rows_counted: int
+    _cleanup: Any = field(default=None, repr=False)
+
+    def rows(self, table: Table) -> Iterator[tuple[int, list[Cell]]]:
+        width = len(table.header)
+        skip = table.header_line
+        # A part calamine cannot read is file.corrupt, as the whole sheet would have been when it was opened.
+        opened = _calamine(self.original, "xlsx", partial(CalamineWorkbook.from_path, self.path))
+        with contextlib.closing(opened) as book:
+            for name in self.parts:
+                sheet = _calamine(self.original, "xlsx", partial(book.get_sheet_by_name, name))
+                start = sheet.start
+                if start is None:
+                    continue
+                first_row, first_column = start
+                shift = first_column - self.first_column
+                values = _calamine(self.original, "xlsx", partial(sheet.to_python, skip_empty_area=True))
+                del sheet
+                for offset, row in enumerate(values):
+                    line = first_row + offset + 1
+                    if line <= skip:
+                        continue
+                    if shift:
+                        row = [""] * shift + row if shift > 0 else row[-shift:]
+                    cells = row_cells(row, width)
+                    if cells is not None:
+                        yield line, cells
+                del values
+
+    def row_count_estimate(self, table: Table) -> int | None:
+        return max(0, self.rows_counted - table.header_line)
+
+    def streams(self) -> bool:
+        return True
+
+
+def parted(original: Path, split: parts.Split, first_column: int) -> PartedSource:
+    """The source over ``parts.split_sheet``'s workbook. Its folder goes when the source does, in the process that
+    made it: a forked reading process that lets go of its copy leaves the files alone."""
+    target, sheets, counted = split
+    source = PartedSource(original, target, sheets, first_column, counted)
+    source._cleanup = weakref.finalize(source, _remove, target.parent, os.getpid())
+    return source
+
+
+def _remove(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def open_workbook(
@@ -155,26 +229,48 @@ def _choose(
     *,
     header_score: HeaderScore | None,
     limits: Limits,
-) -> tuple[tuple[str, WorkbookSource] | None, Header | None, bool]:
+) -> tuple[tuple[str, RowSource] | None, Header | None, bool]:
     """The sheet whose header scores best; ties go to the first. Hidden sheets are looked at only when no visible
     sheet has a header (an operator who hid the list still means it)."""
-    best: tuple[str, WorkbookSource] | None = None
+    best: tuple[str, RowSource] | None = None
     best_header: Header | None = None
     any_data = False
+    sizes = parts.sheet_sizes(path) if fmt == "xlsx" else {}
     for position, name in enumerate(visible + hidden):
         if position == len(visible) and best is not None:
             break
-        loaded = _calamine(path, fmt, partial(workbook.get_sheet_by_name, name))
+        split = _split(path, name) if sizes.get(name, 0) > parts.SPLIT_BYTES else None
+        if split is not None:  # the first part has the header
+            with contextlib.closing(_calamine(path, fmt, partial(CalamineWorkbook.from_path, split[0]))) as book:
+                loaded = _calamine(path, fmt, partial(book.get_sheet_by_name, split[1][0]))
+        else:
+            loaded = _calamine(path, fmt, partial(workbook.get_sheet_by_name, name))
         if loaded.start is None or loaded.height == 0:
             continue
-        source = WorkbookSource(sheet=loaded)
+        whole = WorkbookSource(sheet=loaded)
         header, seen = _calamine(
-            path, fmt, partial(find_header, source.header_rows(), score=header_score, limits=limits, path=path)
+            path, fmt, partial(find_header, whole.header_rows(), score=header_score, limits=limits, path=path)
         )
         any_data = any_data or seen
+        source: RowSource = whole if split is None else parted(path, split, first_column=loaded.start[1])
         if header is not None and (best_header is None or header.score > best_header.score):
             best, best_header = (name, source), header
     return best, best_header, any_data
+
+
+def _split(path: Path, sheet: str) -> parts.Split | None:
+    """The sheet cut into parts (see parts.py); None when it cannot be, and it is then read whole."""
+    folder = parts.part_folder(path)
+    try:
+        split = parts.split_sheet(path, sheet, folder)
+    except _FATAL:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    except BaseException:  # whatever the cut trips over, calamine reading the whole sheet will judge
+        split = None
+    if split is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return split
 
 
 def _load(path: Path, fmt: str) -> CalamineWorkbook:
