@@ -111,9 +111,16 @@ def test_one_pass_and_validate_then_commit_write_the_same_registry(
     import_rollback(actor=admin, batch=one_pass.batch)
 
     batch = import_stage(actor=admin, path=after, kind="dtsen", source_name="DTSEN baru (2)")
-    import_validate(batch=batch)
-    import_commit(actor=admin, batch=batch, valid_only=True)
+    import_validate(batch=batch)  # the preview is a one-pass import too, rolled back
+    assert len(started) == (2 if child else 0)
+    batch.refresh_from_db()
+    preview = {name: value for name, value in batch.preview.items() if name != "examples"}
+    assert preview and batch.preview["examples"]["new_persons"]
+    assert not Change.objects.filter(batch=batch).exists() and not RegistryFlag.objects.filter(batch=batch).exists()
+    import_commit(actor=admin, batch=batch, valid_only=True)  # one pass again, from the stored file
+    assert len(started) == (3 if child else 0)
     at_once = _registry(batch)
     for part in streamed:
         assert streamed[part] == at_once[part], part
     assert {k: v for k, v in batch.counts.items()} == streamed_counts
+    assert preview == {name: batch.counts[name] for name in preview}  # the preview is what the commit did

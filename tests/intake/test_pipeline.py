@@ -48,6 +48,40 @@ def test_validation_reports_and_previews_without_touching_the_registry(admin: Us
     assert {"village.unknown", "nik.excel_scientific", "nik.placeholder"} <= codes
 
 
+@pytest.mark.parametrize("change", ["edited", "gone"])
+def test_a_commit_reads_the_stored_file_again_and_the_kept_rows_when_it_changed(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A family list is committed in one pass from its stored file, each row checked against the row kept at
+    validation; when the file is no longer the one validated, the kept rows are committed instead."""
+    from tepat.intake import services
+
+    read_again: list[bool] = []
+    real = services._commit_from_file
+
+    def watched(*args: Any) -> bool:
+        read_again.append(real(*args))
+        return read_again[-1]
+
+    monkeypatch.setattr(services, "_commit_from_file", watched)
+    batch = staged(admin, tmp_path)
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    assert read_again == [True] and Person.objects.count() == 5
+    committed = set(Person.objects.values_list("nik_raw", "name"))
+    import_rollback(actor=admin, batch=batch)
+
+    batch = staged(admin, tmp_path, name="DTSEN uji lagi")
+    stored = Path(batch.stored_path)
+    if change == "edited":  # a row more: not the validated file; committing it would commit an unchecked row
+        stored.write_text(EXTRACT + EXTRACT.splitlines()[1].replace("Ahmad", "Ahmad Baru") + "\n", encoding="utf-8")
+    else:
+        stored.unlink()
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    assert read_again == [True, False] and batch.status == BatchStatus.COMMITTED
+    assert Person.objects.count() == 5 and not Person.objects.filter(name__startswith="Ahmad Baru").exists()
+    assert committed == set(Person.objects.values_list("nik_raw", "name"))
+
+
 def test_rejected_rows_need_a_choice(admin: User, tmp_path: Path) -> None:
     batch = staged(admin, tmp_path)
     with pytest.raises(PipelineError, match="1 baris ditolak"):

@@ -14,13 +14,15 @@
 from __future__ import annotations
 
 import hashlib
+import marshal
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from django.conf import settings
@@ -40,7 +42,7 @@ from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Handler
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source
 from tepat.intake.parsing import ChildReader, Parsed, take_chunk
-from tepat.intake.readers import open_table
+from tepat.intake.readers import Table, open_table
 from tepat.monitoring.services import TARGET_PERMISSION, MonitoringError, monitoring_batch_rollback
 from tepat.programs.models import Benefit
 from tepat.registry import bulk
@@ -246,7 +248,12 @@ def _validate(
     batch: ImportBatch, progress: Progress | None, *, preview: bool, commit: bool, actor: User | None
 ) -> Parsed:
     """Read, keep and parse every row; write the report. With ``commit`` (one-pass imports of family lists),
-    the valid rows are committed as they are parsed, in the same transaction as the raw rows and the report."""
+    the valid rows are committed as they are parsed, in the same transaction as the raw rows and the report.
+
+    A family list's preview is made the same way, in one pass: its rows are written as they are parsed, counted,
+    and rolled back; the raw rows, kept aside meanwhile, and the report are then written in a transaction of their
+    own. Other kinds parse first, then preview with ``_dry_run``.
+    """
     table = open_table(Path(batch.stored_path), sheet=batch.sheet_choice or None,
                        header_score=lambda cells: len(map_columns(cells)))  # fmt: skip
     mapping = _mapping(batch, table.header)
@@ -261,11 +268,64 @@ def _validate(
     estimate = table.row_count_estimate() or 0
     records = BulkTable(SourceRecord)
     shape = records.shape(("id", "row_number", "values"), {"batch_id": batch.pk, "sheet": table.sheet})
-    typed = table.format != "csv"  # CSV cells are text already
-    dumps = orjson.dumps
+    # The family lists (the big ones) are only parsed here: their statements can go to a second thread, and a large
+    # one is read and parsed by a second process. Other kinds read the database while they parse (programs, areas,
+    # indicators), so they write as they go.
+    streaming = batch.kind in BACKGROUND_KINDS and (commit or preview)
+    dry = streaming and not commit
+    spool = _Spool() if dry else None
 
     def keep(rows: list[tuple[int, int, str]]) -> None:
-        records.insert_tuples(shape, rows)
+        if spool is not None:
+            spool.add(rows)
+        else:
+            records.insert_tuples(shape, rows)
+
+    counts: CommitCounts | None = None
+    try:
+        with transaction.atomic():
+            parsed, counts, examples = _read(batch, table, records, keep, estimate, progress, streaming, dry)
+            if dry:
+                raise _DryRun(counts or CommitCounts(), examples)
+            _record_validation(batch, parsed, preview, progress)
+            if counts is not None:
+                _committed(actor, batch, counts, valid_only=True)
+    except _DryRun as result:
+        assert spool is not None
+        with transaction.atomic():
+            first = BulkTable(SourceRecord)
+            shift = first.reserve(spool.rows) - spool.first
+            for rows in spool.replay():
+                first.insert_tuples(shape, [(rid + shift, line, values) for rid, line, values in rows])
+            first.finish()
+            batch.preview = {**result.counts.as_dict(), "examples": result.examples}
+            _record_validation(batch, parsed, False, progress)
+    finally:
+        if spool is not None:
+            spool.close()
+    return parsed
+
+
+class _Ids(Protocol):
+    def reserve(self, count: int) -> int: ...
+
+    def finish(self) -> None: ...
+
+
+def _read(
+    batch: ImportBatch,
+    table: Table,
+    records: _Ids,
+    keep: Callable[[list[tuple[int, int, str]]], None],
+    estimate: int,
+    progress: Progress | None,
+    streaming: bool,
+    dry: bool,
+) -> tuple[Parsed, CommitCounts | None, dict[str, Any]]:
+    """Keep and parse every row; a streaming batch writes its families as they come, and commits them (the commit of
+    a dry one is rolled back by the caller). The raw rows go to ``keep`` as (id, line, JSON)."""
+    typed = table.format != "csv"  # CSV cells are text already
+    dumps = orjson.dumps
 
     def staged() -> Iterator[tuple[int, int, list[Any]]]:
         """Each row is kept raw (SourceRecord) as it is read, and parsed at once: one pass, nothing held twice."""
@@ -284,51 +344,82 @@ def _validate(
         keep(pending)
         records.finish()
 
-    # The family lists (the big ones) are only parsed here: their statements can go to a second thread, and a large
-    # one is read and parsed by a second process. Other kinds read the database while they parse (programs, areas,
-    # indicators), so they write as they go.
-    streaming = commit and batch.kind in BACKGROUND_KINDS
     # Only tables read in bounded memory (CSV, a large xlsx sheet read in parts): a whole loaded sheet (1.3 GB for a
     # million rows) would stay in the reading process beside what the writing one holds.
     forked = streaming and table.streams() and estimate >= parsing.CHILD_MIN_ROWS and parsing.can_fork()
     writes = bulk.background_writes() if batch.kind in BACKGROUND_KINDS else nullcontext()
     counts: CommitCounts | None = None
-    with transaction.atomic():
-        first_record = records.reserve(0)
-        # Forked before the bulk writer thread starts: a fork copies only the forking thread.
-        child = ChildReader(table, _handler(batch), _int_mapping(batch), first_record) if forked else None
-        try:
-            with writes:
-                writer = RegistryWriter(batch, [], expected_rows=estimate) if streaming else None
-                if child is not None and writer is not None:
-                    parsed = child.receive(
-                        keep=keep, writer=writer,
-                        progress=lambda done: _set_progress(batch, "parse", done, max(estimate, done), progress),
-                    )  # fmt: skip
-                    records.reserve(parsed.rows)  # the ids the child handed out
-                    records.finish()
-                    _set_progress(batch, "parse", parsed.rows, parsed.rows, progress)
-                else:
-                    parsed = _parse(batch, staged(), estimate, progress, writer)
-                _refuse_unusable(parsed)
-                if writer is not None and parsed.record_ids:
-                    _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
-                    counts = parsed.handler.commit(writer)
-                    parsed.handler.release()
-        finally:
-            if child is not None:
-                child.close()
-                table.release()
-        _write_report(batch, parsed)
-        batch.status = BatchStatus.VALIDATED
-        batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids),
-                        "rejected_rows": len(parsed.rejected_rows),
-                        "warnings": sum(1 for i in parsed.issues if not i.error)}  # fmt: skip
-        batch.preview = _dry_run(batch, parsed, progress) if preview else {}
-        batch.save(update_fields=["status", "counts", "preview"])
-        if counts is not None:
-            _committed(actor, batch, counts, valid_only=True)
-    return parsed
+    examples: dict[str, Any] = {}
+    first_record = records.reserve(0)
+    # Forked before the bulk writer thread starts: a fork copies only the forking thread.
+    child = ChildReader(table, _handler(batch), _int_mapping(batch), first_record) if forked else None
+    try:
+        with writes:
+            writer = (
+                RegistryWriter(batch, [], expected_rows=estimate, examples=EXAMPLES if dry else 0, dry_run=dry)
+                if streaming
+                else None
+            )
+            if child is not None and writer is not None:
+                parsed = child.receive(
+                    keep=keep, writer=writer,
+                    progress=lambda done: _set_progress(batch, "parse", done, max(estimate, done), progress),
+                )  # fmt: skip
+                records.reserve(parsed.rows)  # the ids the child handed out
+                records.finish()
+                _set_progress(batch, "parse", parsed.rows, parsed.rows, progress)
+            else:
+                parsed = _parse(batch, staged(), estimate, progress, writer)
+            _refuse_unusable(parsed)
+            if writer is not None and (parsed.record_ids or dry):
+                _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
+                counts = parsed.handler.commit(writer)
+                examples = {**writer.examples, "unmatched_rows": writer.unmatched[:EXAMPLES]}
+                parsed.handler.release()
+    finally:
+        if child is not None:
+            child.close()
+            table.release()
+    return parsed, counts, examples
+
+
+def _record_validation(batch: ImportBatch, parsed: Parsed, preview: bool, progress: Progress | None) -> None:
+    """The report, the counts and (``preview``: made now with ``_dry_run``) the preview; the batch is validated."""
+    _write_report(batch, parsed)
+    batch.status = BatchStatus.VALIDATED
+    batch.counts = {"rows": parsed.rows, "accepted": len(parsed.record_ids),
+                    "rejected_rows": len(parsed.rejected_rows),
+                    "warnings": sum(1 for i in parsed.issues if not i.error)}  # fmt: skip
+    if preview:
+        batch.preview = _dry_run(batch, parsed, progress)
+    batch.save(update_fields=["status", "counts", "preview"])
+
+
+class _Spool:
+    """Raw rows kept aside in a temporary file (marshal, one chunk a record) while a dry run's transaction lasts."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="tepat-rows-")  # noqa: SIM115  # closed by close()
+        self.rows = 0
+        self.first = 0
+
+    def add(self, rows: list[tuple[int, int, str]]) -> None:
+        if not rows:
+            return
+        if not self.rows:
+            self.first = rows[0][0]
+        data = marshal.dumps(rows)
+        self.file.write(len(data).to_bytes(8, "little"))
+        self.file.write(data)
+        self.rows += len(rows)
+
+    def replay(self) -> Iterator[list[tuple[int, int, str]]]:
+        self.file.seek(0)
+        while size := self.file.read(8):
+            yield marshal.loads(self.file.read(int.from_bytes(size, "little")))
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _refuse_unusable(parsed: Parsed) -> None:
@@ -362,7 +453,9 @@ def _dry_run(batch: ImportBatch, parsed: Parsed, progress: Progress | None) -> d
     """Run the real commit and roll it back: the preview is exactly what a commit would do."""
     try:
         with transaction.atomic():
-            writer = RegistryWriter(batch, parsed.record_ids, examples=EXAMPLES, expected_rows=parsed.rows)
+            writer = RegistryWriter(
+                batch, parsed.record_ids, examples=EXAMPLES, expected_rows=parsed.rows, dry_run=True
+            )
             counts = parsed.handler.commit(writer)
             raise _DryRun(counts, {**writer.examples, "unmatched_rows": writer.unmatched[:EXAMPLES]})
     except _DryRun as result:
@@ -383,6 +476,8 @@ def import_commit(
             f"{batch.counts['rejected_rows']} baris ditolak: pilih 'simpan baris yang valid' atau perbaiki berkas"
         )
     with gc_paused():
+        if _commit_from_file(actor, batch, valid_only, progress):
+            return batch
         rejected = set(
             RowIssue.objects.filter(batch=batch, severity=Severity.ERROR).values_list("row_number", flat=True)
         )
@@ -397,6 +492,68 @@ def import_commit(
         )
         _commit(actor, batch, _parse(batch, rows, total, progress), valid_only, progress)
     return batch
+
+
+class _Misaligned(Exception):
+    """The file read again does not give the rows kept at validation."""
+
+
+class _Restaged:
+    """The ids of the rows kept at validation, handed out again in the file's order (``_read``'s records)."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+
+    def reserve(self, count: int) -> int:
+        return self.first
+
+    def finish(self) -> None:
+        pass
+
+
+def _commit_from_file(actor: User | None, batch: ImportBatch, valid_only: bool, progress: Progress | None) -> bool:
+    """Commit a validated family list in one pass from its stored file, as ``import_file`` does: read and parsed by
+    a second process when large, the families written as they come. Every row read must be the row kept at
+    validation (same id, same line) and the outcome the validated one (same rows accepted and rejected).
+
+    False, with nothing written, when that cannot be: the file is gone or changed, its rows do not line up, or the
+    reference data changed what passes. The rows kept at validation are then parsed instead (``import_commit``).
+    """
+    path = Path(batch.stored_path)
+    if batch.kind not in BACKGROUND_KINDS or not path.is_file() or _sha256(path) != batch.sha256:
+        return False
+    staged = list(SourceRecord.objects.filter(batch=batch).order_by("pk").values_list("pk", "row_number"))
+    if not staged or staged[-1][0] - staged[0][0] + 1 != len(staged):
+        return False
+    first, lines = staged[0][0], [line for _, line in staged]
+    del staged
+    try:
+        table = open_table(path, sheet=batch.sheet or None, header_score=lambda cells: len(map_columns(cells)))
+    except IntakeError:
+        return False
+    if table.header != batch.columns or table.header_line != batch.header_line:
+        table.release()
+        return False
+
+    def check(rows: list[tuple[int, int, str]]) -> None:
+        for record_id, line, _ in rows:
+            index = record_id - first
+            if not 0 <= index < len(lines) or lines[index] != line:
+                raise _Misaligned
+
+    try:
+        with transaction.atomic():
+            ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.COMMITTING)
+            parsed, counts, _ = _read(batch, table, _Restaged(first), check, len(lines), progress, True, False)
+            if (parsed.rows, len(parsed.record_ids), len(parsed.rejected_rows)) != (
+                len(lines), batch.counts.get("accepted"), batch.counts.get("rejected_rows")
+            ):  # fmt: skip
+                raise _Misaligned
+            _committed(actor, batch, counts or CommitCounts(), valid_only)
+    except (_Misaligned, IntakeError):
+        batch.refresh_from_db()
+        return False
+    return True
 
 
 def _commit(

@@ -478,8 +478,11 @@ class FamilyStream:
             table.finish()
         if connection.vendor == "postgresql":
             bulk.run(lambda cursor: cursor.execute("SET CONSTRAINTS ALL DEFERRED"))
-        self.deferred.restore()
-        if self.next_person > self.bound[Person]:
+        if owner.dry_run:  # rolled back: the indexes come back with the rollback, and nothing is left to link
+            bulk.sync()
+        else:
+            self.deferred.restore()
+        if self.next_person > self.bound[Person] and not owner.dry_run:
             # Exclusion findings that arrived before the person did are linked now (asked from the findings' side:
             # a few unlinked findings, against a million new persons).
             first_person = Person.objects.filter(nik=OuterRef("nik"), nik_valid=True).order_by("pk").values("pk")[:1]

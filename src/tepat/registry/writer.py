@@ -136,8 +136,12 @@ class RegistryWriter:
         progress: Callable[[int], None] | None = None,
         examples: int = 0,
         expected_rows: int = 0,
+        dry_run: bool = False,
     ):
         self.batch = batch
+        # A preview: the caller rolls everything back, so what only a kept commit needs (indexes built again,
+        # late links, the changes and flags themselves) is skipped; the counts are the same.
+        self.dry_run = dry_run
         self.max_examples = examples
         self.examples: dict[str, list[dict[str, Any]]] = {"new_persons": [], "changes": []}
         self.record_ids = record_ids
@@ -203,8 +207,9 @@ class RegistryWriter:
             # The stream and this writer refer to each other: without this, what the stream held (a million persons
             # matched by NIK) would wait for the cyclic garbage collector, seconds of work once it is switched on.
             self.stream = None
-        BulkTable(Change, assign_ids=False).insert(self.changes)
-        BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
+        if not self.dry_run:
+            BulkTable(Change, assign_ids=False).insert(self.changes)
+            BulkTable(RegistryFlag, assign_ids=False).insert(self.flags)
         self.counts.flags = len(self.flags)
         return self.counts
 
