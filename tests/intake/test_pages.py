@@ -106,3 +106,42 @@ def test_the_user_chooses_another_sheet_of_a_workbook(
         client.post(f"/impor/{batch.pk}/kolom/", {"lembar": "Sheet9"})
     batch.refresh_from_db()
     assert batch.sheet == "2026"  # an unknown sheet is refused, nothing changes
+
+
+def test_the_progress_a_worker_hides_in_its_transaction_shows_on_the_page(
+    client: Client, admin: User, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The worker's transaction hides its progress updates from the page until it ends (and SQLite lets no other
+    connection write meanwhile): the worker also writes them to a file beside the stored file, which the page reads."""
+    from tepat.intake import services
+
+    path = tmp_path / "dtsen.csv"
+    path.write_text(EXTRACT, encoding="utf-8")
+    batch = services.import_stage(actor=admin, path=path, kind="dtsen", source_name="DTSEN uji")
+    services.import_validate(batch=batch)
+    assert client.login(username=admin.username, password=PASSWORD)
+    client.post(f"/impor/{batch.pk}/simpan/", {"pilihan": "valid"})  # queued (the default task backend waits)
+
+    def shown() -> str:
+        return client.get(f"/impor/{batch.pk}/?progres=1", HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Menunggu giliran" in shown()  # not the validation's last progress
+    worker = ImportBatch.objects.get(pk=batch.pk)  # as the worker's own (uncommitted) view of the batch
+    worker.progress_stage, worker.progress_done, worker.progress_total = "parse", 3, 7
+    worker.write_live_progress()
+    assert "3 / 7" in shown() and "Menunggu giliran" not in shown()  # from the file: the row still says queued
+
+    written: list[tuple[str, int, int]] = []
+    real = services._set_progress
+
+    def watched(batch: ImportBatch, stage: str, done: int, total: int, progress) -> None:  # type: ignore[no-untyped-def]
+        real(batch, stage, done, total, progress)
+        other = ImportBatch(stored_path=batch.stored_path)  # what another process can read
+        other.read_live_progress()
+        written.append((other.progress_stage, other.progress_done, other.progress_total))
+
+    monkeypatch.setattr(services, "_set_progress", watched)
+    batch.refresh_from_db()
+    services.import_commit(actor=admin, batch=batch, valid_only=True)
+    accepted = batch.counts["accepted"]
+    assert ("parse", 7, 7) in written and written[-1] == ("commit", accepted, accepted), written

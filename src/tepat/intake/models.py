@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -88,6 +93,41 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.file_name}"
+
+    # -- progress while a worker has the batch ---------------------------------------------------------------------
+    # The worker reads, writes and commits a batch in one transaction, which hides its own progress updates from the
+    # page until the end (and SQLite lets no other connection write meanwhile). So the worker also writes its
+    # progress to a small file beside the stored file, and the page reads it from there.
+
+    @property
+    def progress_file(self) -> Path | None:
+        return Path(self.stored_path).parent / "progress.json" if self.stored_path else None
+
+    def write_live_progress(self) -> None:
+        path = self.progress_file
+        if path is None or not path.parent.is_dir():
+            return
+        temporary = path.with_name(f".progress-{os.getpid()}.json")
+        with contextlib.suppress(OSError):
+            temporary.write_text(
+                json.dumps({"stage": self.progress_stage, "done": self.progress_done, "total": self.progress_total})
+            )
+            os.replace(temporary, path)
+
+    def read_live_progress(self) -> None:
+        """Take the worker's latest progress (not saved); nothing when it wrote none since the task was queued."""
+        path = self.progress_file
+        if path is None:
+            return
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            progress = json.loads(path.read_text())
+            self.progress_stage = str(progress["stage"])[:40]
+            self.progress_done, self.progress_total = int(progress["done"]), int(progress["total"])
+
+    def clear_live_progress(self) -> None:
+        path = self.progress_file
+        if path is not None:
+            path.unlink(missing_ok=True)
 
     @property
     def progress_label(self) -> str:

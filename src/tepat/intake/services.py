@@ -92,6 +92,7 @@ def _set_progress(batch: ImportBatch, stage: str, done: int, total: int, progres
                f"progress_total = {mark} WHERE id = {mark}")  # fmt: skip
         params = (stage, done, total, batch.pk)
         bulk.run(lambda cursor: cursor.execute(sql, params))
+        batch.write_live_progress()
 
 
 # -- stage ----------------------------------------------------------------------------------------------------------

@@ -98,6 +98,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                "batch": batch, "issues": issues, "rows": rows, "severity": severity, "can_import": _can_import(request),
                "busy": batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATING, BatchStatus.COMMITTING)
                or (batch.status == BatchStatus.VALIDATED and batch.progress_stage == "queued")}  # fmt: skip
+    if context["busy"]:
+        batch.read_live_progress()
     if request.htmx and request.GET.get("progres"):  # type: ignore[attr-defined]
         response = render(request, "intake/_progress.html", context)
         if not context["busy"]:
@@ -118,6 +120,7 @@ def batch_commit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Ada baris yang ditolak: pilih simpan baris yang valid, atau perbaiki berkas."))
         return redirect("intake:batch", pk=pk)
     ImportBatch.objects.filter(pk=pk).update(progress_stage="queued", progress_done=0, progress_total=0)
+    batch.clear_live_progress()  # the validation's: the page shows the queue until the worker starts
     tasks.commit_batch.enqueue(pk, request.user.pk, valid_only)
     return redirect("intake:batch", pk=pk)
 
@@ -138,6 +141,7 @@ def batch_columns(request: HttpRequest, pk: int) -> HttpResponse:
     except UserError as exc:
         messages.error(request, str(exc))
         return redirect("intake:batch", pk=pk)
+    batch.clear_live_progress()
     tasks.validate_batch.enqueue(batch.pk)
     return redirect("intake:batch", pk=pk)
 
