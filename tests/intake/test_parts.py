@@ -187,3 +187,28 @@ def test_parts_left_by_a_dead_process_go_with_the_next_cut(tmp_path: Path, monke
     (dead / "parts.xlsx").write_bytes(b"x")
     table = _table(path, monkeypatch, split=True)
     assert not dead.exists() and isinstance(table.source, PartedSource) and table.source.path.exists()
+
+
+def test_a_sheet_whose_rows_have_no_numbers_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row's number (r) is optional; calamine would count each part's rows from its first again."""
+    rows = "".join(_row(r, f"647403120785000{r}", "Budi").replace(f' r="{r}"', "", 1) for r in range(2, 10))
+    path = _hand_made(tmp_path / "tanpa_nomor.xlsx", _sheet_xml(_row(1, "nik", "nama").replace(' r="1"', "", 1) + rows))
+    monkeypatch.setattr(parts, "FIRST_PART_ROWS", 2)
+    assert parts.split_sheet(path, "Data", tmp_path, rows_per_part=2) is None
+    whole = _read(_table(path, monkeypatch, split=False))
+    monkeypatch.setattr(parts, "SPLIT_BYTES", 0)
+    table = open_table(path, header_score=score)
+    assert isinstance(table.source, WorkbookSource) and _read(table) == whole and len(whole[4]) == 8
+
+
+def test_the_parts_of_a_sheet_without_a_table_go_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large sheet of formatting only (cells with a style and no value): cut, found empty, and its parts gone."""
+    cells = "".join(f'<row r="{r}"><c r="A{r}" s="0"/><c r="B{r}" s="0"/></row>' for r in range(1, 9))
+    path = _hand_made(tmp_path / "format.xlsx", _sheet_xml(cells))
+    monkeypatch.setattr(parts, "SPLIT_BYTES", 0)
+    monkeypatch.setattr(parts, "PART_ROWS", 2)
+    monkeypatch.setattr(parts, "FIRST_PART_ROWS", 2)
+    with pytest.raises(IntakeError) as caught:
+        open_table(path, header_score=score)
+    assert caught.value.code == FileProblem.EMPTY.value
+    assert not list(tmp_path.glob(".tepat-parts-*"))

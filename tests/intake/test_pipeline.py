@@ -82,6 +82,29 @@ def test_a_commit_reads_the_stored_file_again_and_the_kept_rows_when_it_changed(
     assert committed == set(Person.objects.values_list("nik_raw", "name"))
 
 
+def test_a_commit_after_the_reference_data_changed_commits_what_was_validated(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read again, the file would pass a row the report rejected (its village was added since): the commit is then
+    made from the kept rows, the ones validated, so nothing the report rejected is committed."""
+    from tepat.areas.models import Area, Kind, Level
+    from tepat.intake import services
+
+    read_again: list[bool] = []
+    real = services._commit_from_file
+    monkeypatch.setattr(services, "_commit_from_file", lambda *args: read_again.append(real(*args)) or read_again[-1])
+    batch = staged(admin, tmp_path)
+    assert batch.counts["rejected_rows"] == 1
+    parent = None
+    for code, level, kind in (("99", Level.PROVINCE, Kind.PROVINCE), ("99.99", Level.REGENCY, Kind.CITY),
+                              ("99.99.99", Level.DISTRICT, Kind.DISTRICT),
+                              ("99.99.99.9999", Level.VILLAGE, Kind.KELURAHAN)):  # fmt: skip
+        parent = Area.objects.create(code=code, parent=parent, level=level, kind=kind, name=f"Baru {code}")
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    assert read_again == [False] and batch.status == BatchStatus.COMMITTED
+    assert Person.objects.count() == 5 and not Person.objects.filter(name="Tanpa Desa").exists()
+
+
 def test_rejected_rows_need_a_choice(admin: User, tmp_path: Path) -> None:
     batch = staged(admin, tmp_path)
     with pytest.raises(PipelineError, match="1 baris ditolak"):

@@ -119,7 +119,8 @@ def test_a_killed_reading_process_stops_the_import_and_it_runs_again(
         import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
     assert stopped.value.code == "import.reader_stopped" and "-9" in str(stopped.value)
     batch = ImportBatch.objects.get()
-    assert batch.status == BatchStatus.VALIDATING  # re-runnable, as after a dead worker
+    # The batch says why (its page would otherwise wait for ever), and can be run again.
+    assert (batch.status, batch.error_code) == (BatchStatus.FAILED, "import.reader_stopped")
     _nothing_written(before)
     monkeypatch.undo()
     import_validate(batch=batch)
@@ -153,6 +154,8 @@ def test_a_bug_in_the_reading_process_stops_the_import_with_its_traceback(
     monkeypatch.setattr(parsing, "take_chunk", _in_child(fail))
     with pytest.raises(RuntimeError, match="KeyError: 'kolom'"):
         import_file(actor=admin, path=_write(tmp_path), kind="dtsen", source_name="DTSEN uji")
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.error_code) == (BatchStatus.FAILED, "import.crashed")
     _nothing_written(before)
 
 

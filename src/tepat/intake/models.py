@@ -101,7 +101,10 @@ class ImportBatch(models.Model):
 
     @property
     def progress_file(self) -> Path | None:
-        return Path(self.stored_path).parent / "progress.json" if self.stored_path else None
+        if not self.stored_path:
+            return None
+        path = Path(self.stored_path).parent / ".tepat-progress.json"
+        return None if path == Path(self.stored_path) else path  # never the uploaded file itself
 
     def write_live_progress(self) -> None:
         path = self.progress_file

@@ -41,7 +41,7 @@ from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Handler
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, RowIssue, Severity, Source
-from tepat.intake.parsing import ChildReader, Parsed, take_chunk
+from tepat.intake.parsing import ChildReader, Parsed, ReaderStopped, take_chunk
 from tepat.intake.readers import Table, open_table
 from tepat.monitoring.services import TARGET_PERMISSION, MonitoringError, monitoring_batch_rollback
 from tepat.programs.models import Benefit
@@ -237,12 +237,21 @@ def _validate_or_fail(
     with gc_paused():
         try:
             return _validate(batch, progress, preview=preview, commit=commit, actor=actor)
-        except IntakeError as exc:
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.FAILED, error_code=exc.code, error=str(exc)
-            )
-            batch.refresh_from_db()
+        except UserError as exc:  # a file problem, or the reading process stopped (import.reader_stopped)
+            _failed(batch, exc.code, str(exc))
             raise
+        except Exception:  # a bug: the batch says so (its page would wait for ever), the task logs the traceback
+            _failed(batch, CRASHED, CRASHED_MESSAGE)
+            raise
+
+
+CRASHED = "import.crashed"
+CRASHED_MESSAGE = "kesalahan internal saat memproses berkas; batch ini dapat dijalankan lagi, laporkan ke pengelola"
+
+
+def _failed(batch: ImportBatch, code: str, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error_code=code, error=message)
+    batch.refresh_from_db()
 
 
 def _validate(
@@ -274,7 +283,7 @@ def _validate(
     # indicators), so they write as they go.
     streaming = batch.kind in BACKGROUND_KINDS and (commit or preview)
     dry = streaming and not commit
-    spool = _Spool() if dry else None
+    spool = _Spool(Path(batch.stored_path).parent) if dry else None
 
     def keep(rows: list[tuple[int, int, str]]) -> None:
         if spool is not None:
@@ -373,7 +382,8 @@ def _read(
                 parsed = _parse(batch, staged(), estimate, progress, writer)
             _refuse_unusable(parsed)
             if writer is not None and (parsed.record_ids or dry):
-                _set_progress(batch, "commit", len(parsed.record_ids), len(parsed.record_ids), progress)
+                stage = "parse" if dry else "commit"  # a preview saves nothing: still "reading and checking"
+                _set_progress(batch, stage, len(parsed.record_ids), len(parsed.record_ids), progress)
                 counts = parsed.handler.commit(writer)
                 examples = {**writer.examples, "unmatched_rows": writer.unmatched[:EXAMPLES]}
                 parsed.handler.release()
@@ -399,8 +409,9 @@ def _record_validation(batch: ImportBatch, parsed: Parsed, preview: bool, progre
 class _Spool:
     """Raw rows kept aside in a temporary file (marshal, one chunk a record) while a dry run's transaction lasts."""
 
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix="tepat-rows-")  # noqa: SIM115  # closed by close()
+    def __init__(self, folder: Path) -> None:
+        # Beside the stored file: the system's temporary folder can be memory, and this holds every raw row.
+        self.file = tempfile.TemporaryFile(prefix=".tepat-rows-", dir=folder)  # noqa: SIM115  # closed by close()
         self.rows = 0
         self.first = 0
 
@@ -528,6 +539,7 @@ def _commit_from_file(actor: User | None, batch: ImportBatch, valid_only: bool, 
         return False
     first, lines = staged[0][0], [line for _, line in staged]
     del staged
+    rejected = set(RowIssue.objects.filter(batch=batch, severity=Severity.ERROR).values_list("row_number", flat=True))
     try:
         table = open_table(path, sheet=batch.sheet or None, header_score=lambda cells: len(map_columns(cells)))
     except IntakeError:
@@ -546,12 +558,14 @@ def _commit_from_file(actor: User | None, batch: ImportBatch, valid_only: bool, 
         with transaction.atomic():
             ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.COMMITTING)
             parsed, counts, _ = _read(batch, table, _Restaged(first), check, len(lines), progress, True, False)
-            if (parsed.rows, len(parsed.record_ids), len(parsed.rejected_rows)) != (
-                len(lines), batch.counts.get("accepted"), batch.counts.get("rejected_rows")
-            ):  # fmt: skip
+            # The same rows must pass as at validation: reference data changed since (a village added or removed)
+            # would commit rows the report rejected, or leave out rows it accepted.
+            if parsed.rows != len(lines) or len(parsed.record_ids) != batch.counts.get("accepted"):
+                raise _Misaligned
+            if parsed.rejected_rows != rejected:
                 raise _Misaligned
             _committed(actor, batch, counts or CommitCounts(), valid_only)
-    except (_Misaligned, IntakeError):
+    except (_Misaligned, IntakeError, ReaderStopped):
         batch.refresh_from_db()
         return False
     return True

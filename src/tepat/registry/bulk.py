@@ -500,7 +500,9 @@ class DeferredIndexes:
     are read from the database, so what is built again is exactly what was there; a rollback undoes the drop.
 
     On PostgreSQL dropping an index locks its table against readers until the commit: only for tables that held
-    nothing, so nothing is hidden from anyone that was there to see.
+    nothing, so nothing is hidden from anyone that was there to see. Dropping a foreign key locks the table it refers
+    to as well, so only the keys between these tables are dropped; those to other tables (areas, import batches,
+    which every page reads) stay, checked at the commit.
     """
 
     def __init__(self, tables: Sequence[str]) -> None:
@@ -516,10 +518,13 @@ class DeferredIndexes:
         with connection.cursor() as cursor:
             for table in self.tables:
                 if connection.vendor == "postgresql":
+                    # Only keys between these tables: dropping a foreign key locks the table it refers to as well,
+                    # against every reader until the commit (areas, import batches: every page).
                     cursor.execute(
                         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-                        "AND contype IN ('f', 'u') ORDER BY contype DESC, conname",
-                        [f'"{table}"'],
+                        "AND (contype = 'u' OR (contype = 'f' AND confrelid = ANY(%s::regclass[]))) "
+                        "ORDER BY contype DESC, conname",
+                        [f'"{table}"', [f'"{name}"' for name in self.tables]],
                     )
                     for name, definition in cursor.fetchall():
                         drops.append(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')

@@ -34,7 +34,9 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>")
-_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*>")
+_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)worksheet\b")
+_DIMENSION = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)dimension\b[^>]*?(?:/>|>.*?</\1dimension>)", re.S)
+_ROW_NUMBER = re.compile(rb"\sr\s*=")
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
@@ -132,7 +134,17 @@ def split_sheet(path: Path, sheet: str, folder: Path, rows_per_part: int | None 
     None when the sheet cannot be cut (see the module's docstring).
     """
     rows_per_part = rows_per_part or PART_ROWS
-    first_part = max(rows_per_part, FIRST_PART_ROWS)
+    try:
+        return _split(path, sheet, folder, rows_per_part, max(rows_per_part, FIRST_PART_ROWS))
+    except _Unnumbered:
+        return None
+
+
+class _Unnumbered(Exception):
+    """A part whose first row has no number."""
+
+
+def _split(path: Path, sheet: str, folder: Path, rows_per_part: int, first_part: int) -> Split | None:
     with zipfile.ZipFile(path) as archive:
         book = _book(archive)
         if book is None or sheet not in book.sheets:
@@ -161,12 +173,21 @@ def split_sheet(path: Path, sheet: str, folder: Path, rows_per_part: int | None 
             if found.group(2):  # <sheetData/>: no rows at all
                 return None
             prefix = found.group(1)
+            root = _ROOT.search(buffer, 0, found.start())
+            if root is None:
+                return None
             head = _DIMENSION.sub(b"", buffer[: found.start()]) + b"<" + prefix + b"sheetData>"
-            tail = b"</" + prefix + b"sheetData></" + prefix + b"worksheet>"
-            row_end, data_end = b"</" + prefix + b"row>", b"</" + prefix + b"sheetData>"
+            tail = b"</" + prefix + b"sheetData></" + root.group(1) + b"worksheet>"
+            row_start, row_end = b"<" + prefix + b"row", b"</" + prefix + b"row>"
+            data_end = b"</" + prefix + b"sheetData>"
             buffer = buffer[found.end() :]
 
             def write(body: bytes) -> None:
+                # A row's number (r) is optional: without it calamine counts the rows of each part from the part's
+                # first, so the lines would start again at every part. Such a sheet is read whole.
+                first = body.find(row_start)
+                if first >= 0 and not _ROW_NUMBER.search(body, first, body.find(b">", first)):
+                    raise _Unnumbered
                 name = f"xl/worksheets/part{len(parts) + 1}.xml"
                 with out.open(name, "w", force_zip64=True) as fh:
                     fh.write(head)

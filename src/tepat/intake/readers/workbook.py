@@ -240,9 +240,12 @@ def _choose(
         if position == len(visible) and best is not None:
             break
         split = _split(path, name) if sizes.get(name, 0) > parts.SPLIT_BYTES else None
-        if split is not None:  # the first part has the header
-            with contextlib.closing(_calamine(path, fmt, partial(CalamineWorkbook.from_path, split[0]))) as book:
-                loaded = _calamine(path, fmt, partial(book.get_sheet_by_name, split[1][0]))
+        # From here the source owns the parts' folder: whatever happens to it (no header, a better sheet, an
+        # error), the folder goes when it does.
+        held = parted(path, split, first_column=0) if split is not None else None
+        if held is not None:  # the first part has the header
+            with contextlib.closing(_calamine(path, fmt, partial(CalamineWorkbook.from_path, held.path))) as book:
+                loaded = _calamine(path, fmt, partial(book.get_sheet_by_name, held.parts[0]))
         else:
             loaded = _calamine(path, fmt, partial(workbook.get_sheet_by_name, name))
         if loaded.start is None or loaded.height == 0:
@@ -252,7 +255,9 @@ def _choose(
             path, fmt, partial(find_header, whole.header_rows(), score=header_score, limits=limits, path=path)
         )
         any_data = any_data or seen
-        source: RowSource = whole if split is None else parted(path, split, first_column=loaded.start[1])
+        source: RowSource = whole
+        if held is not None:
+            held.first_column, source = loaded.start[1], held
         if header is not None and (best_header is None or header.score > best_header.score):
             best, best_header = (name, source), header
     return best, best_header, any_data
