@@ -303,11 +303,11 @@ def _validate(
     except _DryRun as result:
         assert spool is not None
         with transaction.atomic():
-            first = BulkTable(SourceRecord)
-            shift = first.reserve(spool.rows) - spool.first
+            kept = BulkTable(SourceRecord)  # the ids handed out in the rolled-back run may be taken by now
+            shift = kept.reserve(spool.rows) - spool.first
             for rows in spool.replay():
-                first.insert_tuples(shape, [(rid + shift, line, values) for rid, line, values in rows])
-            first.finish()
+                kept.insert_tuples(shape, [(rid + shift, line, values) for rid, line, values in rows])
+            kept.finish()
             batch.preview = {**result.counts.as_dict(), "examples": result.examples}
             _record_validation(batch, parsed, False, progress)
     finally:
