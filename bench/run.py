@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core.management import call_command
 from tepat.areas.services import areas_load
 from tepat.engine.synth import SynthConfig, generate
-from tepat.intake.services import import_dtsen_extract
+from tepat.intake.services import import_file
 marks = {{}}
 t0 = time.perf_counter()
 call_command("migrate", verbosity=0)
@@ -53,11 +53,12 @@ stages = {{}}
 def progress(stage, done, total):
     stages.setdefault(stage, time.perf_counter())
 t = time.perf_counter()
-result = import_dtsen_extract(actor=None, path=Path("{tmp}") / "synth" / "dtsen_extract.csv", progress=progress)
+result = import_file(actor=None, path=Path("{tmp}") / "synth" / "dtsen_extract.csv", kind="dtsen",
+                     source_name="bench", progress=progress)
 end = time.perf_counter()
 marks["import_total"] = end - t
-marks["import_read_parse"] = stages.get("records", end) - t
-marks["import_commit"] = end - stages.get("records", end)
+marks["import_read_parse"] = stages.get("commit", end) - t  # read, keep, parse and write, a part at a time
+marks["import_commit"] = end - stages.get("commit", end)  # indexes, changes, flags, report, transaction commit
 marks["rows"] = result.counts["rows"]
 print(json.dumps(marks))
 """
