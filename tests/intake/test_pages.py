@@ -132,15 +132,15 @@ def test_the_progress_a_worker_hides_in_its_transaction_shows_on_the_page(
     assert "3 / 7" in shown() and "Menunggu giliran" not in shown()  # from the file: the row still says queued
 
     written: list[tuple[str, int, int]] = []
-    real = services._set_progress
+    real = ImportBatch.write_live_progress
 
-    def watched(batch: ImportBatch, stage: str, done: int, total: int, progress) -> None:  # type: ignore[no-untyped-def]
-        real(batch, stage, done, total, progress)
-        other = ImportBatch(stored_path=batch.stored_path)  # what another process can read
+    def watched(self: ImportBatch) -> None:
+        real(self)
+        other = ImportBatch(stored_path=self.stored_path)  # what another process can read
         other.read_live_progress()
         written.append((other.progress_stage, other.progress_done, other.progress_total))
 
-    monkeypatch.setattr(services, "_set_progress", watched)
+    monkeypatch.setattr(ImportBatch, "write_live_progress", watched)
     batch.refresh_from_db()
     services.import_commit(actor=admin, batch=batch, valid_only=True)
     accepted = batch.counts["accepted"]

@@ -54,16 +54,16 @@ def test_a_commit_reads_the_stored_file_again_and_the_kept_rows_when_it_changed(
 ) -> None:
     """A family list is committed in one pass from its stored file, each row checked against the row kept at
     validation; when the file is no longer the one validated, the kept rows are committed instead."""
-    from tepat.intake import services
+    from tepat.intake.services import commit as step
 
     read_again: list[bool] = []
-    real = services._commit_from_file
+    real = step._commit_from_file
 
     def watched(*args: Any) -> bool:
         read_again.append(real(*args))
         return read_again[-1]
 
-    monkeypatch.setattr(services, "_commit_from_file", watched)
+    monkeypatch.setattr(step, "_commit_from_file", watched)
     batch = staged(admin, tmp_path)
     import_commit(actor=admin, batch=batch, valid_only=True)
     assert read_again == [True] and Person.objects.count() == 5
@@ -88,11 +88,11 @@ def test_a_commit_after_the_reference_data_changed_commits_what_was_validated(
     """Read again, the file would pass a row the report rejected (its village was added since): the commit is then
     made from the kept rows, the ones validated, so nothing the report rejected is committed."""
     from tepat.areas.models import Area, Kind, Level
-    from tepat.intake import services
+    from tepat.intake.services import commit as step
 
     read_again: list[bool] = []
-    real = services._commit_from_file
-    monkeypatch.setattr(services, "_commit_from_file", lambda *args: read_again.append(real(*args)) or read_again[-1])
+    real = step._commit_from_file
+    monkeypatch.setattr(step, "_commit_from_file", lambda *args: read_again.append(real(*args)) or read_again[-1])
     batch = staged(admin, tmp_path)
     assert batch.counts["rejected_rows"] == 1
     parent = None

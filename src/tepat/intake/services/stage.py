@@ -1,0 +1,110 @@
+"""Stage a file (a copy and a batch row) and map its columns."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from tepat.accounts.models import AuditAction, User
+from tepat.accounts.permissions import Permission, require
+from tepat.accounts.services import audit
+from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
+from tepat.intake.errors import FileProblem, IntakeError
+from tepat.intake.kinds import KINDS
+from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, Source
+from tepat.intake.services.common import RERUNNABLE, PipelineError, _sha256
+from tepat.monitoring.services import TARGET_PERMISSION
+
+
+# -- stage ----------------------------------------------------------------------------------------------------------
+def import_stage(
+    *, actor: User | None, path: Path, kind: str, source_name: str, file_name: str | None = None, program: str = ""
+) -> ImportBatch:
+    if actor is not None:
+        require(actor, Permission.IMPORT_DATA)
+    if kind not in KINDS:
+        raise PipelineError(f"jenis impor belum didukung: {kind} (tersedia: {', '.join(KINDS)})")
+    if kind == "targets" and actor is not None:
+        require(actor, TARGET_PERMISSION)  # operators import lists; targets are the TKPK's decision
+    if not path.exists() or not path.is_file():
+        raise IntakeError(FileProblem.NOT_FOUND, path=path)
+    sha = _sha256(path)
+    source, _ = Source.objects.get_or_create(name=source_name, defaults={"kind": kind})
+    batch = ImportBatch.objects.create(
+        source=source,
+        kind=kind,
+        file_name=file_name or path.name,
+        sha256=sha,
+        created_by=actor,
+        program_code=program.strip()[:80],
+    )
+    folder = Path(settings.VAR_DIR) / "imports" / str(batch.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / Path(file_name or path.name).name
+    shutil.copyfile(path, stored)
+    batch.stored_path = str(stored)
+    previous = ImportBatch.objects.filter(source=source, sha256=sha, status=BatchStatus.COMMITTED).exclude(pk=batch.pk)
+    if previous.exists():
+        batch.status = BatchStatus.UNCHANGED
+        batch.counts = {"same_as_batch": previous.first().pk}  # type: ignore[union-attr]
+    batch.save()
+    return batch
+
+
+# -- read and parse -----------------------------------------------------------------------------------------------
+def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
+    mapping = map_columns(header)
+    remembered = {m.header: m.field for m in ColumnMapping.objects.filter(source=batch.source)}
+    for index, text in enumerate(header):
+        key = normalise_header(text)
+        if key in remembered:
+            for name, position in list(mapping.items()):
+                if position == index:
+                    del mapping[name]
+            if remembered[key]:
+                mapping[remembered[key]] = index
+    return mapping
+
+
+def missing_fields(kind: str, mapping: dict[str, int]) -> list[str]:
+    definition = KINDS[kind]
+    missing = [name for name in definition.required if name not in mapping]
+    if definition.one_of and not any(name in mapping for name in definition.one_of):
+        missing.append(" / ".join(definition.one_of))
+    return missing
+
+
+@transaction.atomic
+def import_map_columns(
+    *, actor: User | None, batch: ImportBatch, choices: dict[int, str], sheet: str | None = None
+) -> ImportBatch:
+    """The user's column choices (file column index -> field, '' = ignore), remembered for the batch's source;
+    or, when ``sheet`` names another sheet of the workbook, that sheet instead of the one found by its header.
+
+    The batch goes back to UPLOADED so validation runs again with the mapping.
+    """
+    if actor is not None:
+        require(actor, Permission.IMPORT_DATA)
+    if batch.status not in RERUNNABLE and batch.status != BatchStatus.VALIDATED:
+        raise PipelineError(f"kolom batch #{batch.pk} tidak dapat diubah lagi ({batch.get_status_display().lower()})")
+    if sheet is not None and sheet != batch.sheet:
+        if sheet not in batch.sheets:
+            raise PipelineError(f"lembar tidak ada di berkas: {sheet}")
+        batch.sheet_choice = sheet  # another sheet: its own header, so the column choices below do not apply
+        batch.status = BatchStatus.UPLOADED
+        batch.save(update_fields=["sheet_choice", "status"])
+        audit(actor, AuditAction.IMPORT_MAPPING, target=batch, detail={"sheet": sheet})
+        return batch
+    fields = set(COLUMN_VARIANTS)
+    for index, field_name in choices.items():
+        if index >= len(batch.columns) or (field_name and field_name not in fields):
+            raise PipelineError(f"pilihan kolom tidak dikenal: {field_name}")
+        header = normalise_header(batch.columns[index])
+        ColumnMapping.objects.update_or_create(source=batch.source, header=header, defaults={"field": field_name})
+    batch.status = BatchStatus.UPLOADED
+    batch.save(update_fields=["status"])
+    audit(actor, AuditAction.IMPORT_MAPPING, target=batch, detail={"choices": {str(k): v for k, v in choices.items()}})
+    return batch
