@@ -14,7 +14,6 @@ from tepat.accounts.services import audit
 from tepat.areas.selectors import region_codes, village_codes
 from tepat.errors import UserError
 from tepat.intake import parsing
-from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS, Handler
 from tepat.intake.models import BatchStatus, ImportBatch
 from tepat.intake.parsing import Parsed, take_chunk
@@ -97,18 +96,6 @@ def _committed(actor: User | None, batch: ImportBatch, counts: CommitCounts, val
     batch.committed_at = timezone.now()
     batch.save(update_fields=["counts", "status", "commit_valid_only", "committed_at"])
     audit(actor, AuditAction.IMPORT_COMMIT, target=batch, detail={"file": batch.file_name, **batch.counts})
-
-
-def _refuse_unusable(parsed: Parsed) -> None:
-    """File-level outcomes of the parse: no rows at all, or every row in a region this deployment does not know."""
-    if not parsed.rows:
-        raise IntakeError(FileProblem.NO_ROWS)
-    if (
-        not parsed.record_ids
-        and parsed.rejected_rows
-        and all(i.code == "village.unknown" for i in parsed.issues if i.error)
-    ):
-        raise IntakeError(FileProblem.UNKNOWN_REGION)
 
 
 # Statuses validation may run from: VALIDATING again (a worker died half-way), FAILED again (the user mapped the

@@ -34,7 +34,6 @@ from tepat.intake.services.common import (
     _handler,
     _int_mapping,
     _parse,
-    _refuse_unusable,
     _set_progress,
 )
 from tepat.intake.services.stage import _mapping, missing_fields
@@ -267,6 +266,18 @@ def _write_report(batch: ImportBatch, parsed: Parsed) -> None:
          "code": i.code, "severity": Severity.ERROR if i.error else Severity.WARNING, "value": i.value[:200]}
         for i in parsed.issues
     )  # fmt: skip
+
+
+def _refuse_unusable(parsed: Parsed) -> None:
+    """File-level outcomes of the parse: no rows at all, or every row in a region this deployment does not know."""
+    if not parsed.rows:
+        raise IntakeError(FileProblem.NO_ROWS)
+    if (
+        not parsed.record_ids
+        and parsed.rejected_rows
+        and all(i.code == "village.unknown" for i in parsed.issues if i.error)
+    ):
+        raise IntakeError(FileProblem.UNKNOWN_REGION)
 
 
 class _DryRun(Exception):
