@@ -33,7 +33,7 @@ from tepat.errors import UserError
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import Cells, Handler, Issue
 from tepat.intake.readers import Table
-from tepat.registry.writer import FamilyIn, NikIn, PersonIn, RegistryWriter
+from tepat.registry.writer import FamilyIn, NikIn, RegistryWriter
 
 PARSE_CHUNK = 5000
 # Below this many rows (the table's estimate) a second process costs more than it saves.
@@ -99,8 +99,9 @@ def can_fork() -> bool:
 
 # -- the second process ----------------------------------------------------------------------------------------------
 # Messages cross as marshal data of plain tuples: pickling the parsed dataclasses (field by field, dates through
-# their reduce) took a third of the reader's time and a sixth of the writer's. Dates travel as ISO text.
-_NO_PROBLEMS: list[str] = []  # shared by every clean NIK decoded (nothing appends to it)
+# their reduce) took a third of the reader's time and a sixth of the writer's. Members are tuples already
+# (registry.stream.Member); a family's dates travel as ISO text. A chunk's raw rows cross as one text of JSON
+# lines: a million small strings cost marshal more than the same bytes in one piece.
 
 
 def _iso(values: dict[str, Any], name: str) -> dict[str, Any]:
@@ -121,26 +122,18 @@ def encode_families(families: list[FamilyIn]) -> list[tuple[Any, ...]]:
     """Families and the members taken since they were last sent, as plain tuples (their values dicts change)."""
     return [
         (f.record, f.kk.nik, f.kk.raw, f.kk.valid, f.kk.problems, f.source_key, f.village, f.rt, f.rw, f.street,
-         f.household_key, _iso(f.values, "welfare_date"), f.housing, f.size,
-         [(p.record, p.nik.nik, p.nik.raw, p.nik.valid, p.nik.problems, _iso(p.values, "birth_date"), p.relationship,
-           p.position) for p in f.members])
+         f.household_key, _iso(f.values, "welfare_date"), f.housing, f.size, f.members)
         for f in families
     ]  # fmt: skip
 
 
 def decode_families(rows: list[tuple[Any, ...]]) -> list[FamilyIn]:
-    families = []
-    for record, kk, kk_raw, kk_valid, kk_problems, key, village, rt, rw, street, household, values, housing, size, \
-            members in rows:  # fmt: skip
-        family = FamilyIn(record, NikIn(kk, kk_raw, kk_valid, kk_problems), key, village, rt, rw, street, household,
-                          _date(values, "welfare_date"), housing, [], size)  # fmt: skip
-        family.members = [
-            PersonIn(p_record, NikIn(nik, raw, valid, problems or _NO_PROBLEMS), _date(p_values, "birth_date"),
-                     relationship, position)
-            for p_record, nik, raw, valid, problems, p_values, relationship, position in members
-        ]  # fmt: skip
-        families.append(family)
-    return families
+    return [
+        FamilyIn(record, NikIn(kk, kk_raw, kk_valid, kk_problems), key, village, rt, rw, street, household,
+                 _date(values, "welfare_date"), housing, members, size)
+        for record, kk, kk_raw, kk_valid, kk_problems, key, village, rt, rw, street, household, values, housing, size,
+        members in rows
+    ]  # fmt: skip
 
 
 class _Taken:
@@ -156,7 +149,8 @@ class _Taken:
 def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str, int], first_record: int) -> None:
     """Read, keep and parse every row; send each chunk's outcome. Runs in the forked process: no database.
 
-    A chunk: ("chunk", raw rows to keep as (SourceRecord id, line, JSON), the SourceRecord ids of the rows taken (in
+    A chunk: ("chunk", the SourceRecord id of its first row (the others follow it), the rows' lines, their raw cells
+    to keep as JSON lines, the SourceRecord ids of the rows taken (in
     order: RegistryWriter.record_ids grows by these), the report's new issues, the rejected lines, the rows read so
     far, the families to write); then ("end", rows), or ("error", code, params) for a file problem.
     """
@@ -180,7 +174,9 @@ def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str
             families, taken.families = taken.families, []
             message = (
                 "chunk",
-                [(rid, line, dumps(cells, default=str).decode()) for rid, line, cells in chunk],
+                chunk[0][0],
+                [line for _, line, _ in chunk],
+                b"\n".join([dumps(cells, default=str) for _, _, cells in chunk]),
                 parsed.record_ids[accepted_before:],
                 [(i.row, i.column, i.code, i.value, i.error) for i in parsed.issues],
                 sorted(parsed.rejected_rows),
@@ -255,8 +251,8 @@ class ChildReader:
                     "tidak ada yang tersimpan"
                 ) from None
             if message[0] == "chunk":
-                _, records, accepted, issues, rejected, rows, families = message
-                keep(records)
+                _, first, lines, texts, accepted, issues, rejected, rows, families = message
+                keep(list(zip(range(first, first + len(lines)), lines, texts.decode().split("\n"), strict=True)))
                 parsed.record_ids.extend(accepted)
                 parsed.issues.extend(Issue(*issue) for issue in issues)
                 parsed.rejected_rows.update(rejected)

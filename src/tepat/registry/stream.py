@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db import connection
-from django.db.models import DateField, Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from tepat.registry import bulk
@@ -39,13 +39,43 @@ from tepat.registry.models import (
 )
 
 if TYPE_CHECKING:
-    from tepat.registry.writer import FamilyIn, RegistryWriter
+    from tepat.registry.writer import FamilyIn, NikIn, RegistryWriter
 
 PERSON_FIELDS = (
     "name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education", "occupation",
     "disability", "moved_date",
 )  # fmt: skip
 FAMILY_FIELDS = ("desil_national", "desil_province", "desil_regency", "welfare_date")
+
+# A member of a family as the family lists hand it over (``FamilyIn.members``): a plain tuple, the cheapest thing to
+# build a million of, to send from the reading process to the writing one and to turn into a person row. By position:
+# the NIK (as ``NikIn``: nik, raw, valid, problems), the relationship to the head, the person's values in the order
+# of MEMBER_VALUES (the person table's column order), the index of its source record and its position in the family.
+# Empty values are what the columns hold for nothing ('' for text, None otherwise); the birth date is ISO text.
+Member = tuple[Any, ...]
+MEMBER_VALUES = ("name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education",
+                 "occupation", "disability")  # fmt: skip
+NIK, NIK_RAW, NIK_VALID, NIK_PROBLEMS, RELATIONSHIP = range(5)
+VALUES = 5  # MEMBER_VALUES from here
+NAME, BIRTH_DATE = VALUES, VALUES + MEMBER_VALUES.index("birth_date")
+RECORD = VALUES + len(MEMBER_VALUES)  # index into the batch's source records
+POSITION = RECORD + 1
+
+
+def member_head(nik: NikIn, relationship: str, values: tuple[Any, ...]) -> Member:
+    """A member without its record and position (``head + (record, position)`` completes it)."""
+    return (nik.nik, nik.raw, nik.valid, tuple(nik.problems), relationship, *values)
+
+
+def member_values(member: Member) -> dict[str, Any]:
+    """The member's values by name, the birth date as a date: to compare with what the registry holds."""
+    values = dict(zip(MEMBER_VALUES, member[VALUES:RECORD], strict=True))
+    born = values["birth_date"]
+    if type(born) is str:
+        values["birth_date"] = date.fromisoformat(born)
+    return values
+
+
 CHUNK = 2000
 # From this many rows (the file's estimate) a batch into empty tables builds their indexes at the end.
 DEFER_INDEXES_ROWS = 50_000
@@ -88,6 +118,7 @@ def given(rows: list[dict[str, Any]]) -> set[str]:
 
 
 _WRITTEN: dict[str, Any] = {}  # the values of a family already written (never changed)
+_EMPTY = frozenset({"", None})  # a value not given (False and 0 are given)
 
 
 def _json_list(items: list[str]) -> str:
@@ -173,6 +204,7 @@ class FamilyStream:
         self.next_person = self.bound[Person]
         self.next_membership = self.bound[Membership]
         self.persons_new = self.memberships_new = 0
+        self.lineages: dict[tuple[bool, ...], str] = {}  # a person's lineage text by which values are empty
 
     def _before(self, model: type[Any]) -> str:
         return f'AND "id" < {int(self.bound[model])}'
@@ -309,7 +341,7 @@ class FamilyStream:
         if not self.held[Person]:
             return  # no person before this batch: no family either, and nothing to match
         by_nik = self.by_nik
-        niks = sorted({m.nik.nik for f in families for m in f.members if m.nik.valid and m.nik.nik} - by_nik.keys())
+        niks = sorted({m[NIK] for f in families for m in f.members if m[NIK_VALID] and m[NIK]} - by_nik.keys())
         if not niks and not new_families:
             return
         bulk.sync()
@@ -355,7 +387,21 @@ class FamilyStream:
         self.looked_up.update(newly_known)
         self._look_up(families, newly_known)
         persons, memberships = self.tables[Person], self.tables[Membership]
-        value_names = persons.order(given([m.values for f in families for m in f.members]))
+        # In the file's order, whatever the parts: of two rows putting one person in two families, the first row's
+        # family is the active one, as when the whole file is written at once.
+        members = [(m[RECORD], family_ids[fam_in.record], m) for fam_in in families for m in fam_in.members]
+        members.sort(key=itemgetter(0))
+        for fam_in in families:
+            fam_in.members = []
+        # The values filled in at least one member are the row's columns; the others are the column's default in
+        # every new row, written once into the statement (see bulk.BulkTable.shape).
+        filled = [
+            name for position, name in enumerate(MEMBER_VALUES, VALUES)
+            if any(v is not None and v != "" for v in map(itemgetter(position), map(itemgetter(2), members)))
+        ]  # fmt: skip
+        value_names = persons.order(filled)
+        positions = [VALUES + MEMBER_VALUES.index(name) for name in value_names]
+        pick = itemgetter(*positions) if len(positions) > 1 else (lambda m: (m[positions[0]],) if positions else ())
         person_shape = persons.shape(
             persons.order({"id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems", *value_names}),
             {"created_batch_id": owner.batch.pk},
@@ -363,8 +409,6 @@ class FamilyStream:
         # The tuple follows the table's column order: the NIK columns come before every person value column.
         if person_shape.variable[:6] != ("id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems"):
             raise RuntimeError(f"unexpected person columns {person_shape.variable}")
-        value_defaults = [persons.defaults[name] for name in value_names]
-        adapt_date = {name for name in value_names if isinstance(Person._meta.get_field(name), DateField)}
         membership_shape = memberships.shape(
             ("id", "lineage", "family_id", "person_id", "relationship", "position", "active", "conflict"),
             {"created_batch_id": owner.batch.pk},
@@ -376,60 +420,46 @@ class FamilyStream:
         record_ids = owner.record_ids
         by_nik, by_name, linked, active_in = self.by_nik, self.by_name, self.linked, self.active_in
         matched_links, changed_persons = self.matched_links, self.changed_persons
-        converters = [
-            (key, default, key in adapt_date) for key, default in zip(value_names, value_defaults, strict=True)
-        ]
-        dumps = orjson.dumps
+        lineages = self.lineages
         next_person, next_membership = self.next_person, self.next_membership
-        # In the file's order, whatever the parts: of two rows putting one person in two families, the first row's
-        # family is the active one, as when the whole file is written at once.
-        members = [(p_in.record, family_ids[fam_in.record], p_in) for fam_in in families for p_in in fam_in.members]
-        members.sort(key=itemgetter(0))
-        for fam_in in families:
-            fam_in.members = []
-        for _, family_id, p_in in members:
+        for _, family_id, member in members:
             # Only families that were in the registry before have members to match by name or links to keep.
             known_family = family_id in existing_families
-            src = record_ids[p_in.record]
-            values = p_in.values
-            name = str(values.get("name") or "")
-            nik = p_in.nik
-            person: _Known | _NewPerson | None = by_nik.get(nik.nik or "") if nik.valid else None
+            src = record_ids[member[RECORD]]
+            nik, nik_raw, nik_valid, problems = member[NIK], member[NIK_RAW], member[NIK_VALID], member[NIK_PROBLEMS]
+            name = member[NAME]
+            person: _Known | _NewPerson | None = by_nik.get(nik or "") if nik_valid else None
             if person is None and known_family:
-                person = by_name.get((family_id, name_key(name, values.get("birth_date"))))
+                person = by_name.get((family_id, name_key(name, member_values(member)["birth_date"])))
             if person is None:
                 person_id, next_person = next_person, next_person + 1
-                row: list[Any] = [person_id, None, nik.nik, nik.raw, int(nik.valid),
-                                  _json_list(nik.problems) if nik.problems else no_problems]  # fmt: skip
-                lineage: dict[str, int] = {}
-                for key, value in values.items():
-                    if value is not None and value != "":
-                        lineage[key] = src
-                lineage["nik"] = src
-                row[1] = dumps(lineage).decode()
-                for key, default, is_date in converters:
-                    value = values.get(key)
-                    if value is None or value == "":
-                        row.append(default)
-                    elif is_date:
-                        row.append(value.isoformat() if isinstance(value, date) else value)
-                    else:
-                        row.append(int(value) if type(value) is bool else value)
-                new_persons.append(tuple(row))
+                # The lineage names the values this row filled in, then the NIK: one text per pattern of filled
+                # values, with the record id put in.
+                empty = tuple(map(_EMPTY.__contains__, member[VALUES:RECORD]))
+                lineage = lineages.get(empty)
+                if lineage is None:
+                    names = [n for n, e in zip(MEMBER_VALUES, empty, strict=True) if not e]
+                    lineage = lineages[empty] = (
+                        orjson.dumps(dict.fromkeys([*names, "nik"], 0)).decode().replace(":0", ":#")
+                    )
+                new_persons.append(
+                    (person_id, lineage.replace("#", str(src)), nik, nik_raw, nik_valid,
+                     _json_list(problems) if problems else no_problems, *pick(member))
+                )  # fmt: skip
                 if len(examples) < owner.max_examples:
-                    examples.append({"name": name, "nik": nik.nik or nik.raw, "family": family_id})
-                if nik.valid and nik.nik:
-                    by_nik[nik.nik] = _NewPerson(person_id, name, nik.nik, family_id)
+                    examples.append({"name": name, "nik": nik or nik_raw, "family": family_id})
+                if nik_valid and nik:
+                    by_nik[nik] = _NewPerson(person_id, name, nik, family_id)
             else:
                 if isinstance(person, _Known):
-                    if owner._apply(person, "person", values, p_in.record):
+                    if owner._apply(person, "person", member_values(member), member[RECORD]):
                         changed_persons[person.pk] = person
                     elif person.pk not in changed_persons:
                         owner.counts.persons_unchanged += 1
                 elif name and name_key(person.name, None) != name_key(name, None):
                     # The same NIK twice in one file under different names: keep the first, flag the second.
-                    owner._flag(FlagKind.NIK_NAME_CONFLICT, record=p_in.record, person=person.id,
-                                family=family_id, nik=nik.nik, names=[person.name, name])  # fmt: skip
+                    owner._flag(FlagKind.NIK_NAME_CONFLICT, record=member[RECORD], person=person.id,
+                                family=family_id, nik=nik, names=[person.name, name])  # fmt: skip
                 person_id = person.pk if isinstance(person, _Known) else person.id
                 # Once per family: a person listed twice in one family keeps one membership.
                 if (family_id, person_id) in matched_links or (
@@ -440,26 +470,26 @@ class FamilyStream:
                 if known_family:
                     current = linked.get((family_id, person_id))
                     if current is not None:
-                        if owner._apply(current, "membership", {"relationship": p_in.relationship},
-                                        p_in.record):  # fmt: skip
+                        if owner._apply(current, "membership", {"relationship": member[RELATIONSHIP]},
+                                        member[RECORD]):  # fmt: skip
                             self.changed_memberships[current.pk] = current
                         continue
-            if not nik.valid:
-                owner._flag(FlagKind.NIK_INVALID, person=person_id, family=family_id, record=p_in.record,
-                            nik=nik.raw, reasons=nik.problems)  # fmt: skip
+            if not nik_valid:
+                owner._flag(FlagKind.NIK_INVALID, person=person_id, family=family_id, record=member[RECORD],
+                            nik=nik_raw, reasons=list(problems))  # fmt: skip
             if not name:
-                owner._flag(FlagKind.NAME_EMPTY, person=person_id, family=family_id, record=p_in.record)
+                owner._flag(FlagKind.NAME_EMPTY, person=person_id, family=family_id, record=member[RECORD])
             other = active_in.get(person_id)
             conflict = other is not None and other != family_id
             if conflict:
                 owner.counts.conflicts += 1
-                owner._flag(FlagKind.NIK_TWO_FAMILIES, person=person_id, family=family_id, record=p_in.record,
-                            nik=nik.nik, active_family=other)  # fmt: skip
+                owner._flag(FlagKind.NIK_TWO_FAMILIES, person=person_id, family=family_id, record=member[RECORD],
+                            nik=nik, active_family=other)  # fmt: skip
             elif other is None:
                 active_in[person_id] = family_id
             new_memberships.append(
                 (next_membership, f'{{"relationship":{src},"family":{src}}}', family_id, person_id,
-                 p_in.relationship, p_in.position, 0 if conflict else 1, 1 if conflict else 0)
+                 member[RELATIONSHIP], member[POSITION], 0 if conflict else 1, 1 if conflict else 0)
             )  # fmt: skip
             next_membership += 1
         self.persons_new += persons.insert_tuples(person_shape, new_persons)

@@ -29,7 +29,13 @@ from tepat.registry.models import (
     Person,
     RegistryFlag,
 )
-from tepat.registry.stream import CHUNK, FamilyStream, chunks
+from tepat.registry.stream import (  # noqa: F401  # the members' format (Member): the importers build them
+    CHUNK,
+    FamilyStream,
+    Member,
+    chunks,
+    member_head,
+)
 
 
 @dataclass(slots=True)
@@ -38,15 +44,6 @@ class NikIn:
     raw: str
     valid: bool
     problems: list[str]
-
-
-@dataclass(slots=True)
-class PersonIn:
-    record: int  # index into the batch's source records
-    nik: NikIn
-    values: dict[str, Any]
-    relationship: str = ""
-    position: int = 0
 
 
 @dataclass(slots=True)
@@ -61,7 +58,7 @@ class FamilyIn:
     household_key: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     housing: dict[str, Any] = field(default_factory=dict)
-    members: list[PersonIn] = field(default_factory=list)  # not written yet (see RegistryWriter.write)
+    members: list[Member] = field(default_factory=list)  # not written yet (see RegistryWriter.write)
     size: int = 0  # members taken so far: the next one's position is size + 1
 
 

@@ -22,9 +22,10 @@ from tepat.engine.values import (
 from tepat.registry.writer import (
     CommitCounts,
     FamilyIn,
+    Member,
     NikIn,
-    PersonIn,
     RegistryWriter,
+    member_head,
 )
 
 # Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
@@ -84,25 +85,23 @@ def nik_in(cells: Cells, regions: RegionCodes, *, sex: Any = None, born: Any = N
     return NikIn(check.nik, check.raw, check.valid, [str(p) for p in check.problems])
 
 
-def person_in(cells: Cells, regions: RegionCodes) -> PersonIn:
+def person_in(cells: Cells, regions: RegionCodes) -> Member:
+    """The row's person as a family member without its record and position (see ``registry.stream.Member``)."""
     sex = parse_sex(cells.raw("sex"))
     born = cells.parsed("birth_date", _date)
-    return PersonIn(
-        record=0,
-        nik=nik_in(cells, regions, sex=sex, born=born),
-        values={
-            "name": clean_name(cells.text("name")),
-            "sex": sex.value if sex else "",
-            "birth_place": clean_name(cells.text("birth_place")),
-            "birth_date": born,
-            "mother_name": clean_name(cells.text("mother_name")),
-            "marital_status": cells.text("marital_status"),
-            "education": cells.text("education"),
-            "occupation": cells.text("occupation"),
-            "disability": cells.parsed("disability", _bool),
-        },
-        relationship=cells.parsed("relationship", _relationship) or "",
+    nik = nik_in(cells, regions, sex=sex, born=born)
+    values = (
+        clean_name(cells.text("name")),
+        sex.value if sex else "",
+        clean_name(cells.text("birth_place")),
+        born.isoformat() if born is not None else None,
+        clean_name(cells.text("mother_name")),
+        cells.text("marital_status"),
+        cells.text("education"),
+        cells.text("occupation"),
+        cells.parsed("disability", _bool),
     )
+    return member_head(nik, cells.parsed("relationship", _relationship) or "", values)
 
 
 def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> FamilyIn:

@@ -11,6 +11,7 @@ from tepat.engine.values import (
     normalise_village_code,
 )
 from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in, village_key
+from tepat.registry.stream import MEMBER_VALUES, NAME, NIK, NIK_RAW, NIK_VALID, VALUES
 from tepat.registry.writer import (
     BenefitIn,
     CommitCounts,
@@ -143,15 +144,15 @@ class ProposalListHandler(Handler):
     def add(self, cells: Cells, index: int) -> None:
         person = person_in(cells, self.regions)
         kk = check_kk(cells.raw("kk"), regions=self.regions)
-        values = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in person.values.items()
-                  if v not in (None, "")}  # fmt: skip
+        values = {name: value for name, value in zip(MEMBER_VALUES, person[VALUES:], strict=True)
+                  if value not in (None, "")}  # fmt: skip
         for name in ("rt", "rw", "street"):
             if cells.text(name):
                 values[name] = cells.text(name)
         self.proposals.append(
             self._make(source_record=index, action=cells.row["action"], village=cells.row["village"],
-                       nik=person.nik.nik or "", nik_raw=person.nik.raw, nik_valid=person.nik.valid,
-                       kk=kk.kk if kk.valid and kk.kk else "", name=str(person.values["name"] or ""),
+                       nik=person[NIK] or "", nik_raw=person[NIK_RAW], nik_valid=person[NIK_VALID],
+                       kk=kk.kk if kk.valid and kk.kk else "", name=str(person[NAME] or ""),
                        reason=cells.row["reason_code"], reason_text=cells.text("reason"), values=values,
                        line=cells.line)
         )  # fmt: skip

@@ -31,7 +31,6 @@ from tepat.registry.writer import (
     ExclusionIn,
     FamilyIn,
     NikIn,
-    PersonIn,
     PersonUpdate,
     RegistryWriter,
 )
@@ -47,8 +46,13 @@ _FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 )
 
 
-# One empty list for every clean NIK: a million of them would be 56 MB of empty lists. Nothing appends to it.
-_NO_PROBLEMS: list[str] = []
+_NO_PROBLEMS: tuple[str, ...] = ()  # a clean NIK's problems
+
+
+def _iso_or_none(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 _HOUSING = HOUSING_FIELDS
 _FAMILY_TEXT = ("family_key", "household_key", "rt", "rw", "street", "tenure", "floor", "wall", "roof",
                 "drinking_water", "sanitation", "electricity", "cooking_fuel")  # fmt: skip
@@ -70,14 +74,12 @@ class FamilyListHandler(Handler):
 
     def add(self, cells: Cells, index: int) -> None:
         person = person_in(cells, self.regions)
-        person.record = index
         key = cells.text("family_key") or cells.text("kk") or f"row:{cells.line}"
         family = self.families.get(key)
         if family is None:
             family = self.families[key] = family_in(cells, cells.text("village"), self.regions, index)
         family.size += 1
-        person.position = family.size
-        family.members.append(person)
+        family.members.append((*person, index, family.size))
         self.pending[id(family)] = family
 
     def flush(self, writer: RegistryWriter) -> None:
@@ -119,6 +121,7 @@ class FamilyListHandler(Handler):
         sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
         born = columnar.parse_column(columnar.raws(column("birth_date")), _date)
         borns = [value for value, _ in born]
+        born_texts = columnar.map_distinct(borns, _iso_or_none)
         niks = columnar.raws(column("nik"))
         clean_niks = columnar.niks_without_findings(niks, sexes, borns, regions=self.regions)
         disability = columnar.parse_column(columnar.raws(column("disability")), _bool)
@@ -158,30 +161,24 @@ class FamilyListHandler(Handler):
                 out.append(None)
                 continue
             sex = sexes[i]
-            values = {
-                "name": " ".join(names[i].split()),
-                "sex": sex.value if sex else "",
-                "birth_place": birth_places[i],
-                "birth_date": borns[i],
-                "mother_name": " ".join(mother_names[i].split()),
-                "marital_status": marital[i],
-                "education": education[i],
-                "occupation": occupation[i],
-                "disability": disability[i][0],
-            }
+            nik = niks[i]
+            # What person_in gives for this row (a clean NIK: itself, valid, no problem).
+            person = (nik, nik, True, _NO_PROBLEMS, relationship[i][0] or "", " ".join(names[i].split()),
+                      sex.value if sex else "", birth_places[i], born_texts[i], " ".join(mother_names[i].split()),
+                      marital[i], education[i], occupation[i], disability[i][0])  # fmt: skip
             key = family_keys[i] or kks[i] or f"row:{lines[i]}"
-            out.append((key, family_ok[i], niks[i], values, relationship[i][0] or "", family, i, village))
+            out.append((key, family_ok[i], person, family, i, village))
         return out
 
     def accept(self, ready: Any, index: int) -> bool:
-        key, family_ok, nik, values, relationship, columns, i, village = ready
+        key, family_ok, person, columns, i, village = ready
         family = self.families.get(key)
         if family is None:
             if not family_ok:
                 return False
             family = self.families[key] = self._family(columns, i, village, index)
         family.size += 1
-        family.members.append(PersonIn(index, NikIn(nik, nik, True, _NO_PROBLEMS), values, relationship, family.size))
+        family.members.append((*person, index, family.size))
         self.pending[id(family)] = family
         return True
 
