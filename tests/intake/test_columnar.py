@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tepat.engine import columnar
-from tepat.engine.identity import RegionCodes, Sex, build_nik, check_nik
+from tepat.engine.identity import RegionCodes, Sex, build_nik, check_kk, check_nik
 from tepat.engine.values import parse_bool, parse_date, parse_int
 from tepat.intake.kinds import KINDS, Cells
 
@@ -72,6 +72,23 @@ def test_a_clean_nik_with_its_own_birth_date_and_sex_passes_column_wise() -> Non
                                           regions=REGIONS, today=TODAY) == [True, True, False]  # fmt: skip
 
 
+@settings(max_examples=400, deadline=None)
+@given(niks())
+def test_a_kk_passed_quickly_is_what_check_kk_finds_clean(raw: Any) -> None:
+    """A KK is a NIK's shape: district, a date (without the 40 added for women) and a serial."""
+    check = check_kk(raw, regions=REGIONS, today=TODAY)
+    if columnar.kk_without_findings(raw, regions=REGIONS, today=TODAY):
+        assert check.valid and not check.problems and check.kk == raw and check.raw == raw
+
+
+def test_a_clean_kk_passes_quickly() -> None:
+    kk = build_nik("64.74.03", date(2015, 3, 12), Sex.MALE, 1)
+    assert check_kk(kk, regions=REGIONS, today=TODAY).problems == ()
+    assert columnar.kk_without_findings(kk, regions=REGIONS, today=TODAY)
+    assert not columnar.kk_without_findings(kk[:6] + "310215" + kk[12:], regions=REGIONS, today=TODAY)  # 31 Feb
+    assert not columnar.kk_without_findings("9999" + kk[4:], regions=REGIONS, today=TODAY)  # no such district
+
+
 cells = st.one_of(
     st.none(),
     st.text(max_size=6),
@@ -93,6 +110,23 @@ def test_columns_read_as_their_cells(values: list[Any]) -> None:
         raws = columnar.raws(values)
         assert columnar.parse_column(raws, parser) == [columnar.parse_cell(v, parser) for v in raws]
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.one_of(st.none(), st.sampled_from(["1", " ya", "15/08/1990", "2024-02-30", "x", ""]))),
+        st.lists(st.text(max_size=4)),
+        st.lists(st.floats(min_value=-5, max_value=50_000)),
+        st.lists(st.integers(-3, 12)),
+        st.lists(st.dates()),
+    )
+)
+def test_columns_of_one_kind_read_as_their_cells(values: list[Any]) -> None:
+    """Cells of one type (or text and None) are parsed once per value and spread back."""
+    for parser in (parse_date, parse_bool, parse_int):
+        assert columnar.parse_column(values, parser) == [columnar.parse_cell(v, parser) for v in values]
+    assert columnar.map_distinct(values, repr) == [repr(v) for v in values]
 
 HEADER = ["nik", "kk", "name", "sex", "birth_date", "relationship", "village", "desil_national", "rt", "street",
           "floor_area_m2", "owns_car"]  # fmt: skip

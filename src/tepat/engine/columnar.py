@@ -84,6 +84,9 @@ def parse_column(raw_values: Sequence[Any], parser: Callable[[Any], Any]) -> lis
 
     Distinct by type as well as value: 1, 1.0 and True are equal keys to a dict but not to the parsers.
     """
+    one_kind = _by_value(raw_values, lambda raw: parse_cell(raw, parser))
+    if one_kind is not None:
+        return one_kind
     seen: dict[tuple[type, Any], Parsed] = {}
     out: list[Parsed] = []
     append = out.append
@@ -100,8 +103,27 @@ def parse_column(raw_values: Sequence[Any], parser: Callable[[Any], Any]) -> lis
     return out
 
 
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
+
+def _by_value(values: Sequence[Any], function: Callable[[Any], Any]) -> list[Any] | None:
+    """``function`` of every value, computed once per distinct value and spread back by C loops, when the values
+    are of one type (or text and None): then equal values are the same cell. None for anything else."""
+    kinds = set(map(type, values))
+    if not (len(kinds) == 1 or kinds <= _TEXT_OR_NONE):
+        return None
+    try:
+        results = {value: function(value) for value in set(values)}
+    except TypeError:  # unhashable cells
+        return None
+    return list(map(results.__getitem__, values))
+
+
 def map_distinct(values: Sequence[Any], function: Callable[[Any], Any]) -> list[Any]:
     """``function`` of every value (hashable, typed: see parse_column), computed once per distinct value."""
+    one_kind = _by_value(values, function)
+    if one_kind is not None:
+        return one_kind
     seen: dict[tuple[type, Any], Any] = {}
     out: list[Any] = []
     append = out.append
@@ -172,6 +194,32 @@ def niks_without_findings(
         _, nik_sex, kinds = birth(raw[6:12], now, None)
         append(not kinds and not (sex and nik_sex and sex is not nik_sex))
     return out
+
+
+def kk_without_findings(raw: Any, *, regions: RegionCodes | None, today: date | None = None) -> bool:
+    """Whether ``identity.check_kk(raw, regions=regions)`` gives a valid KK with no problem at all (then its result
+    is known: kk == raw, valid, no problems). False means "not proven": take the full check."""
+    if (
+        type(raw) is not str
+        or len(raw) != _LENGTH
+        or not raw.isascii()
+        or not raw.isdigit()
+        or raw[12:] == "0000"
+        # identity._is_placeholder (its "region code and zeros" ends in 0000 too)
+        or raw == raw[0] * _LENGTH
+        or raw in identity._ASCENDING
+        or raw in identity._DESCENDING
+        or raw[2:] == raw[:-2]
+        or (regions is not None and raw[:6] not in _districts(regions))
+    ):
+        return False
+    now = today or identity._today()
+    day, month, yy = int(raw[6:8]), int(raw[8:10]), int(raw[10:12])
+    try:
+        date(identity._year(yy, month, day, now, None), month, day)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1 << 17)  # birth dates repeat across a list: about 36,500 in a century

@@ -63,6 +63,14 @@ def cell(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def cells(raw: list[Any]) -> list[Any]:
+    """A workbook row as JSON keeps it (``cell`` of every cell); the row itself when no cell changes."""
+    return raw if set(map(type, raw)) <= _PLAIN else [cell(c) for c in raw]
+
+
 def take_chunk(parsed: Parsed, chunk: list[tuple[int, int, list[Any]]], mapping: dict[str, int]) -> None:
     """(SourceRecord id, line, cells) rows into the handler, the accepted records and the report, in order."""
     handler, record_ids, rejected_rows, issues = parsed.handler, parsed.record_ids, parsed.rejected_rows, parsed.issues
@@ -163,7 +171,7 @@ def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str
         def numbered() -> Iterator[tuple[int, int, list[Any]]]:
             nonlocal record_id
             for line, raw in table.rows():
-                yield record_id, line, [cell(c) for c in raw] if typed else raw
+                yield record_id, line, cells(raw) if typed else raw
                 record_id += 1
 
         taken = _Taken()

@@ -53,6 +53,10 @@ def _iso_or_none(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _sex_code(sex: Any) -> str:
+    return sex.value if sex else ""
+
+
 _HOUSING = HOUSING_FIELDS
 _FAMILY_TEXT = ("family_key", "household_key", "rt", "rw", "street", "tenure", "floor", "wall", "roof",
                 "drinking_water", "sanitation", "electricity", "cooking_fuel")  # fmt: skip
@@ -119,6 +123,7 @@ class FamilyListHandler(Handler):
         villages = columnar.map_distinct(columnar.texts(column("village")), normalise_village_code)
         nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
         sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
+        sex_codes = columnar.map_distinct(sexes, _sex_code)
         born = columnar.parse_column(columnar.raws(column("birth_date")), _date)
         borns = [value for value, _ in born]
         born_texts = columnar.map_distinct(borns, _iso_or_none)
@@ -160,11 +165,10 @@ class FamilyListHandler(Handler):
             ):
                 out.append(None)
                 continue
-            sex = sexes[i]
             nik = niks[i]
             # What person_in gives for this row (a clean NIK: itself, valid, no problem).
             person = (nik, nik, True, _NO_PROBLEMS, relationship[i][0] or "", " ".join(names[i].split()),
-                      sex.value if sex else "", birth_places[i], born_texts[i], " ".join(mother_names[i].split()),
+                      sex_codes[i], birth_places[i], born_texts[i], " ".join(mother_names[i].split()),
                       marital[i], education[i], occupation[i], disability[i][0])  # fmt: skip
             key = family_keys[i] or kks[i] or f"row:{lines[i]}"
             out.append((key, family_ok[i], person, family, i, village))
@@ -184,10 +188,15 @@ class FamilyListHandler(Handler):
 
     def _family(self, columns: dict[str, Sequence[Any]], i: int, village: str, record: int) -> FamilyIn:
         """What family_in gives for a row whose family cells read without a finding (see prepare)."""
-        kk = check_kk(columns["kk_raw"][i], regions=self.regions)
+        raw = columns["kk_raw"][i]
+        if columnar.kk_without_findings(raw, regions=self.regions):
+            kk = NikIn(raw, raw, True, [])
+        else:
+            check = check_kk(raw, regions=self.regions)
+            kk = NikIn(check.kk, check.raw, check.valid, [str(p) for p in check.problems])
         return FamilyIn(
             record=record,
-            kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
+            kk=kk,
             source_key=columns["family_key"][i],
             household_key=columns["household_key"][i],
             village=village,

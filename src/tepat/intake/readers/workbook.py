@@ -107,12 +107,23 @@ class WorkbookSource:
         return False  # the whole sheet is in memory until release()
 
 
+_TEXT = {str}
+
+
 def row_cells(values: list[Any], width: int) -> list[Cell] | None:
     """calamine's row as ``width`` cells; None when every cell is empty."""
+    row = values[:width]
+    if set(map(type, row)) == _TEXT:  # every cell text, as in most lists: to_cell of each, in one loop
+        if not "".join(row).strip():
+            return None
+        cells: list[Cell] = [value or None for value in row]
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
+        return cells
     try:
-        cells = [to_cell(value) for value in values[:width]]
+        cells = [to_cell(value) for value in row]
     except Exception:  # a value we cannot turn into a Cell: keep the row, lose the cell
-        cells = [_safe_cell(value) for value in values[:width]]
+        cells = [_safe_cell(value) for value in row]
     if not any(map(_filled, cells)):
         return None
     if len(cells) < width:

@@ -166,7 +166,7 @@ def _read(
         pending: list[tuple[int, int, str]] = []
         first = record_id = records.reserve(0)  # reserve(0) again: the first id, reserved nothing yet
         for line, raw in table.rows():
-            cells = [parsing.cell(c) for c in raw] if typed else raw
+            cells = parsing.cells(raw) if typed else raw
             pending.append((record_id, line, dumps(cells, default=str).decode()))
             if len(pending) >= 5_000:
                 keep(pending)
