@@ -1,15 +1,17 @@
 """Benchmark: a person list (the DESIGN template) from file to committed registry.
 
     .venv/bin/python bench/intake.py --rows 1000000 --format csv [--database-url postgres://…] [--list FILE]
+        [--again | --web]
 
-Builds a synthetic Bontang population of the requested size, writes it as a person list (CSV or XLSX), then
-imports it with `tepat import`'s code path (stage; read, keep the raw rows, parse, validate and write the registry
-rows in one pass; finish the commit) into a fresh database that holds only the area codes; `--again` then imports
-the same rows once more, where every person is matched and nothing is new. Prints per stage the wall time, the CPU
-seconds of the importing process (all its threads: on PostgreSQL the bulk writer thread works beside the parser)
-and of its main thread, rows/s, the peak memory (RSS) and the load average; and the CPU seconds and peak memory of
-the process that reads and parses a large list beside the importing one (``intake.parsing.ChildReader``), and the
-CPU seconds of the PostgreSQL server process. The machine may be shared: wall times under load say little.
+Builds a synthetic Bontang population of the requested size, writes it as a person list (CSV or XLSX), then imports
+it with `tepat import`'s code path (stage; read, keep the raw rows, parse, validate and write the registry rows in
+one pass; finish the commit) into a fresh database that holds only the area codes; `--again` then imports the same
+rows once more, where every person is matched and nothing is new; `--web` validates (with the preview) and then
+commits, as the web application's worker does, instead of `tepat import`'s one call. Prints per stage the wall time,
+the CPU seconds of the importing process (all its threads: on PostgreSQL the bulk writer thread works beside the
+parser) and of its main thread, rows/s, the peak memory (RSS) and the load average; and the CPU seconds and peak
+memory of the process that reads and parses a large list beside the importing one (``intake.parsing.ChildReader``),
+and the CPU seconds of the PostgreSQL server process. The machine may be shared: wall times under load say little.
 `--database-url` must name an empty database (it is refused when it holds persons).
 `--list FILE` imports an existing list instead of making one (`--keep DIR` keeps the one made).
 Issue 3's target: 1,000,000 rows in under 60 s on SQLite and 45 s on PostgreSQL, under 2 GB.
@@ -117,8 +119,21 @@ def server_cpu():  # the PostgreSQL backend's CPU seconds (same machine), from /
 server_before = server_cpu()
 start = clock()
 load = os.getloadavg()[0]
-outcome = import_file(actor=None, path=Path(PATH), kind="person", source_name="bench", progress=progress)
-end = clock()
+web = None
+if WEB:  # the web application's flow, as the worker runs it: validate (with the preview), then commit
+    from tepat.intake.services import import_commit, import_stage, import_validate
+    batch = import_stage(actor=None, path=Path(PATH), kind="person", source_name="bench")
+    import_validate(batch=batch, progress=progress)
+    validated = clock()
+    batch.refresh_from_db()
+    import_commit(actor=None, batch=batch, valid_only=True)
+    end = clock()
+    batch.refresh_from_db()
+    outcome = type("Outcome", (), {"batch": batch})
+    web = [[validated[i] - start[i] for i in range(3)], [end[i] - validated[i] for i in range(3)]]
+else:
+    outcome = import_file(actor=None, path=Path(PATH), kind="person", source_name="bench", progress=progress)
+    end = clock()
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 reader_cpu = children.ru_utime + children.ru_stime  # the reading process (intake.parsing.ChildReader)
 server = server_cpu() - server_before
@@ -136,7 +151,7 @@ print(json.dumps({name: [b[i] - a[i] for i in range(3)] for name, (a, b) in stag
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "reader_rss_mb": children.ru_maxrss / 1024, "reader_cpu": reader_cpu, "server_cpu": server,
     "pss_mb": together[0],
-    "load": [load, os.getloadavg()[0]], "peaks": peaks, "again": again}))
+    "load": [load, os.getloadavg()[0]], "peaks": peaks, "again": again, "web": web}))
 """
 
 
@@ -150,9 +165,12 @@ def main() -> None:
     parser.add_argument(
         "--again", action="store_true", help="then import the same rows again (every person matched, nothing new)"
     )
+    parser.add_argument("--web", action="store_true", help="validate, then commit, as the web application does")
     args = parser.parse_args()
     if args.again and (args.format != "csv" or (args.list and args.list.suffix != ".csv")):
         parser.error("--again needs a CSV list")
+    if args.again and args.web:
+        parser.error("--again and --web: one or the other")
     with tempfile.TemporaryDirectory(prefix="tepat-bench-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
@@ -168,6 +186,7 @@ def main() -> None:
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
         script = IMPORT.replace("PATH", repr(str(path))).replace("AGAIN", repr(args.again))
+        script = script.replace("WEB", repr(args.web))
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
         if out.returncode:
             sys.exit(out.stderr[-3000:])
@@ -184,6 +203,14 @@ def main() -> None:
           "counted)")  # fmt: skip
     print("| backend | format | rows | stage | wall | CPU (process) | CPU (main thread) | rows/s (wall) |")
     print("|---|---|---|---|---|---|---|---|")
+    if result["web"]:
+        for (wall, cpu, main_cpu), label in zip(result["web"], ("validate (with the preview)", "commit"), strict=True):
+            print(f"| {backend} | {fmt} | {result['rows']:,} | web flow: {label} | {wall:.1f} s | {cpu:.1f} s | "
+                  f"{main_cpu:.1f} s | {result['rows'] / max(wall, 1e-9):,.0f} |")  # fmt: skip
+        wall, cpu, main_cpu = result["total"]
+        print(f"| {backend} | {fmt} | {result['rows']:,} | web flow: total | {wall:.1f} s | {cpu:.1f} s | "
+              f"{main_cpu:.1f} s | {result['rows'] / max(wall, 1e-9):,.0f} |")  # fmt: skip
+        return
     labels = {"read": "stage the file, open it, first rows",
               "parse": "read + keep raw rows + parse + validate + write the registry rows",
               "commit": "finish: changes, flags, report, transaction commit", "total": "total"}  # fmt: skip

@@ -158,9 +158,9 @@ def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str
     """Read, keep and parse every row; send each chunk's outcome. Runs in the forked process: no database.
 
     A chunk: ("chunk", the SourceRecord id of its first row (the others follow it), the rows' lines, their raw cells
-    to keep as JSON lines, the SourceRecord ids of the rows taken (in
-    order: RegistryWriter.record_ids grows by these), the report's new issues, the rejected lines, the rows read so
-    far, the families to write); then ("end", rows), or ("error", code, params) for a file problem.
+    to keep as JSON lines, the SourceRecord ids of the rows taken (in order: RegistryWriter.record_ids grows by
+    these), the report's new issues, the rejected lines, the rows read so far, the families to write); then ("end",
+    rows), or ("error", code, params) for a file problem.
     """
     try:
         parsed = Parsed(handler=handler)
@@ -184,7 +184,7 @@ def _child(sender: Connection, table: Table, handler: Handler, mapping: dict[str
                 "chunk",
                 chunk[0][0],
                 [line for _, line, _ in chunk],
-                b"\n".join([dumps(cells, default=str) for _, _, cells in chunk]),
+                b"\n".join([dumps(row, default=str) for _, _, row in chunk]),
                 parsed.record_ids[accepted_before:],
                 [(i.row, i.column, i.code, i.value, i.error) for i in parsed.issues],
                 sorted(parsed.rejected_rows),

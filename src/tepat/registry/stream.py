@@ -57,7 +57,7 @@ MEMBER_VALUES = ("name", "sex", "birth_place", "birth_date", "mother_name", "mar
                  "occupation", "disability")  # fmt: skip
 NIK, NIK_RAW, NIK_VALID, NIK_PROBLEMS, RELATIONSHIP = range(5)
 VALUES = 5  # MEMBER_VALUES from here
-NAME, BIRTH_DATE = VALUES, VALUES + MEMBER_VALUES.index("birth_date")
+NAME = VALUES
 RECORD = VALUES + len(MEMBER_VALUES)  # index into the batch's source records
 POSITION = RECORD + 1
 
