@@ -111,7 +111,6 @@ def test_columns_read_as_their_cells(values: list[Any]) -> None:
         assert columnar.parse_column(raws, parser) == [columnar.parse_cell(v, parser) for v in raws]
 
 
-
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
@@ -128,8 +127,10 @@ def test_columns_of_one_kind_read_as_their_cells(values: list[Any]) -> None:
         assert columnar.parse_column(values, parser) == [columnar.parse_cell(v, parser) for v in values]
     assert columnar.map_distinct(values, repr) == [repr(v) for v in values]
 
+
 HEADER = ["nik", "kk", "name", "sex", "birth_date", "relationship", "village", "desil_national", "rt", "street",
-          "floor_area_m2", "owns_car"]  # fmt: skip
+          "floor_area_m2", "owns_car", "birth_place", "mother_name", "marital_status", "education", "occupation",
+          "disability"]  # fmt: skip
 MAPPING = {name: index for index, name in enumerate(HEADER)}
 row_cells = st.tuples(
     niks(),
@@ -144,6 +145,12 @@ row_cells = st.tuples(
     st.sampled_from(["Jl.  Mawar", "", None]),
     st.sampled_from(["36", "1.250,5", "x", "", None, 36.5]),
     st.sampled_from(["Ya", "tidak", "mungkin", "", None, True]),
+    st.sampled_from(["Bontang", " Samarinda  Kota", "", None]),
+    st.sampled_from(["Siti  Aminah", "Wati", "", None]),
+    st.sampled_from(["Kawin", "Belum Kawin", "", None]),
+    st.sampled_from(["SD", "SMA", "", None]),
+    st.sampled_from(["Nelayan", "Petani", "", None]),
+    st.sampled_from(["Ya", "tidak", "mungkin", "", None, True, False]),
 )
 
 
@@ -158,7 +165,9 @@ def clean_rows(draw: st.DrawFn) -> tuple[Any, ...]:
     return (nik, kk, draw(pick(["Ahmad Fauzi", "Nur  Aisyah "])), sex.value, draw(pick([born.isoformat(), born])),
             draw(pick(["Kepala Keluarga", "Anak", ""])), draw(pick(["64.74.03.1002", "6474011001"])),
             draw(pick(["2", "", None])), "1", "Jl. Mawar", draw(pick(["36", "", None])),
-            draw(pick(["Ya", "", None])))  # fmt: skip
+            draw(pick(["Ya", "", None])), draw(pick(["Bontang", "", None])), draw(pick(["Siti  Aminah", ""])),
+            draw(pick(["Kawin", ""])), draw(pick(["SMA", ""])), draw(pick(["Nelayan", ""])),
+            draw(pick(["Ya", "tidak", "", None, False])))  # fmt: skip
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -161,6 +161,34 @@ def test_a_person_list_with_indonesian_headers_joins_families_by_kk(imported: Im
     assert Change.objects.filter(field="name", new="NUR AISYAH").exists()
 
 
+def test_a_person_row_keeps_its_values_and_the_lineage_of_the_filled_ones(admin: User, tmp_path: Path) -> None:
+    """Each value goes to its column, disability as a boolean, and the lineage names only the values the row gave
+    (and the NIK), each with the row's source record."""
+    text = ("NIK,NO KK,NAMA,JK,TEMPAT LAHIR,TGL LAHIR,NAMA IBU,STATUS KAWIN,PENDIDIKAN,PEKERJAAN,DISABILITAS,"
+            "KODE DESA\n"
+            "6474031207850001,6474031203150001,Ahmad  Fauzi,L,Bontang,12/07/1985,Siti,Kawin,SMA,Nelayan,Tidak,"
+            "64.74.03.1002\n"
+            "6474035508880002,6474031203150001,Nur Aisyah,P,,15/08/1988,,,,,Ya,64.74.03.1002\n"
+            "6474034101150003,6474031203150001,,,,,,,,,,64.74.03.1002\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "kel.csv", text), kind="person", source_name="Kelurahan")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 3
+    records = dict(SourceRecord.objects.filter(batch=outcome.batch).values_list("row_number", "id"))
+    ahmad = Person.objects.get(nik="6474031207850001")
+    assert (ahmad.name, ahmad.sex, ahmad.birth_place, str(ahmad.birth_date), ahmad.mother_name) == (
+        "Ahmad Fauzi", "L", "Bontang", "1985-07-12", "Siti")  # fmt: skip
+    assert (ahmad.marital_status, ahmad.education, ahmad.occupation, ahmad.disability, ahmad.nik_valid) == (
+        "Kawin", "SMA", "Nelayan", False, True)  # fmt: skip
+    assert ahmad.lineage == dict.fromkeys(
+        ["name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education", "occupation",
+         "disability", "nik"], records[2])  # fmt: skip
+    nur = Person.objects.get(nik="6474035508880002")
+    assert (nur.birth_place, nur.occupation, nur.disability) == ("", "", True)
+    assert nur.lineage == dict.fromkeys(["name", "sex", "birth_date", "disability", "nik"], records[3])
+    nameless = Person.objects.get(nik="6474034101150003")
+    assert nameless.disability is None and nameless.birth_date is None
+    assert nameless.lineage == {"nik": records[4]}
+
+
 def test_a_mapping_confirmed_once_is_remembered_for_the_source(admin: User, tmp_path: Path) -> None:
     source = Source.objects.create(name="Kelurahan X", kind="person")
     ColumnMapping.objects.create(source=source, header="identitas", field="nik")

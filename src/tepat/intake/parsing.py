@@ -49,7 +49,7 @@ class ReaderStopped(UserError):
 class Parsed:
     handler: Handler
     issues: list[Issue] = field(default_factory=list)
-    record_ids: list[int] = field(default_factory=list)  # index used by FamilyIn/PersonIn.record -> SourceRecord id
+    record_ids: list[int] = field(default_factory=list)  # FamilyIn.record, Member[RECORD] -> SourceRecord id
     rows: int = 0
     rejected_rows: set[int] = field(default_factory=set)
 

@@ -402,6 +402,7 @@ class FamilyStream:
         value_names = persons.order(filled)
         positions = [VALUES + MEMBER_VALUES.index(name) for name in value_names]
         pick = itemgetter(*positions) if len(positions) > 1 else (lambda m: (m[positions[0]],) if positions else ())
+        boolean = value_names.index("disability") if "disability" in value_names else None
         person_shape = persons.shape(
             persons.order({"id", "lineage", "nik", "nik_raw", "nik_valid", "nik_problems", *value_names}),
             {"created_batch_id": owner.batch.pk},
@@ -442,9 +443,12 @@ class FamilyStream:
                     lineage = lineages[empty] = (
                         orjson.dumps(dict.fromkeys([*names, "nik"], 0)).decode().replace(":0", ":#")
                     )
+                values = pick(member)
+                if boolean is not None and type(values[boolean]) is bool:  # bound as int: see bulk.plain
+                    values = (*values[:boolean], int(values[boolean]), *values[boolean + 1 :])
                 new_persons.append(
-                    (person_id, lineage.replace("#", str(src)), nik, nik_raw, nik_valid,
-                     _json_list(problems) if problems else no_problems, *pick(member))
+                    (person_id, lineage.replace("#", str(src)), nik, nik_raw, 1 if nik_valid else 0,
+                     _json_list(problems) if problems else no_problems, *values)
                 )  # fmt: skip
                 if len(examples) < owner.max_examples:
                     examples.append({"name": name, "nik": nik or nik_raw, "family": family_id})
