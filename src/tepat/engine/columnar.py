@@ -141,6 +141,24 @@ def map_distinct(values: Sequence[Any], function: Callable[[Any], Any]) -> list[
     return out
 
 
+def _plain_number(raw: Any, districts: frozenset[str] | None) -> bool:
+    """Sixteen ASCII digits that identity's NIK and KK checks take as they are and find nothing wrong with before
+    their date: not a placeholder (identity._is_placeholder: its "region code and zeros" ends in 0000 too), no
+    zero serial, a known district (when ``districts`` is given)."""
+    return not (
+        type(raw) is not str
+        or len(raw) != _LENGTH
+        or not raw.isascii()
+        or not raw.isdigit()
+        or raw[12:] == "0000"
+        or raw == raw[0] * _LENGTH
+        or raw in identity._ASCENDING
+        or raw in identity._DESCENDING
+        or raw[2:] == raw[:-2]
+        or (districts is not None and raw[:6] not in districts)
+    )
+
+
 def niks_without_findings(
     raw_niks: Sequence[Any],
     sexes: Sequence[Sex | None],
@@ -158,26 +176,14 @@ def niks_without_findings(
     """
     now = today or identity._today()
     districts = _districts(regions) if regions is not None else None
-    birth, ascending, descending = identity._birth, identity._ASCENDING, identity._DESCENDING
+    birth = identity._birth
     female, male = Sex.FEMALE, Sex.MALE
     expected = _ddmmyy_texts
+    clean = _plain_number
     out: list[bool] = []
     append = out.append
     for raw, sex, born in zip(raw_niks, sexes, borns, strict=True):
-        if (
-            type(raw) is not str
-            or len(raw) != _LENGTH
-            or not raw.isascii()
-            or not raw.isdigit()
-            or raw[12:] == "0000"
-            # identity._is_placeholder, inlined: it is called once per row of a million-row list
-            or raw == raw[0] * _LENGTH
-            or raw in ascending
-            or raw in descending
-            or raw[2:] == raw[:-2]
-            or (districts is not None and raw[:6] not in districts)
-            or not (sex is None or type(sex) is Sex)
-        ):
+        if not clean(raw, districts) or not (sex is None or type(sex) is Sex):
             append(False)
             continue
         if type(born) is date:
@@ -199,19 +205,7 @@ def niks_without_findings(
 def kk_without_findings(raw: Any, *, regions: RegionCodes | None, today: date | None = None) -> bool:
     """Whether ``identity.check_kk(raw, regions=regions)`` gives a valid KK with no problem at all (then its result
     is known: kk == raw, valid, no problems). False means "not proven": take the full check."""
-    if (
-        type(raw) is not str
-        or len(raw) != _LENGTH
-        or not raw.isascii()
-        or not raw.isdigit()
-        or raw[12:] == "0000"
-        # identity._is_placeholder (its "region code and zeros" ends in 0000 too)
-        or raw == raw[0] * _LENGTH
-        or raw in identity._ASCENDING
-        or raw in identity._DESCENDING
-        or raw[2:] == raw[:-2]
-        or (regions is not None and raw[:6] not in _districts(regions))
-    ):
+    if not _plain_number(raw, _districts(regions) if regions is not None else None):
         return False
     now = today or identity._today()
     day, month, yy = int(raw[6:8]), int(raw[8:10]), int(raw[10:12])
