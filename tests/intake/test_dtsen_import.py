@@ -31,11 +31,11 @@ def test_an_extract_becomes_families_members_and_households(imported: ImportOutc
 
 def test_every_value_knows_its_file_and_row(imported: ImportOutcome) -> None:
     wife = Person.objects.get(nik="6474035508880002")
-    record = SourceRecord.objects.get(pk=wife.lineage["name"])
+    record = SourceRecord.objects.get(pk=wife.source_record_id("name"))
     assert record.batch == imported.batch and record.row_number == 3
     assert record.as_dict()["nama"] == "Nur Aisyah"
     family = Family.objects.get(kk="6474031203150001")
-    assert SourceRecord.objects.get(pk=family.lineage["desil_national"]).row_number == 2
+    assert SourceRecord.objects.get(pk=family.source_record_id("desil_national")).row_number == 2
 
 
 def test_an_excel_damaged_nik_is_kept_raw_and_flagged(imported: ImportOutcome) -> None:
@@ -94,7 +94,7 @@ def test_a_newer_extract_records_each_change_with_old_and_new(
     assert (change.old, change.new, change.batch_id) == (2, 1, result.batch.pk)
     wife = Person.objects.get(nik="6474035508880002")
     assert wife.name == "Nur Aisyah Rahman"
-    assert SourceRecord.objects.get(pk=wife.lineage["name"]).batch == result.batch
+    assert SourceRecord.objects.get(pk=wife.source_record_id("name")).batch == result.batch
     # The child without a valid NIK is matched inside the family by name and birth date, not duplicated.
     assert Person.objects.filter(name="Muhammad Rizky").count() == 1
 

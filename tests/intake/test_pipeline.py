@@ -22,7 +22,8 @@ from tepat.intake.services import (
     import_stage,
     import_validate,
 )
-from tepat.registry.models import Change, Family, Person, SourceRecord
+from tepat.registry.models import Change, Family, Membership, Person, SourceRecord
+from tepat.registry.selectors.profile import family_profile
 
 from ..conftest import EXTRACT
 
@@ -125,7 +126,7 @@ def test_the_rejected_rows_download_says_why(admin: User, tmp_path: Path) -> Non
 
 def test_rollback_restores_values_and_lineage(imported: ImportOutcome, admin: User, tmp_path: Path) -> None:
     wife = Person.objects.get(nik="6474035508880002")
-    old_source = wife.lineage["name"]
+    old_source, old_lineage = wife.source_record_id("name"), dict(wife.lineage)
     newer = EXTRACT.replace("Nur Aisyah,P", "Nur Aisyah Rahman,P").replace(
         "6474025104900005,Tanpa Desa,P,Bontang,1990-04-11,Kepala Keluarga,Marni,Gg. Damai,010,,99.99.99.9999",
         "6474025104900005,Rina Marlina,P,Bontang,1990-04-11,Kepala Keluarga,Marni,Gg. Damai,010,,64.74.02.1002",
@@ -140,7 +141,8 @@ def test_rollback_restores_values_and_lineage(imported: ImportOutcome, admin: Us
         import_rollback(actor=admin, batch=imported.batch)
     import_rollback(actor=admin, batch=second)
     wife.refresh_from_db()
-    assert wife.name == "Nur Aisyah" and wife.lineage["name"] == old_source
+    assert wife.name == "Nur Aisyah" and wife.source_record_id("name") == old_source
+    assert wife.lineage == old_lineage  # the record the row came from again, as it was
     assert not Person.objects.filter(name="Rina Marlina").exists()
     assert Change.objects.filter(entity="person", entity_id=wife.pk, reason__startswith="pembatalan").exists()
     second.refresh_from_db()
@@ -161,9 +163,9 @@ def test_a_person_list_with_indonesian_headers_joins_families_by_kk(imported: Im
     assert Change.objects.filter(field="name", new="NUR AISYAH").exists()
 
 
-def test_a_person_row_keeps_its_values_and_the_lineage_of_the_filled_ones(admin: User, tmp_path: Path) -> None:
-    """Each value goes to its column, disability as a boolean, and the lineage names only the values the row gave
-    (and the NIK), each with the row's source record."""
+def test_a_person_row_keeps_its_values_and_the_row_they_came_from(admin: User, tmp_path: Path) -> None:
+    """Each value goes to its column, disability as a boolean; the lineage names the row's source record once, and
+    the family page gives it as the source of each value the row gave (and of none it left empty)."""
     text = ("NIK,NO KK,NAMA,JK,TEMPAT LAHIR,TGL LAHIR,NAMA IBU,STATUS KAWIN,PENDIDIKAN,PEKERJAAN,DISABILITAS,"
             "KODE DESA\n"
             "6474031207850001,6474031203150001,Ahmad  Fauzi,L,Bontang,12/07/1985,Siti,Kawin,SMA,Nelayan,Tidak,"
@@ -178,15 +180,19 @@ def test_a_person_row_keeps_its_values_and_the_lineage_of_the_filled_ones(admin:
         "Ahmad Fauzi", "L", "Bontang", "1985-07-12", "Siti")  # fmt: skip
     assert (ahmad.marital_status, ahmad.education, ahmad.occupation, ahmad.disability, ahmad.nik_valid) == (
         "Kawin", "SMA", "Nelayan", False, True)  # fmt: skip
-    assert ahmad.lineage == dict.fromkeys(
-        ["name", "sex", "birth_place", "birth_date", "mother_name", "marital_status", "education", "occupation",
-         "disability", "nik"], records[2])  # fmt: skip
+    assert ahmad.lineage == {"*": records[2]} and ahmad.source_record_id("occupation") == records[2]
     nur = Person.objects.get(nik="6474035508880002")
     assert (nur.birth_place, nur.occupation, nur.disability) == ("", "", True)
-    assert nur.lineage == dict.fromkeys(["name", "sex", "birth_date", "disability", "nik"], records[3])
+    assert nur.lineage == {"*": records[3]}
     nameless = Person.objects.get(nik="6474034101150003")
     assert nameless.disability is None and nameless.birth_date is None
-    assert nameless.lineage == {"nik": records[4]}
+    assert nameless.lineage == {"*": records[4]}
+    family = Membership.objects.get(person=nur).family
+    profile = family_profile(actor=admin, family=family)
+    shown = {(m.person_id, v.name): v.provenance for m in profile.members for v in m.fields}
+    assert shown[(nur.pk, "name")].row == 3 and shown[(nur.pk, "nik")].row == 3
+    assert shown[(nur.pk, "birth_place")] is None and shown[(nur.pk, "occupation")] is None
+    assert shown[(ahmad.pk, "occupation")].row == 2
 
 
 def test_a_mapping_confirmed_once_is_remembered_for_the_source(admin: User, tmp_path: Path) -> None:

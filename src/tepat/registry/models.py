@@ -1,9 +1,13 @@
 """The by-name-by-address registry: persons (NIK), families (KK), households, addresses, and their lineage.
 
-Lineage has two parts. Every row carries ``lineage``: for each field, the id of the SourceRecord (file row of an
-import batch, or a field submission) that set its current value, and ``created_batch``. Every later change of a
-value is a ``Change`` row with the old and new value, the source record or the user, and when. Together they
-answer "where does this value come from?" and "what was it before?" without copying whole rows per import.
+Lineage has two parts. Every row carries ``lineage``: the id of the SourceRecord (file row of an import batch, or
+a field submission) that set each field's current value, and ``created_batch``. A row an import creates takes all
+its values from one record, named once under ``"*"`` (``{"*": 17}``); a value set later by another record is named
+under its field (``{"*": 17, "name": 52}``), which wins over ``"*"`` (``source_of``). Every later change of a value
+is a ``Change`` row with the old and new value, the source record or the user, and when. Together they answer
+"where does this value come from?" and "what was it before?" without copying whole rows per import.
+
+Rows written before ``"*"`` was used name each field; ``source_of`` reads both.
 """
 
 from __future__ import annotations
@@ -41,6 +45,14 @@ class SourceRecord(models.Model):
         return dict(zip(self.batch.columns, self.values, strict=False))
 
 
+WHOLE_ROW = "*"  # the lineage key of the record a row was created from: the source of every field not named
+
+
+def source_of(lineage: dict[str, Any], name: str) -> int | None:
+    """The id of the SourceRecord that set field ``name``'s current value, from a row's lineage."""
+    return lineage.get(name, lineage.get(WHOLE_ROW))
+
+
 class Tracked(models.Model):
     lineage = models.JSONField(default=dict, blank=True)
     created_batch = models.ForeignKey(
@@ -51,6 +63,10 @@ class Tracked(models.Model):
 
     class Meta:
         abstract = True
+
+    def source_record_id(self, name: str) -> int | None:
+        """The id of the SourceRecord that set field ``name``'s current value (see ``source_of``)."""
+        return source_of(self.lineage, name)
 
 
 class Sex(models.TextChoices):
@@ -109,7 +125,12 @@ class Person(Tracked):
 
 
 class Address(models.Model):
-    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    # No database constraint on the village (here and on Family.village): every writer takes the code from the
+    # areas it has read (an import rejects a row whose village is not one of them), and areas are reference data,
+    # added to and never deleted (the ORM still protects them). On PostgreSQL the constraint was a trigger query
+    # per row, locking the village's area row: 570,000 of them, a sixth of the server's work, for a million-row
+    # list; and it cannot be dropped for the load, which would lock the areas (read by every page) until the commit.
+    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", db_constraint=False)
     rt = models.CharField(max_length=3, blank=True)
     rw = models.CharField(max_length=3, blank=True)
     street = models.CharField(max_length=255, blank=True)
@@ -177,7 +198,9 @@ class Family(Tracked):
     address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Denormalised from the address: every selector filters on it, so it must be one indexed column. Its indexes
     # are the composite ones below, which lead with it: a plain one as well would be one more for imports to keep.
-    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False)
+    village = models.ForeignKey(  # no database constraint: see Address.village
+        "areas.Area", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     status = models.CharField(max_length=10, choices=FamilyStatus.choices, default=FamilyStatus.ACTIVE)
     # The official desil as imported from DTSEN; the region never computes or overwrites it (Inpres 4/2025).
     desil_national = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)

@@ -29,6 +29,7 @@ from tepat.registry import bulk
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
     HOUSING_FIELDS,
+    WHOLE_ROW,
     Address,
     Exclusion,
     Family,
@@ -118,7 +119,11 @@ def given(rows: list[dict[str, Any]]) -> set[str]:
 
 
 _WRITTEN: dict[str, Any] = {}  # the values of a family already written (never changed)
-_EMPTY = frozenset({"", None})  # a value not given (False and 0 are given)
+
+
+def whole_row(src: int) -> str:
+    """The lineage of a row created from one source record: every value came from it (see registry.models)."""
+    return f'{{"{WHOLE_ROW}":{src}}}'
 
 
 def _json_list(items: list[str]) -> str:
@@ -204,7 +209,6 @@ class FamilyStream:
         self.next_person = self.bound[Person]
         self.next_membership = self.bound[Membership]
         self.persons_new = self.memberships_new = 0
-        self.lineages: dict[tuple[bool, ...], str] = {}  # a person's lineage text by which values are empty
 
     def _before(self, model: type[Any]) -> str:
         return f'AND "id" < {int(self.bound[model])}'
@@ -267,16 +271,11 @@ class FamilyStream:
             row[at["kk_valid"]], row[at["kk_problems"]] = int(fam_in.kk.valid), _json_list(fam_in.kk.problems)
             row[at["source_key"]], row[at["household_id"]] = fam_in.source_key, household_id
             row[at["address_id"]], row[at["village_id"]] = address_id, fam_in.village
-            lineage: dict[str, int] = {}
             values = fam_in.values
             for name, position, default in zip(value_names, positions, defaults, strict=True):
                 value = values.get(name)
                 row[position] = default if value is None or value == "" else adapt(name, value)
-            for name, value in values.items():
-                if value is not None and value != "":
-                    lineage[name] = src
-            lineage["kk"] = lineage["address"] = src
-            row[at["lineage"]] = orjson.dumps(lineage).decode()
+            row[at["lineage"]] = whole_row(src)
             new_rows.append(tuple(row))
             self.family_ids[fam_in.record] = family_id
             if not fam_in.kk.valid:
@@ -323,8 +322,7 @@ class FamilyStream:
             new_addresses.append((address_id, fam_in.village, fam_in.rt, fam_in.rw, fam_in.street))
             housing = fam_in.housing
             household_id = households.reserve(1)
-            lineage = {name: src for name, value in housing.items() if value is not None and value != ""}
-            row: list[Any] = [household_id, orjson.dumps(lineage).decode(), key, address_id]
+            row: list[Any] = [household_id, whole_row(src), key, address_id]
             for name, default in zip(housing_names, housing_defaults, strict=True):
                 value = housing.get(name)
                 row.append(default if value is None or value == "" else adapt(name, value))
@@ -421,12 +419,12 @@ class FamilyStream:
         record_ids = owner.record_ids
         by_nik, by_name, linked, active_in = self.by_nik, self.by_name, self.linked, self.active_in
         matched_links, changed_persons = self.matched_links, self.changed_persons
-        lineages = self.lineages
         next_person, next_membership = self.next_person, self.next_membership
         for _, family_id, member in members:
             # Only families that were in the registry before have members to match by name or links to keep.
             known_family = family_id in existing_families
             src = record_ids[member[RECORD]]
+            lineage = f'{{"*":{src}}}'  # whole_row(src), for both the person and the membership
             nik, nik_raw, nik_valid, problems = member[NIK], member[NIK_RAW], member[NIK_VALID], member[NIK_PROBLEMS]
             name = member[NAME]
             person: _Known | _NewPerson | None = by_nik.get(nik or "") if nik_valid else None
@@ -434,20 +432,11 @@ class FamilyStream:
                 person = by_name.get((family_id, name_key(name, member_values(member)["birth_date"])))
             if person is None:
                 person_id, next_person = next_person, next_person + 1
-                # The lineage names the values this row filled in, then the NIK: one text per pattern of filled
-                # values, with the record id put in.
-                empty = tuple(map(_EMPTY.__contains__, member[VALUES:RECORD]))
-                lineage = lineages.get(empty)
-                if lineage is None:
-                    names = [n for n, e in zip(MEMBER_VALUES, empty, strict=True) if not e]
-                    lineage = lineages[empty] = (
-                        orjson.dumps(dict.fromkeys([*names, "nik"], 0)).decode().replace(":0", ":#")
-                    )
                 values = pick(member)
                 if boolean is not None and type(values[boolean]) is bool:  # bound as int: see bulk.plain
                     values = (*values[:boolean], int(values[boolean]), *values[boolean + 1 :])
                 new_persons.append(
-                    (person_id, lineage.replace("#", str(src)), nik, nik_raw, 1 if nik_valid else 0,
+                    (person_id, lineage, nik, nik_raw, 1 if nik_valid else 0,
                      _json_list(problems) if problems else no_problems, *values)
                 )  # fmt: skip
                 if len(examples) < owner.max_examples:
@@ -492,7 +481,7 @@ class FamilyStream:
             elif other is None:
                 active_in[person_id] = family_id
             new_memberships.append(
-                (next_membership, f'{{"relationship":{src},"family":{src}}}', family_id, person_id,
+                (next_membership, lineage, family_id, person_id,
                  member[RELATIONSHIP], member[POSITION], 0 if conflict else 1, 1 if conflict else 0)
             )  # fmt: skip
             next_membership += 1

@@ -28,6 +28,7 @@ from tepat.registry.models import (
     FlagKind,
     Person,
     RegistryFlag,
+    source_of,
 )
 from tepat.registry.stream import (  # noqa: F401  # the members' format (Member): the importers build them
     CHUNK,
@@ -160,7 +161,8 @@ class RegistryWriter:
             if new in (None, "") or old == new:
                 continue
             setattr(obj, name, new)
-            previous = obj.lineage.get(name)
+            # The record that set the old value (none for a value not given before, as the row's "*" gave nothing).
+            previous = None if old is None or old == "" else source_of(obj.lineage, name)
             obj.lineage[name] = src
             self.changes.append(
                 {"entity": entity, "entity_id": obj.pk, "field": name, "old": _json_value(old),

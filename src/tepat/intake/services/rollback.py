@@ -17,6 +17,7 @@ from tepat.intake.services.common import PipelineError
 from tepat.monitoring.services import MonitoringError, monitoring_batch_rollback
 from tepat.programs.models import Benefit
 from tepat.registry.models import (
+    WHOLE_ROW,
     Address,
     Change,
     Exclusion,
@@ -107,7 +108,8 @@ def _revert_changes(batch: ImportBatch, actor: User | None) -> None:
             continue
         current = getattr(obj, change.field)
         setattr(obj, change.field, model._meta.get_field(change.field).to_python(change.old))
-        if change.old_source_record_id:
+        # The lineage as it was: the old record under the field, or nothing when it is the row's own (WHOLE_ROW).
+        if change.old_source_record_id and change.old_source_record_id != obj.lineage.get(WHOLE_ROW):
             obj.lineage[change.field] = change.old_source_record_id
         else:
             obj.lineage.pop(change.field, None)

@@ -143,7 +143,7 @@ def family_assessments(*, actor: Actor, family: Family) -> list[AssessmentLine]:
     local method, with what drove it. Empty when the actor may not see the family."""
     if not Family.objects.visible_to(actor).filter(pk=family.pk).exists():
         return []
-    record_ids = {family.lineage.get(name) for name in ("desil_national", "desil_province", "desil_regency")}
+    record_ids = {family.source_record_id(name) for name in ("desil_national", "desil_province", "desil_regency")}
     sources = {
         r.pk: _("%(source)s · %(file)s, baris %(row)s")
         % {"source": r.batch.source.name, "file": r.batch.file_name, "row": r.row_number}
@@ -165,7 +165,7 @@ def family_assessments(*, actor: Actor, family: Family) -> list[AssessmentLine]:
                 official=True,
                 version="",
                 assessed_on=family.welfare_date,
-                source=sources.get(family.lineage.get(name), ""),
+                source=sources.get(family.source_record_id(name), "") if value is not None else "",
                 score=None,
                 desil=value,
                 rank=None,
