@@ -551,12 +551,29 @@ class DeferredIndexes:
 
     def restore(self) -> None:
         """Build what ``drop`` dropped (after the batch's last rows are written): indexes, then foreign keys."""
-        statements = [*self.indexes, *self.keys]
+        indexes, keys = self.indexes, self.keys
         self.indexes, self.keys = [], []
 
         def build(cursor: Any) -> None:
-            for statement in statements:
+            for statement in indexes:
                 cursor.execute(statement)
+            if not keys:
+                return
+            if connection.vendor != "postgresql":
+                for statement in keys:
+                    cursor.execute(statement)
+                return
+            # PostgreSQL checks a key it adds with one anti-join of the two tables. Planned as a hash join it took
+            # 0.96 s for a million memberships against a million persons; as a merge join over the two indexes
+            # just built (ids in both, in about the order they were written), 0.23 s. For these statements only.
+            cursor.execute("SELECT current_setting('enable_hashjoin')")
+            (hashjoin,) = cursor.fetchone()
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            try:
+                for statement in keys:
+                    cursor.execute(statement)
+            finally:
+                cursor.execute("SELECT set_config('enable_hashjoin', %s, true)", [hashjoin])
 
         run(build)
         sync()
