@@ -48,8 +48,11 @@ class SourceRecord(models.Model):
 WHOLE_ROW = "*"  # the lineage key of the record a row was created from: the source of every field not named
 
 
-def source_of(lineage: dict[str, Any], name: str) -> int | None:
-    """The id of the SourceRecord that set field ``name``'s current value, from a row's lineage."""
+def source_of(lineage: dict[str, Any], name: str, value: Any) -> int | None:
+    """The id of the SourceRecord that set field ``name``'s current ``value``, from a row's lineage; None for a
+    value not given (the record a row was created from, ``"*"``, gave nothing for it)."""
+    if value is None or value == "":
+        return None
     return lineage.get(name, lineage.get(WHOLE_ROW))
 
 
@@ -65,8 +68,11 @@ class Tracked(models.Model):
         abstract = True
 
     def source_record_id(self, name: str) -> int | None:
-        """The id of the SourceRecord that set field ``name``'s current value (see ``source_of``)."""
-        return source_of(self.lineage, name)
+        """The id of the SourceRecord that set field ``name``'s current value (see ``source_of``). An identifier's
+        value is what the source wrote (``nik_raw``: an invalid NIK is stored as nothing); a relation's is its id."""
+        column = getattr(self._meta.get_field(name), "attname", name)
+        value = getattr(self, f"{name}_raw", None) or getattr(self, column)
+        return source_of(self.lineage, name, value)
 
 
 class Sex(models.TextChoices):

@@ -424,7 +424,7 @@ class FamilyStream:
             # Only families that were in the registry before have members to match by name or links to keep.
             known_family = family_id in existing_families
             src = record_ids[member[RECORD]]
-            lineage = f'{{"*":{src}}}'  # whole_row(src), for both the person and the membership
+            lineage = whole_row(src)  # for both the person and the membership
             nik, nik_raw, nik_valid, problems = member[NIK], member[NIK_RAW], member[NIK_VALID], member[NIK_PROBLEMS]
             name = member[NAME]
             person: _Known | _NewPerson | None = by_nik.get(nik or "") if nik_valid else None

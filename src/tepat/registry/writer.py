@@ -161,8 +161,7 @@ class RegistryWriter:
             if new in (None, "") or old == new:
                 continue
             setattr(obj, name, new)
-            # The record that set the old value (none for a value not given before, as the row's "*" gave nothing).
-            previous = None if old is None or old == "" else source_of(obj.lineage, name)
+            previous = source_of(obj.lineage, name, old)  # the record that had set the old value
             obj.lineage[name] = src
             self.changes.append(
                 {"entity": entity, "entity_id": obj.pk, "field": name, "old": _json_value(old),

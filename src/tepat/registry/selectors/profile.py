@@ -132,7 +132,7 @@ def family_profile(*, actor: Actor, family: Family, today: date | None = None) -
         for name, label in labels.items():
             if name in hide:
                 continue
-            raw = value = getattr(obj, name, None)
+            value = getattr(obj, name, None)
             if name == "nik":
                 value = _shown_number(actor, obj.nik, obj.nik_raw)
             elif name == "kk":
@@ -141,9 +141,7 @@ def family_profile(*, actor: Actor, family: Family, today: date | None = None) -
                 value = str(obj.address) if obj.address else ""
             elif hasattr(obj, f"get_{name}_display"):
                 value = getattr(obj, f"get_{name}_display")()
-            # A value not given has no source: the record the row came from ("*") gave nothing for it.
-            given = (raw is not None and raw != "") or name in ("nik", "kk", "address")
-            out.append(FieldValue(name, label, value, records.get(obj.source_record_id(name)) if given else None))
+            out.append(FieldValue(name, label, value, records.get(obj.source_record_id(name))))
         return out
 
     members = []

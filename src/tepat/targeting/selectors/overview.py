@@ -165,7 +165,7 @@ def family_assessments(*, actor: Actor, family: Family) -> list[AssessmentLine]:
                 official=True,
                 version="",
                 assessed_on=family.welfare_date,
-                source=sources.get(family.source_record_id(name) or 0, "") if value is not None else "",
+                source=sources.get(family.source_record_id(name) or 0, ""),
                 score=None,
                 desil=value,
                 rank=None,
