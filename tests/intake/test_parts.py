@@ -4,9 +4,11 @@ and value types regencies' workbooks have."""
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from types import GeneratorType
 from typing import Any
 
 import pytest
@@ -90,6 +92,27 @@ def test_the_parts_go_when_the_table_is_released(tmp_path: Path, monkeypatch: py
     assert isinstance(table.source, PartedSource)
     folder = table.source.path.parent
     assert folder.is_dir() and len(table.source.parts) == 1 + 10  # 5 rows, then 20 in parts of 2
+    table.release()
+    assert not folder.exists()
+
+
+def test_a_reader_that_stops_early_leaves_no_loading_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts are loaded in a thread one ahead of the rows taken; a reader that stops after a few rows (an
+    import cancelled, a preview) ends it, and the parts still go when the table is released."""
+    path = tmp_path / "daftar.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    _long_list(workbook)
+    workbook.close()
+    table = _table(path, monkeypatch, split=True)
+    rows = table.rows()
+    taken = [next(rows) for _ in range(3)]
+    assert [line for line, _ in taken] == [5, 6, 7]
+    assert any(thread.name == "tepat-xlsx-parts" for thread in threading.enumerate())
+    assert isinstance(rows, GeneratorType)  # closing it runs the source's clean-up
+    rows.close()
+    assert not any(thread.name == "tepat-xlsx-parts" for thread in threading.enumerate())
+    assert isinstance(table.source, PartedSource)
+    folder = table.source.path.parent
     table.release()
     assert not folder.exists()
 
