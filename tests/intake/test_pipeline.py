@@ -195,6 +195,50 @@ def test_a_person_row_keeps_its_values_and_the_row_they_came_from(admin: User, t
     assert shown[(ahmad.pk, "occupation")].row == 2
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
+def test_a_list_without_village_codes_is_placed_by_village_and_district_names(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """Agency and village lists name the kelurahan (and kecamatan) instead of coding it. A name unique in the
+    region places the row; a name two districts share needs the district, by name or code; anything else is
+    rejected on the village name column with its own code. Both ways of reading a list give the same result."""
+    from tepat.areas.models import Area, Kind, Level
+
+    if forked:  # a 'large' list: read and parsed column-wise by a second process, two rows a chunk
+        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
+    # A second Kanaan, in Bontang Selatan (the real one is in Bontang Barat, 64.74.03.1003).
+    Area.objects.create(code="64.74.02.1099", parent_id="64.74.02", level=Level.VILLAGE, kind=Kind.KELURAHAN,
+                        name="Kanaan")  # fmt: skip
+    text = ("NIK;NAMA LENGKAP;KECAMATAN;DESA/KELURAHAN\n"
+            "6474031207850001;Ahmad Fauzi;Bontang Barat;Kel. Gunung Telihan\n"
+            "6474035508880002;Nur Aisyah;;GUNUNG TELIHAN\n"
+            "6474011207850003;Budi Santoso;;api api\n"
+            "6474031207850004;Made Wirawan;Kec. Bontang Barat;Kanaan\n"
+            "6474021207850005;Siti Rahma;647402;Kanaan\n"
+            "6474031207850006;Yohanes Kanaan;;Kanaan\n"
+            "6474031207850007;Rina Wati;Bontang Barat;Gunung Tembak\n")  # fmt: skip
+    path = _write(tmp_path, "usulan.csv", text)
+    batch = import_validate(batch=import_stage(actor=admin, path=path, kind="person", source_name="Kelurahan Z"))
+    issues = {(i.row_number, i.column, i.code) for i in RowIssue.objects.filter(batch=batch, severity="error")}
+    assert issues == {(7, "village_name", "village.name_ambiguous"), (8, "village_name", "village.name_unknown")}
+    import_commit(actor=admin, batch=batch, valid_only=True)
+    placed = dict(Membership.objects.values_list("person__nik", "family__village"))
+    assert placed == {
+        "6474031207850001": "64.74.03.1002", "6474035508880002": "64.74.03.1002", "6474011207850003": "64.74.01.1006",
+        "6474031207850004": "64.74.03.1003", "6474021207850005": "64.74.02.1099",
+    }  # fmt: skip
+
+
+def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: User, tmp_path: Path) -> None:
+    path = _write(tmp_path, "tanpa_desa.csv", "NIK,NAMA\n6474031207850001,Ahmad Fauzi\n")
+    batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")
+    with pytest.raises(IntakeError) as refused:
+        import_validate(batch=batch)
+    assert refused.value.code == "file.missing_columns" and "village" in str(refused.value.params["columns"])
+    assert batch.status == BatchStatus.FAILED and not SourceRecord.objects.filter(batch=batch).exists()
+
+
 def test_a_mapping_confirmed_once_is_remembered_for_the_source(admin: User, tmp_path: Path) -> None:
     source = Source.objects.create(name="Kelurahan X", kind="person")
     ColumnMapping.objects.create(source=source, header="identitas", field="nik")

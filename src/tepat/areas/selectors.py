@@ -46,3 +46,13 @@ def region_codes() -> RegionCodes:
 
 def village_codes() -> set[str]:
     return set(Area.objects.filter(level=Level.VILLAGE).values_list("code", flat=True))
+
+
+def region_village_names() -> list[tuple[str, str, str, str]]:
+    """(village code, village name, district code, district name) of every village of the deployment's region: the
+    names lists give instead of codes (``intake.kinds.base.VillageNames``)."""
+    return list(
+        Area.objects.filter(within_q(settings.TEPAT_REGION), level=Level.VILLAGE)
+        .order_by("code")
+        .values_list("code", "name", "parent__code", "parent__name")
+    )

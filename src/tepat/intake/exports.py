@@ -88,6 +88,9 @@ def template_xlsx(kind: str) -> bytes:
         help_sheet.write_row(row, 0, [name, explanation])
     help_sheet.write(len(columns) + 2, 0, "Semua kolom boleh kosong kecuali yang disebut wajib di halaman impor. "
                      "Judul kolom boleh memakai variasi umum (No. NIK, NAMA LENGKAP, JK, TGL LAHIR …).")  # fmt: skip
+    if any(name == "kode_desa" for name, _ in columns):
+        help_sheet.write(len(columns) + 3, 0, "Tanpa kode desa: kolom DESA/KELURAHAN (nama) menggantikannya; tambahkan "
+                         "KECAMATAN bila nama desa itu ada di lebih dari satu kecamatan.")  # fmt: skip
     help_sheet.set_column(0, 0, 22)
     help_sheet.set_column(1, 1, 90)
     book.close()

@@ -10,6 +10,10 @@ from tepat.engine.identity import KkProblem, NikProblem
 ROW_MESSAGES = {
     "village.missing": _("Kode desa/kelurahan kosong: keluarga tidak dapat ditempatkan"),
     "village.unknown": _("Kode desa/kelurahan tidak dikenal (Kepmendagri)"),
+    "village.name_unknown": _("Nama desa/kelurahan tidak ada di wilayah ini: periksa ejaan atau isi kode desa"),
+    "village.name_ambiguous": _(
+        "Nama desa/kelurahan ini ada di lebih dari satu kecamatan: isi kolom kecamatan atau kode desa"
+    ),
     "row.no_identity": _("Baris tanpa NIK dan tanpa nama"),
     "date.invalid": _("Tanggal tidak dapat dibaca atau tidak ada di kalender"),
     "number.invalid": _("Bukan angka"),

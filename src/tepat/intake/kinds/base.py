@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -158,6 +158,57 @@ def village_key(name: str) -> str:
     return text.replace(" ", "")
 
 
+_DISTRICT_PREFIXES = ("kecamatan ", "kec. ", "kec ", "distrik ")
+
+
+def district_key(name: str) -> str:
+    """'KECAMATAN BONTANG UTARA', 'Kec. Bontang Utara' and 'bontang utara' are the same district name."""
+    text = " ".join(name.lower().replace("-", " ").split())
+    for prefix in _DISTRICT_PREFIXES:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return text.replace(" ", "")
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+class VillageNames:
+    """The region's villages by name, for lists that name the desa/kelurahan instead of coding it (most agency and
+    village lists). A name unique in the region is enough; a name found in several districts (about one village in
+    twenty across Indonesia shares its name with another of its regency) needs the district, by name or code."""
+
+    def __init__(self, villages: Iterable[tuple[str, str, str, str]] = ()) -> None:
+        self.by_name: dict[str, str | None] = {}  # name key -> code, None when several villages have it
+        self.by_district: dict[tuple[str, str], str] = {}
+        for code, name, district_code, district_name in villages:
+            key = village_key(name)
+            self.by_name[key] = None if key in self.by_name else code
+            self.by_district[(district_key(district_name), key)] = code
+            self.by_district[(_digits(district_code), key)] = code  # 64.74.01 or 647401
+        self._found: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def code(self, name: str, district: str = "") -> tuple[str, str]:
+        """(village code, "") or ("", issue code): ``village.name_unknown`` or ``village.name_ambiguous``."""
+        found = self._found.get((name, district))
+        if found is None:
+            found = self._found[(name, district)] = self._code(name, district)
+        return found
+
+    def _code(self, name: str, district: str) -> tuple[str, str]:
+        key = village_key(name)
+        if district:
+            code = self.by_district.get((district_key(district), key)) or self.by_district.get((_digits(district), key))
+            if code:
+                return code, ""
+        if key not in self.by_name:
+            return "", "village.name_unknown"
+        unique = self.by_name[key]
+        return (unique, "") if unique else ("", "village.name_ambiguous")
+
+
 def require_valid_nik(cells: Cells, regions: RegionCodes) -> None:
     """Lists that only say something about a person (deaths, exclusions) are useless without a valid NIK."""
     check = check_nik(cells.raw("nik"), regions=regions)
@@ -173,13 +224,23 @@ class Handler:
 
     def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
         self.regions, self.villages, self.program = regions, villages, program
+        # The region's villages by name: given by the pipeline (``services.common._handler``), before a large file's
+        # reading process is forked, so that process never queries the database.
+        self.names = VillageNames()
 
     def check(self, cells: Cells) -> None:
         """Add rejections for rows this kind cannot use."""
 
     def check_village(self, cells: Cells) -> str:
-        """The row's village code, normalised into the row; rejected when missing or not one of the region's."""
+        """The row's village code, normalised into the row; rejected when missing or not one of the region's. A row
+        without a code is placed by its village's name (and district's, when the name is not unique)."""
         village = normalise_village_code(cells.text("village"))
+        if not village and cells.text("village_name"):
+            village, problem = self.names.code(cells.text("village_name"), cells.text("district_name"))
+            if problem:
+                cells.row["village"] = ""
+                cells.reject("village_name", problem, cells.text("village_name"))
+                return ""
         cells.row["village"] = village
         if not village:
             cells.reject("village", "village.missing")

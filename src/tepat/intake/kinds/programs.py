@@ -10,7 +10,7 @@ from tepat.engine.values import (
     clean_name,
     normalise_village_code,
 )
-from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in, village_key
+from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in
 from tepat.registry.stream import MEMBER_VALUES, NAME, NIK, NIK_RAW, NIK_VALID, VALUES
 from tepat.registry.writer import (
     BenefitIn,
@@ -29,23 +29,6 @@ class ProgramListHandler(Handler):
     def __init__(self, regions: RegionCodes, villages: set[str], program: str = "") -> None:
         super().__init__(regions, villages, program)
         self.benefits: list[BenefitIn] = []
-        self._names: dict[str, str | None] | None = None
-
-    def _village_by_name(self, name: str) -> str | None:
-        """Agency sheets often name the kelurahan instead of coding it; names unique within the region resolve."""
-        if self._names is None:
-            from django.conf import settings
-
-            from tepat.areas.models import Area, Level
-            from tepat.areas.selectors import within_q
-
-            self._names = {}
-            for code, village in Area.objects.filter(within_q(settings.TEPAT_REGION), level=Level.VILLAGE).values_list(
-                "code", "name"
-            ):
-                key = village_key(village)
-                self._names[key] = None if key in self._names else code  # a name twice in the region is ambiguous
-        return self._names.get(village_key(name))
 
     def check(self, cells: Cells) -> None:
         if not (cells.text("nik") or cells.text("name")):
@@ -55,8 +38,9 @@ class ProgramListHandler(Handler):
 
     def add(self, cells: Cells, index: int) -> None:
         village: str | None = normalise_village_code(cells.text("village"))
-        if village not in self.villages:
-            village = self._village_by_name(cells.text("village_name")) if cells.text("village_name") else None
+        if village not in self.villages:  # agency sheets often name the kelurahan instead of coding it
+            name = cells.text("village_name")
+            village = (self.names.code(name, cells.text("district_name"))[0] or None) if name else None
         self.benefits.append(
             BenefitIn(
                 record=index,

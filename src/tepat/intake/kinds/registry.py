@@ -121,6 +121,11 @@ class FamilyListHandler(Handler):
             return [row[index] if index < len(row) else None for row in rows]
 
         villages = columnar.map_distinct(columnar.texts(column("village")), normalise_village_code)
+        if "village_name" in mapping:  # rows without a code are placed by name (check_village); unplaced ones stay ""
+            village_names, districts = columnar.texts(column("village_name")), columnar.texts(column("district_name"))
+            place = self.names.code
+            villages = [v or (place(village_names[i], districts[i])[0] if village_names[i] else "")
+                        for i, v in enumerate(villages)]  # fmt: skip
         nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
         sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
         sex_codes = columnar.map_distinct(sexes, _sex_code)

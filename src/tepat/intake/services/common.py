@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from tepat.accounts.models import AuditAction, User
 from tepat.accounts.services import audit
-from tepat.areas.selectors import region_codes, village_codes
+from tepat.areas.selectors import region_codes, region_village_names, village_codes
 from tepat.errors import UserError
 from tepat.intake import parsing
 from tepat.intake.kinds import KINDS, Handler
+from tepat.intake.kinds.base import VillageNames
 from tepat.intake.models import BatchStatus, ImportBatch
 from tepat.intake.parsing import Parsed, take_chunk
 from tepat.registry import bulk
@@ -79,7 +80,9 @@ def _int_mapping(batch: ImportBatch) -> dict[str, int]:
 
 
 def _handler(batch: ImportBatch) -> Handler:
-    return KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
+    handler = KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
+    handler.names = VillageNames(region_village_names())
+    return handler
 
 
 CRASHED = "import.crashed"

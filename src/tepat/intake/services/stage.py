@@ -71,7 +71,9 @@ def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
 
 def missing_fields(kind: str, mapping: dict[str, int]) -> list[str]:
     definition = KINDS[kind]
-    missing = [name for name in definition.required if name not in mapping]
+    # A village named (with its district when the name is not unique) stands for its code: see check_village.
+    given = {*mapping, *(("village",) if "village_name" in mapping else ())}
+    missing = [name for name in definition.required if name not in given]
     if definition.one_of and not any(name in mapping for name in definition.one_of):
         missing.append(" / ".join(definition.one_of))
     return missing
