@@ -12,6 +12,7 @@ from tepat.engine.values import (
     parse_date,
     parse_decimal,
     parse_relationship,
+    split_rt_rw,
 )
 
 
@@ -81,3 +82,16 @@ def test_small_codes() -> None:
     assert normalise_village_code("6474031002") == "64.74.03.1002"
     assert normalise_village_code(" 64.74.03.1002 ") == "64.74.03.1002"
     assert parse_bool("Ya") is True and parse_bool("tidak") is False and parse_bool("") is None
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("003/005", ("003", "005")), ("3/5", ("3", "5")), ("RT 03 RW 05", ("03", "05")), ("003 - 005", ("003", "005")),
+        ("rt.3/rw.12", ("3", "12")), ("003005", ("003", "005")), (" 12 / 7 ", ("12", "7")),
+        (date(2026, 3, 5), ("", "")),  # Excel made '3/5' a date: which is RT and which RW is lost
+        ("2026-03-05", ("", "")), ("5", ("", "")), ("", ("", "")), (None, ("", "")), ("1234/5", ("", "")),
+    ],
+)  # fmt: skip
+def test_one_rt_rw_cell_is_split_or_left_alone(raw: object, expected: tuple[str, str]) -> None:
+    assert split_rt_rw(raw) == expected

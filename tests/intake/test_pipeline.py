@@ -230,6 +230,30 @@ def test_a_list_without_village_codes_is_placed_by_village_and_district_names(
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
+def test_headers_with_hints_and_one_rt_rw_column_are_read_as_agencies_write_them(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """'TGL LAHIR (DD/MM/YYYY)', 'JENIS KELAMIN (L/P)', 'NIK [16 digit]' are the fields without their hints; one
+    'RT/RW' column gives both codes, for rows whose own RT and RW cells are empty."""
+    if forked:
+        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
+    text = ("NIK [16 digit],NO. KK (16 digit),NAMA SESUAI KTP,JENIS KELAMIN (L/P),TGL LAHIR (DD/MM/YYYY),RT/RW,"
+            "KODE DESA\n"
+            "6474031207850001,6474031203150001,Ahmad Fauzi,L,12/07/1985,003/005,64.74.03.1002\n"
+            "6474035508880002,6474031203150001,Nur Aisyah,P,15/08/1988,003/005,64.74.03.1002\n"
+            "6474031207850003,6474031203150002,Budi Santoso,L,01/02/1979,RT 7 RW 12,64.74.03.1002\n"
+            "6474031207850004,6474031203150003,Made Wirawan,L,01/02/1979,,64.74.03.1002\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "opd.csv", text), kind="person", source_name="Dinsos")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 4
+    nur = Person.objects.get(nik="6474035508880002")
+    assert (nur.name, nur.sex, str(nur.birth_date)) == ("Nur Aisyah", "P", "1988-08-15")
+    places = {f.kk: (f.address.rt, f.address.rw) for f in Family.objects.select_related("address")}
+    assert places == {"6474031203150001": ("003", "005"), "6474031203150002": ("007", "012"),
+                      "6474031203150003": ("", "")}  # fmt: skip
+
+
 def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: User, tmp_path: Path) -> None:
     path = _write(tmp_path, "tanpa_desa.csv", "NIK,NAMA\n6474031207850001,Ahmad Fauzi\n")
     batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")

@@ -153,6 +153,19 @@ def parse_decimal(value: object) -> float | None:
         raise ValueError_("number.invalid") from None
 
 
+def split_rt_rw(value: object) -> tuple[str, str]:
+    """One 'RT/RW' cell as (rt, rw) texts: ``003/005``, ``3/5``, ``RT 03 RW 05``, ``003-005``, ``003005``; ("", "")
+    for anything else (Excel turned ``3/5`` into a date: which is RT and which RW cannot be known)."""
+    if value is None or isinstance(value, (date, datetime)):
+        return "", ""
+    numbers = re.findall(r"\d+", str(value))
+    if len(numbers) == 2 and all(len(n) <= 3 for n in numbers):
+        return numbers[0], numbers[1]
+    if len(numbers) == 1 and len(numbers[0]) == 6:
+        return numbers[0][:3], numbers[0][3:]
+    return "", ""
+
+
 def pad_code(value: object, width: int) -> str:
     """RT/RW as three digits: ``1`` → ``001``; text that is not a number is kept as written."""
     if value is None:

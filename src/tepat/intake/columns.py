@@ -13,10 +13,31 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "record_id": ("record_id", "id", "no_urut", "id_record", "id_data"),
     "family_key": ("id_keluarga", "idkeluarga", "id_kel", "id_keluarga_dtsen", "id_dtks_keluarga"),
     "household_key": ("id_rumah_tangga", "id_ruta", "idrt", "id_rt_tangga"),
-    "kk": ("no_kk", "nomor_kk", "nokk", "kk", "nomor_kartu_keluarga", "no_kartu_keluarga"),
-    "nik": ("nik", "no_nik", "nomor_nik", "nomor_induk_kependudukan", "nik_art", "no_ktp"),
-    "name": ("nama", "nama_lengkap", "nama_art", "nama_penerima", "nama_anggota"),
-    "sex": ("jenis_kelamin", "jk", "l_p", "kelamin", "sex"),
+    "kk": ("no_kk", "nomor_kk", "nokk", "kk", "nomor_kartu_keluarga", "no_kartu_keluarga", "nkk", "no_kk_penerima"),
+    "nik": (
+        "nik",
+        "no_nik",
+        "nomor_nik",
+        "nomor_induk_kependudukan",
+        "nik_art",
+        "no_ktp",
+        "nomor_ktp",
+        "nik_ktp",
+        "no_induk_kependudukan",
+        "nik_penerima",
+        "nik_anggota",
+    ),
+    "name": (
+        "nama",
+        "nama_lengkap",
+        "nama_art",
+        "nama_penerima",
+        "nama_anggota",
+        "nama_sesuai_ktp",
+        "nama_lengkap_sesuai_ktp",
+        "nama_penerima_manfaat",
+    ),
+    "sex": ("jenis_kelamin", "jk", "l_p", "kelamin", "sex", "jenis_kelamin_l_p", "jk_l_p"),
     "birth_place": ("tempat_lahir", "tmp_lahir", "tempat_lhr"),
     "birth_date": ("tanggal_lahir", "tgl_lahir", "tgllahir", "tanggal_lhr", "tgl_lhr"),
     "relationship": (
@@ -33,9 +54,10 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "education": ("pendidikan", "pendidikan_terakhir", "ijazah_tertinggi"),
     "occupation": ("pekerjaan", "jenis_pekerjaan", "pekerjaan_utama"),
     "disability": ("disabilitas", "penyandang_disabilitas", "difabel"),
-    "street": ("alamat", "alamat_lengkap", "jalan", "alamat_domisili"),
-    "rt": ("rt",),
-    "rw": ("rw",),
+    "street": ("alamat", "alamat_lengkap", "jalan", "alamat_domisili", "alamat_rumah", "alamat_ktp"),
+    "rt": ("rt", "no_rt"),
+    "rw": ("rw", "no_rw"),
+    "rt_rw": ("rt_rw", "rtrw", "rt_dan_rw", "no_rt_rw"),
     "village": (
         "kode_desa",
         "kode_kelurahan",
@@ -45,6 +67,8 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
         "kode_kel",
         "kodedesa",
         "kode_desa_asal",
+        "kode_desa_kemendagri",
+        "kode_kemendagri",
     ),
     "desil_national": ("desil_nasional", "desil", "desil_kesejahteraan", "peringkat_desil"),
     "desil_province": ("desil_provinsi",),
@@ -101,6 +125,7 @@ FIELD_LABELS = {
     "household_key": _("ID rumah tangga di sumber"), "exclusion": _("Jenis pengecualian"),
     "issuer": _("Instansi sumber"), "note": _("Keterangan"), "program": _("Program"), "period": _("Periode"),
     "amount": _("Nominal (Rp)"), "village_name": _("Nama desa/kelurahan"), "district_name": _("Kecamatan"),
+    "rt_rw": _("RT/RW dalam satu kolom"),
     "action": _("Jenis usulan"),
     "reason": _("Alasan usulan"), "moved_date": _("Tanggal pindah"), "destination": _("Tujuan pindah"),
     "area": _("Kode wilayah"), "indicator": _("Indikator"), "year": _("Tahun"),
@@ -115,11 +140,22 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
 
 
+_HINT = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # 'TGL LAHIR (dd/mm/yyyy)', 'JK [L/P]', 'NIK (16 digit)'
+
+
+def field_of(header: str) -> str | None:
+    """The canonical field a header names: its spelling, else its spelling without a hint in brackets."""
+    canonical = _LOOKUP.get(normalise_header(header))
+    if canonical is None and ("(" in header or "[" in header):
+        canonical = _LOOKUP.get(normalise_header(_HINT.sub(" ", header)))
+    return canonical
+
+
 def map_columns(headers: list[str]) -> dict[str, int]:
     """canonical field -> column index, first match wins (duplicated headers keep the left-most column)."""
     mapping: dict[str, int] = {}
     for index, header in enumerate(headers):
-        canonical = _LOOKUP.get(normalise_header(header))
+        canonical = field_of(header)
         if canonical and canonical not in mapping:
             mapping[canonical] = index
     return mapping

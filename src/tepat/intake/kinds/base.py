@@ -18,6 +18,7 @@ from tepat.engine.values import (
     parse_decimal,
     parse_int,
     parse_relationship,
+    split_rt_rw,
 )
 from tepat.registry.writer import (
     CommitCounts,
@@ -104,6 +105,14 @@ def person_in(cells: Cells, regions: RegionCodes) -> Member:
     return member_head(nik, cells.parsed("relationship", _relationship) or "", values)
 
 
+def rt_rw_of(cells: Cells) -> tuple[str, str]:
+    """The row's RT and RW: their own columns, else one 'RT/RW' column split (``engine.values.split_rt_rw``)."""
+    rt, rw = cells.text("rt"), cells.text("rw")
+    if not (rt or rw) and cells.text("rt_rw"):
+        return split_rt_rw(cells.raw("rt_rw"))
+    return rt, rw
+
+
 def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> FamilyIn:
     """Family and housing columns, read from the first row of each family (extracts repeat them per member)."""
     desil = [cells.parsed(name, _int) for name in ("desil_national", "desil_province", "desil_regency")]
@@ -114,14 +123,15 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
             cells.issues.append(Issue(cells.line, name, "desil.range", str(value), error=False))
             desil[index] = None
     kk = check_kk(cells.raw("kk"), regions=regions)
+    rt, rw = rt_rw_of(cells)
     return FamilyIn(
         record=record,
         kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
         source_key=cells.text("family_key"),
         household_key=cells.text("household_key"),
         village=village,
-        rt=pad_code(cells.text("rt"), 3),
-        rw=pad_code(cells.text("rw"), 3),
+        rt=pad_code(rt, 3),
+        rw=pad_code(rw, 3),
         street=clean_name(cells.text("street")),
         values={
             "desil_national": desil[0],

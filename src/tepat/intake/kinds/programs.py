@@ -10,7 +10,7 @@ from tepat.engine.values import (
     clean_name,
     normalise_village_code,
 )
-from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in
+from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in, rt_rw_of
 from tepat.registry.stream import MEMBER_VALUES, NAME, NIK, NIK_RAW, NIK_VALID, VALUES
 from tepat.registry.writer import (
     BenefitIn,
@@ -130,9 +130,9 @@ class ProposalListHandler(Handler):
         kk = check_kk(cells.raw("kk"), regions=self.regions)
         values = {name: value for name, value in zip(MEMBER_VALUES, person[VALUES:], strict=True)
                   if value not in (None, "")}  # fmt: skip
-        for name in ("rt", "rw", "street"):
-            if cells.text(name):
-                values[name] = cells.text(name)
+        for name, value in zip(("rt", "rw", "street"), (*rt_rw_of(cells), cells.text("street")), strict=True):
+            if value:
+                values[name] = value
         self.proposals.append(
             self._make(source_record=index, action=cells.row["action"], village=cells.row["village"],
                        nik=person[NIK] or "", nik_raw=person[NIK_RAW], nik_valid=person[NIK_VALID],

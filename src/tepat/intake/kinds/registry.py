@@ -11,6 +11,7 @@ from tepat.engine.values import (
     clean_name,
     normalise_village_code,
     pad_code,
+    split_rt_rw,
 )
 from tepat.intake.kinds.base import (
     Cells,
@@ -149,6 +150,12 @@ class FamilyListHandler(Handler):
             family[name] = [value for value, _ in results]
         for name in _FAMILY_TEXT:
             family[name] = columnar.texts(column(name)) if name in mapping else [""] * count
+        if "rt_rw" in mapping:  # one 'RT/RW' column, for the rows without their own RT and RW (see rt_rw_of)
+            rts, rws, both = list(family["rt"]), list(family["rw"]), columnar.raws(column("rt_rw"))
+            for i, value in enumerate(both):
+                if not (rts[i] or rws[i]) and columnar.cell_text(value):
+                    rts[i], rws[i] = split_rt_rw(value)
+            family["rt"], family["rw"] = rts, rws
         family["kk_raw"] = columnar.raws(column("kk"))
         birth_places = columnar.map_distinct(columnar.texts(column("birth_place")), clean_name)
         mother_names = columnar.texts(column("mother_name"))
