@@ -6,6 +6,7 @@ import pytest
 
 from tepat.engine.values import (
     ValueError_,
+    month_first_date,
     normalise_village_code,
     pad_code,
     parse_bool,
@@ -44,6 +45,9 @@ def test_impossible_dates_are_named(raw: str) -> None:
 
 def test_month_first_when_the_column_says_so() -> None:
     assert parse_date("07/12/1985", day_first=False) == date(1985, 7, 12)
+    assert month_first_date("07/25/1985") == date(1985, 7, 25) and month_first_date(" 7-12-85 ") == date(1985, 7, 12)
+    assert month_first_date("25/07/1985") is None and month_first_date("1985-07-12") is None
+    assert month_first_date(date(1985, 7, 12)) is None and month_first_date(31240) is None
 
 
 @pytest.mark.parametrize(

@@ -254,6 +254,32 @@ def test_headers_with_hints_and_one_rt_rw_column_are_read_as_agencies_write_them
                       "6474031203150003": ("", "")}  # fmt: skip
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
+def test_birth_dates_written_month_first_are_read_so_and_reported(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """A list saved by a computer set to American English writes 07/25/1985. A date that only reads month first is
+    read so; one that reads both ways is read day first (the Indonesian order) unless the NIK, which carries the
+    birth date, agrees only with month first. Each date read month first is a warning on its row."""
+    if forked:
+        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
+    text = ("NIK,NO KK,NAMA,JK,TGL LAHIR,KODE DESA\n"
+            "6474032507850001,6474031203150001,Ahmad Fauzi,L,07/25/1985,64.74.03.1002\n"
+            "6474030403850002,6474031203150001,Budi Santoso,L,03/04/1985,64.74.03.1002\n"
+            "6474030403850003,6474031203150002,Made Wirawan,L,04/03/1985,64.74.03.1002\n"
+            "6474030101850004,6474031203150003,Yohanes Tan,L,07/12/1985,64.74.03.1002\n"
+            "6474031207850005,6474031203150003,Rudi Hartono,L,13/13/1985,64.74.03.1002\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "us.csv", text), kind="person", source_name="CSR")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 5
+    born = {nik: str(day) for nik, day in Person.objects.values_list("nik", "birth_date")}
+    assert born == {"6474032507850001": "1985-07-25", "6474030403850002": "1985-03-04",
+                    "6474030403850003": "1985-03-04", "6474030101850004": "1985-12-07",
+                    "6474031207850005": "None"}  # fmt: skip
+    warned = {(i.row_number, i.code) for i in RowIssue.objects.filter(batch=outcome.batch, column="birth_date")}
+    assert warned == {(2, "date.month_first"), (3, "date.month_first"), (6, "date.invalid")}
+
+
 def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: User, tmp_path: Path) -> None:
     path = _write(tmp_path, "tanpa_desa.csv", "NIK,NAMA\n6474031207850001,Ahmad Fauzi\n")
     batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")

@@ -90,6 +90,17 @@ def parse_date(value: object, *, day_first: bool = True) -> date | None:
     raise ValueError_("date.invalid")
 
 
+def month_first_date(value: object) -> date | None:
+    """The date a ``dd/mm/yyyy``-shaped text gives read month first (``07/12/1985`` → 12 July 1985), as a list saved
+    by a computer set to American English writes it; None for other values and for texts that give no date so."""
+    if not isinstance(value, str) or not _DMY.match(value.strip()):
+        return None
+    try:
+        return parse_date(value, day_first=False)
+    except ValueError_:
+        return None
+
+
 def _from_serial(serial: float) -> date:
     if not 1 <= serial < 2_958_466:  # Excel's range: 1900-01-01 .. 9999-12-31
         raise ValueError_("date.invalid")

@@ -8,9 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 from tepat.engine.columnar import cell_raw, cell_text, parse_cell
-from tepat.engine.identity import RegionCodes, Severity, check_kk, check_nik, parse_sex
+from tepat.engine.identity import NikProblem, RegionCodes, Severity, check_kk, check_nik, parse_sex
 from tepat.engine.values import (
     clean_name,
+    month_first_date,
     normalise_village_code,
     pad_code,
     parse_bool,
@@ -86,10 +87,30 @@ def nik_in(cells: Cells, regions: RegionCodes, *, sex: Any = None, born: Any = N
     return NikIn(check.nik, check.raw, check.valid, [str(p) for p in check.problems])
 
 
+def _birth_date(cells: Cells, regions: RegionCodes, sex: Any) -> Any:
+    """The row's birth date. Indonesian lists write day first; a date that only reads month first (``07/25/1985``),
+    or that reads both ways and whose NIK (which carries the birth date) agrees only with month first, is read month
+    first with a ``date.month_first`` warning: a list saved by a computer set to American English."""
+    raw = cells.raw("birth_date")
+    born, code = parse_cell(raw, _date)
+    other = month_first_date(raw) if code == "date.invalid" or born is not None else None
+    if other is not None and other != born:
+        if born is not None:
+            as_written = check_nik(cells.raw("nik"), regions=regions, sex=sex, born=born).problems
+            swapped = check_nik(cells.raw("nik"), regions=regions, sex=sex, born=other).problems
+            if NikProblem.BIRTH_DATE_MISMATCH not in as_written or NikProblem.BIRTH_DATE_MISMATCH in swapped:
+                return born
+        cells.issues.append(Issue(cells.line, "birth_date", "date.month_first", str(raw)[:200], error=False))
+        return other
+    if code:
+        cells.issues.append(Issue(cells.line, "birth_date", code, str(raw)[:200], error=False))
+    return born
+
+
 def person_in(cells: Cells, regions: RegionCodes) -> Member:
     """The row's person as a family member without its record and position (see ``registry.stream.Member``)."""
     sex = parse_sex(cells.raw("sex"))
-    born = cells.parsed("birth_date", _date)
+    born = _birth_date(cells, regions, sex)
     nik = nik_in(cells, regions, sex=sex, born=born)
     values = (
         clean_name(cells.text("name")),
