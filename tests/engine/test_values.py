@@ -13,6 +13,7 @@ from tepat.engine.values import (
     parse_date,
     parse_decimal,
     parse_relationship,
+    split_place_date,
     split_rt_rw,
 )
 
@@ -99,3 +100,19 @@ def test_small_codes() -> None:
 )  # fmt: skip
 def test_one_rt_rw_cell_is_split_or_left_alone(raw: object, expected: tuple[str, str]) -> None:
     assert split_rt_rw(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Bontang, 12-07-1985", ("Bontang", "12-07-1985")), ("BONTANG 12/07/1985", ("BONTANG", "12/07/1985")),
+        ("Samarinda, 1 Juli 1980", ("Samarinda", "1 Juli 1980")),
+        ("Kota Bontang 1 Juli 1980", ("Kota Bontang", "1 Juli 1980")),
+        ("Tana Toraja,  05 - 06 - 1990", ("Tana Toraja", "05-06-1990")),
+        ("Bontang/12-07-1985", ("Bontang", "12-07-1985")),
+        ("12-07-1985", ("", "12-07-1985")), ("Bontang", ("Bontang", None)), ("Bontang,", ("Bontang", None)),
+        (date(1985, 7, 12), ("", date(1985, 7, 12))), (None, ("", None)),
+    ],
+)  # fmt: skip
+def test_one_birth_place_and_date_cell_is_split(raw: object, expected: tuple[str, object]) -> None:
+    assert split_place_date(raw) == expected

@@ -280,6 +280,28 @@ def test_birth_dates_written_month_first_are_read_so_and_reported(
     assert warned == {(2, "date.month_first"), (3, "date.month_first"), (6, "date.invalid")}
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
+def test_one_birth_place_and_date_column_gives_both(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """Village forms write 'Tempat/Tgl Lahir' in one column: split into the place and the date, read as any birth
+    date is (a date that cannot be read is a warning on that column, the row kept)."""
+    if forked:
+        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
+    text = ("NIK;NAMA;TEMPAT/TGL LAHIR;KODE DESA\n"
+            "6474031207850001;Ahmad Fauzi;Bontang, 12-07-1985;64.74.03.1002\n"
+            "6474035508880002;Nur Aisyah;SAMARINDA 15 Agustus 1988;64.74.03.1002\n"
+            "6474031207850003;Budi Santoso;Tana Toraja, 31-02-1985;64.74.03.1002\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "ttl.csv", text), kind="person", source_name="Desa")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 3
+    got = {nik: (place, str(day)) for nik, place, day in Person.objects.values_list("nik", "birth_place", "birth_date")}
+    assert got == {"6474031207850001": ("Bontang", "1985-07-12"), "6474035508880002": ("SAMARINDA", "1988-08-15"),
+                   "6474031207850003": ("Tana Toraja", "None")}  # fmt: skip
+    issues = {(i.row_number, i.column, i.code) for i in RowIssue.objects.filter(batch=outcome.batch)}
+    assert (4, "birth_place_date", "date.invalid") in issues
+
+
 def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: User, tmp_path: Path) -> None:
     path = _write(tmp_path, "tanpa_desa.csv", "NIK,NAMA\n6474031207850001,Ahmad Fauzi\n")
     batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")

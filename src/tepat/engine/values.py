@@ -164,6 +164,25 @@ def parse_decimal(value: object) -> float | None:
         raise ValueError_("number.invalid") from None
 
 
+_PLACE_THEN_DATE = re.compile(
+    r"^(.*?)[\s,/;]*((?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2}))|(?:\d{4}-\d{1,2}-\d{1,2})|(?:\d{1,2}\s+[^\W\d]+\.?\s+\d{4}))$"
+)
+
+
+def split_place_date(value: object) -> tuple[str, object]:
+    """One 'Tempat/Tgl Lahir' cell as (place, date as written): ``Bontang, 12-07-1985``, ``BONTANG 12/07/1985``,
+    ``Samarinda, 1 Juli 1980``; a cell that holds only a date gives ("", it); text with no date, (it, None)."""
+    if value is None or isinstance(value, (date, datetime, int, float)):
+        return "", value
+    text = " ".join(str(value).split())
+    if "," in text:
+        place, _, when = text.rpartition(",")
+        return place.strip(" /-"), re.sub(r"\s*([/.\-])\s*", r"\1", when.strip()) or None  # 05 - 06 - 1990
+    if m := _PLACE_THEN_DATE.match(text):
+        return m[1].strip(" /-"), m[2]
+    return text, None
+
+
 def split_rt_rw(value: object) -> tuple[str, str]:
     """One 'RT/RW' cell as (rt, rw) texts: ``003/005``, ``3/5``, ``RT 03 RW 05``, ``003-005``, ``003005``; ("", "")
     for anything else (Excel turned ``3/5`` into a date: which is RT and which RW cannot be known)."""

@@ -19,6 +19,7 @@ from tepat.engine.values import (
     parse_decimal,
     parse_int,
     parse_relationship,
+    split_place_date,
     split_rt_rw,
 )
 from tepat.registry.writer import (
@@ -87,11 +88,20 @@ def nik_in(cells: Cells, regions: RegionCodes, *, sex: Any = None, born: Any = N
     return NikIn(check.nik, check.raw, check.valid, [str(p) for p in check.problems])
 
 
-def _birth_date(cells: Cells, regions: RegionCodes, sex: Any) -> Any:
+def birth_cells(cells: Cells) -> tuple[str, Any, str]:
+    """The row's birth place and birth date as written, and the column the date is in: their own columns, else one
+    'Tempat/Tgl Lahir' column split (``engine.values.split_place_date``) when both are empty."""
+    place, raw = cells.text("birth_place"), cells.raw("birth_date")
+    if not place and (raw is None or raw == "") and cells.text("birth_place_date"):
+        place, raw = split_place_date(cells.raw("birth_place_date"))
+        return place, raw, "birth_place_date"
+    return place, raw, "birth_date"
+
+
+def _birth_date(cells: Cells, regions: RegionCodes, sex: Any, raw: Any, column: str) -> Any:
     """The row's birth date. Indonesian lists write day first; a date that only reads month first (``07/25/1985``),
     or that reads both ways and whose NIK (which carries the birth date) agrees only with month first, is read month
     first with a ``date.month_first`` warning: a list saved by a computer set to American English."""
-    raw = cells.raw("birth_date")
     born, code = parse_cell(raw, _date)
     other = month_first_date(raw) if code == "date.invalid" or born is not None else None
     if other is not None and other != born:
@@ -100,22 +110,23 @@ def _birth_date(cells: Cells, regions: RegionCodes, sex: Any) -> Any:
             swapped = check_nik(cells.raw("nik"), regions=regions, sex=sex, born=other).problems
             if NikProblem.BIRTH_DATE_MISMATCH not in as_written or NikProblem.BIRTH_DATE_MISMATCH in swapped:
                 return born
-        cells.issues.append(Issue(cells.line, "birth_date", "date.month_first", str(raw)[:200], error=False))
+        cells.issues.append(Issue(cells.line, column, "date.month_first", str(raw)[:200], error=False))
         return other
     if code:
-        cells.issues.append(Issue(cells.line, "birth_date", code, str(raw)[:200], error=False))
+        cells.issues.append(Issue(cells.line, column, code, str(raw)[:200], error=False))
     return born
 
 
 def person_in(cells: Cells, regions: RegionCodes) -> Member:
     """The row's person as a family member without its record and position (see ``registry.stream.Member``)."""
     sex = parse_sex(cells.raw("sex"))
-    born = _birth_date(cells, regions, sex)
+    place, raw_born, column = birth_cells(cells)
+    born = _birth_date(cells, regions, sex, raw_born, column)
     nik = nik_in(cells, regions, sex=sex, born=born)
     values = (
         clean_name(cells.text("name")),
         sex.value if sex else "",
-        clean_name(cells.text("birth_place")),
+        clean_name(place),
         born.isoformat() if born is not None else None,
         clean_name(cells.text("mother_name")),
         cells.text("marital_status"),

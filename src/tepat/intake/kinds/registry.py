@@ -11,6 +11,7 @@ from tepat.engine.values import (
     clean_name,
     normalise_village_code,
     pad_code,
+    split_place_date,
     split_rt_rw,
 )
 from tepat.intake.kinds.base import (
@@ -130,7 +131,12 @@ class FamilyListHandler(Handler):
         nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
         sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
         sex_codes = columnar.map_distinct(sexes, _sex_code)
-        born = columnar.parse_column(columnar.raws(column("birth_date")), _date)
+        raw_born, raw_places = columnar.raws(column("birth_date")), columnar.texts(column("birth_place"))
+        if "birth_place_date" in mapping:  # one 'Tempat/Tgl Lahir' column, for rows with neither (see birth_cells)
+            for i, value in enumerate(columnar.raws(column("birth_place_date"))):
+                if not raw_places[i] and (raw_born[i] is None or raw_born[i] == "") and columnar.cell_text(value):
+                    raw_places[i], raw_born[i] = split_place_date(value)
+        born = columnar.parse_column(raw_born, _date)
         borns = [value for value, _ in born]
         born_texts = columnar.map_distinct(borns, _iso_or_none)
         niks = columnar.raws(column("nik"))
@@ -157,7 +163,7 @@ class FamilyListHandler(Handler):
                     rts[i], rws[i] = split_rt_rw(value)
             family["rt"], family["rw"] = rts, rws
         family["kk_raw"] = columnar.raws(column("kk"))
-        birth_places = columnar.map_distinct(columnar.texts(column("birth_place")), clean_name)
+        birth_places = columnar.map_distinct(raw_places, clean_name)
         mother_names = columnar.texts(column("mother_name"))
         marital, education = columnar.texts(column("marital_status")), columnar.texts(column("education"))
         occupation = columnar.texts(column("occupation"))
