@@ -76,6 +76,11 @@ def test_indonesian_numbers(raw: str, expected: float | None) -> None:
         ("Anak Angkat", "anak"),
         ("famili lain", "famili_lain"),
         ("", ""),
+        ("1. Kepala Keluarga", "kepala"),
+        ("3 - Anak", "anak"),  # DTKS numbers Anak 3, Dukcapil 4: the words decide
+        ("Orang Tua/Mertua", "orang_tua"),
+        ("KRT", "kepala"),
+        ("Keponakan", "famili_lain"),
     ],
 )
 def test_relationships(raw: str, expected: str) -> None:

@@ -266,7 +266,24 @@ _RELATIONSHIP_WORDS = {
     "lainnya": "lainnya",
     "lain-lain": "lainnya",
     "lain lain": "lainnya",
+    "krt": "kepala",
+    "kepala rt": "kepala",
+    "suami/isteri": "istri",
+    "isteri/suami": "istri",
+    "orang tua/mertua": "orang_tua",
+    "mertua/orang tua": "orang_tua",
+    "ortu": "orang_tua",
+    "family lain": "famili_lain",
+    "saudara kandung": "famili_lain",
+    "adik": "famili_lain",
+    "kakak": "famili_lain",
+    "keponakan": "famili_lain",
+    "anak tiri/angkat": "anak",
+    "pembantu rumah tangga": "lainnya",
+    "pembantu ruta": "lainnya",
 }
+# '1. Kepala Keluarga', '4 - Anak': the words decide (DTKS and Dukcapil number the relationships differently).
+_NUMBERED_WORDS = re.compile(r"^\d{1,2}\s*[.\-:)]\s*(\D.*)$")
 
 
 def parse_relationship(value: object) -> str:
@@ -278,4 +295,7 @@ def parse_relationship(value: object) -> str:
         return _SHDK_NUMBERS[text]
     if text in _RELATIONSHIP_WORDS:
         return _RELATIONSHIP_WORDS[text]
+    words = _NUMBERED_WORDS.match(text)
+    if words and words[1].strip() in _RELATIONSHIP_WORDS:
+        return _RELATIONSHIP_WORDS[words[1].strip()]
     raise ValueError_("relationship.invalid")
