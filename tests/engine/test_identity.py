@@ -112,6 +112,7 @@ def test_province_regency_district_are_checked_top_down(regions: RegionCodes) ->
         ("6474-0312-0785-0001", {}, NikProblem.SEPARATORS),
         ("6474_0312_0785_0001", {}, NikProblem.SEPARATORS),
         ("6474\u00a00312\u00a00785\u00a00001", {}, NikProblem.SEPARATORS),
+        ("\ufeff6474031207850001\u200b", {}, NikProblem.SEPARATORS),  # pasted from a web page: invisible marks
         ("9101051207850001", {}, NikProblem.FORMER_CODE),  # Merauke before Papua Selatan
         ("6473011207850001", {}, NikProblem.FORMER_CODE),  # Tarakan before Kalimantan Utara
         (NIK, {"sex": "P"}, NikProblem.SEX_MISMATCH),

@@ -254,6 +254,7 @@ _LENGTH = 16
 _EMPTY_MARKERS = frozenset({"", "-", "--", "–", "—", "null", "none", "nan", "n/a", "na", "#n/a", "tidak ada"})
 _SCIENTIFIC = re.compile(r"(\d+)(?:[.,](\d*))?e\+?(\d+)")
 _FLOAT_TAIL = re.compile(r"(\d+)[.,]0{1,2}")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # zero-width, direction marks, BOM
 _SEPARATORS = re.compile(r"[\s.,_\-‐‑‒–—―/]+")
 
 
@@ -278,6 +279,9 @@ def _clean(raw: object) -> tuple[str | None, tuple[str, ...]]:
         kinds.append("excel_repaired")
     else:
         text = unicodedata.normalize("NFKC", str(raw)).strip()  # NFKC: NBSP -> space, full-width digits -> ASCII
+        if not text.isascii() and (visible := _INVISIBLE.sub("", text)) != text:  # pasted from a web page or PDF
+            text = visible.strip()
+            kinds.append("separators")
     if text[:1] in ("'", "`", "‘", "’"):  # Excel's "store as text" prefix
         text = text[1:].strip()
         kinds.append("excel_repaired")
