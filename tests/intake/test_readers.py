@@ -494,3 +494,15 @@ def test_size_and_width_limits(tmp_path: Path) -> None:
     refused(
         write_xlsx(tmp_path / "lebar.xlsx", wide_sheet), FileProblem.TOO_MANY_COLUMNS, limits=Limits(max_columns=20)
     )
+
+
+def test_headers_as_national_and_agency_lists_spell_them() -> None:
+    """BDT/DTKS spellings, P3KE's family id, hints in brackets, one RT/RW and one birth place/date column."""
+    header = ["IDARTBDT", "IDBDT", "ID Keluarga P3KE", "NIK (16 digit)", "No. KK [teks]", "Nama Sesuai KTP",
+              "JNSKEL", "TMPLAHIR", "TGL LAHIR (DD/MM/YYYY)", "RT/RW", "Tempat/Tgl Lahir", "Kecamatan",
+              "Desa/Kel", "Jumlah ART"]  # fmt: skip
+    assert map_columns(header) == {
+        "record_id": 0, "household_key": 1, "family_key": 2, "nik": 3, "kk": 4, "name": 5, "sex": 6,
+        "birth_place": 7, "birth_date": 8, "rt_rw": 9, "birth_place_date": 10, "district_name": 11,
+        "village_name": 12,
+    }  # fmt: skip

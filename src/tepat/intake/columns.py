@@ -10,9 +10,27 @@ from tepat.registry.labels import LABELS
 
 # canonical field -> accepted header spellings (after normalise_header)
 COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
-    "record_id": ("record_id", "id", "no_urut", "id_record", "id_data"),
-    "family_key": ("id_keluarga", "idkeluarga", "id_kel", "id_keluarga_dtsen", "id_dtks_keluarga"),
-    "household_key": ("id_rumah_tangga", "id_ruta", "idrt", "id_rt_tangga"),
+    "record_id": (
+        "record_id",
+        "id",
+        "no_urut",
+        "id_record",
+        "id_data",
+        "idartbdt",
+        "id_art",
+        "id_art_bdt",
+        "id_anggota",
+    ),
+    "family_key": (
+        "id_keluarga",
+        "idkeluarga",
+        "id_kel",
+        "id_keluarga_dtsen",
+        "id_dtks_keluarga",
+        "id_keluarga_p3ke",
+        "id_p3ke",
+    ),
+    "household_key": ("id_rumah_tangga", "id_ruta", "idrt", "id_rt_tangga", "idbdt", "id_bdt", "id_ruta_bdt"),
     "kk": ("no_kk", "nomor_kk", "nokk", "kk", "nomor_kartu_keluarga", "no_kartu_keluarga", "nkk", "no_kk_penerima"),
     "nik": (
         "nik",
@@ -37,8 +55,19 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
         "nama_lengkap_sesuai_ktp",
         "nama_penerima_manfaat",
     ),
-    "sex": ("jenis_kelamin", "jk", "l_p", "kelamin", "sex", "jenis_kelamin_l_p", "jk_l_p"),
-    "birth_place": ("tempat_lahir", "tmp_lahir", "tempat_lhr"),
+    "sex": (
+        "jenis_kelamin",
+        "jk",
+        "l_p",
+        "kelamin",
+        "sex",
+        "jenis_kelamin_l_p",
+        "jk_l_p",
+        "jnskel",
+        "jns_kel",
+        "jenkel",
+    ),
+    "birth_place": ("tempat_lahir", "tmp_lahir", "tempat_lhr", "tmplahir", "tmp_lhr"),
     "birth_date": ("tanggal_lahir", "tgl_lahir", "tgllahir", "tanggal_lhr", "tgl_lhr"),
     "birth_place_date": (
         "tempat_tgl_lahir",
