@@ -14,6 +14,7 @@ from tepat.engine import columnar
 from tepat.engine.identity import RegionCodes, Sex, build_nik, check_kk, check_nik
 from tepat.engine.values import parse_bool, parse_date, parse_int
 from tepat.intake.kinds import KINDS, Cells
+from tepat.intake.kinds.base import VillageNames
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
 REGIONS = RegionCodes.from_reference_dir(REFERENCE)
@@ -210,3 +211,85 @@ def test_family_lists_read_column_wise_as_row_by_row(rows: list[tuple[Any, ...]]
     assert records == expected_records
     assert issues == expected_issues
     assert chunked.families == one_by_one.families  # type: ignore[attr-defined]
+
+
+# Lists as agencies write them: no village code (or a '-' or BPS one) but the village's name and district, one
+# RT/RW column, one birth place/date column. Two Kanaan in two districts; two Sukamaju in one district.
+NAMED = ["nik", "kk", "name", "village", "village_name", "district_name", "rt_rw", "birth_place_date", "rt",
+         "birth_date", "birth_place"]  # fmt: skip
+NAMED_MAPPING = {name: index for index, name in enumerate(NAMED)}
+NAMES = VillageNames([("64.74.03.1002", "Gunung Telihan", "64.74.03", "Bontang Barat"),
+                      ("64.74.03.1003", "Kanaan", "64.74.03", "Bontang Barat"),
+                      ("64.74.02.1099", "Kanaan", "64.74.02", "Bontang Selatan"),
+                      ("64.74.02.1004", "Sukamaju", "64.74.02", "Bontang Selatan"),
+                      ("64.74.02.1005", "Sukamaju", "64.74.02", "Bontang Selatan")])  # fmt: skip
+NAMED_VILLAGES = {"64.74.03.1002", "64.74.03.1003", "64.74.02.1099", "64.74.02.1004", "64.74.02.1005"}
+named_rows = st.tuples(
+    niks(),
+    st.sampled_from(["6474031203150001", "6474031203150002", "", None]),
+    st.sampled_from(["Ahmad Fauzi", "Nur Aisyah", "", None]),
+    st.sampled_from(["", None, "-", "64.74.03.1003", "010", "99.99.99.9999"]),
+    st.sampled_from(["Kel. Gunung Telihan", "KANAAN", "Sukamaju", "Gunung Tembak", "", None]),
+    st.sampled_from(["Bontang Barat", "Kec. Bontang Selatan", "647402", "Bontang Utara", "", None]),
+    st.sampled_from(["003/005", "RT 3 RW 12", "RT 3", 3.1, date(2026, 3, 5), "", None]),
+    st.sampled_from(
+        [
+            "Bontang, 12-07-1985",
+            "SAMARINDA 1 Juli 1980",
+            "Bontang, 1985",
+            "BONTANG 12 JULI 85",
+            "07/25/1985",
+            "Bontang",
+            "",
+            None,
+            datetime(1985, 7, 12),
+        ]
+    ),
+    st.sampled_from(["", None, "7"]),
+    st.sampled_from(["", None, "03/04/1985", "1985-07-12"]),
+    st.sampled_from(["", None, "Tenggarong"]),
+)
+
+
+def _both_ways(kind: str, rows: list[tuple[Any, ...]], mapping: dict[str, int], names: VillageNames) -> None:
+    """check/add row by row against prepare/accept in chunks of 7: the same records, report and families."""
+    lines = list(range(2, len(rows) + 2))
+    raw_rows = [list(row) for row in rows]
+    outcomes = []
+    for chunk in (len(raw_rows), 7):
+        handler = KINDS[kind].handler(REGIONS, NAMED_VILLAGES)
+        handler.names = names
+        issues, records = [], []
+        for start in range(0, len(raw_rows), chunk):
+            part, part_lines = raw_rows[start : start + chunk], lines[start : start + chunk]
+            ready = handler.prepare(part, part_lines, mapping) if chunk == 7 else [None] * len(part)
+            for line, raw, prepared in zip(part_lines, part, ready, strict=True):
+                if prepared is not None and handler.accept(prepared, len(records)):
+                    records.append(line)
+                    continue
+                cells = Cells({name: raw[i] for name, i in mapping.items()}, line)
+                handler.check(cells)
+                if not cells.rejected:
+                    handler.add(cells, len(records))
+                    records.append(line)
+                issues.extend(cells.issues)
+        outcomes.append((records, issues, handler.families))  # type: ignore[attr-defined]
+    assert outcomes[0] == outcomes[1]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(named_rows, min_size=1, max_size=25), st.sampled_from(["person", "dtsen"]))
+def test_lists_with_village_names_and_combined_columns_read_column_wise_as_row_by_row(
+    rows: list[tuple[Any, ...]], kind: str
+) -> None:
+    _both_ways(kind, rows, NAMED_MAPPING, NAMES)
+
+
+def test_village_names_place_what_they_can_and_name_the_problem_otherwise() -> None:
+    assert NAMES.code("Kel. Gunung Telihan") == ("64.74.03.1002", "")
+    assert NAMES.code("kanaan") == ("", "village.name_ambiguous")
+    assert NAMES.code("KANAAN", "Kec. Bontang Selatan") == ("64.74.02.1099", "")
+    assert NAMES.code("Kanaan", "64.74.03") == ("64.74.03.1003", "")
+    assert NAMES.code("Gunung Telihan", "Bontang Utara") == ("64.74.03.1002", "")  # a name unique in the region
+    assert NAMES.code("Sukamaju", "Bontang Selatan") == ("", "village.name_ambiguous")  # twice in one district
+    assert NAMES.code("Gunung Tembak") == ("", "village.name_unknown")

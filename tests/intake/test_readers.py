@@ -506,3 +506,5 @@ def test_headers_as_national_and_agency_lists_spell_them() -> None:
         "birth_place": 7, "birth_date": 8, "rt_rw": 9, "birth_place_date": 10, "district_name": 11,
         "village_name": 12,
     }  # fmt: skip
+    # A bracket that says which value it is, not how it is written, leaves the header to the user to map.
+    assert map_columns(["DESA (KODE)", "NIK (KEPALA KELUARGA)", "NAMA"]) == {"name": 2}

@@ -254,7 +254,8 @@ _LENGTH = 16
 _EMPTY_MARKERS = frozenset({"", "-", "--", "–", "—", "null", "none", "nan", "n/a", "na", "#n/a", "tidak ada"})
 _SCIENTIFIC = re.compile(r"(\d+)(?:[.,](\d*))?e\+?(\d+)")
 _FLOAT_TAIL = re.compile(r"(\d+)[.,]0{1,2}")
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # zero-width, direction marks, BOM
+# Zero-width characters, direction marks and isolates, word joiners, the BOM, the soft hyphen.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SEPARATORS = re.compile(r"[\s.,_\-‐‑‒–—―/]+")
 
 

@@ -165,28 +165,44 @@ def parse_decimal(value: object) -> float | None:
 
 
 _PLACE_THEN_DATE = re.compile(
-    r"^(.*?)[\s,/;]*((?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2}))|(?:\d{4}-\d{1,2}-\d{1,2})|(?:\d{1,2}\s+[^\W\d]+\.?\s+\d{4}))$"
+    r"^(.*?)[\s,/;]*("
+    r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 12/07/1985, 12 - 07 - 85
+    r"|\d{4}-\d{1,2}-\d{1,2}"  # 1985-07-12
+    r"|\d{1,2}[\s\-/]+[^\W\d]+\.?[\s\-/]+\d{4}"  # 12 Juli 1985, 12-Jul-1985
+    r")$"
 )
 
 
 def split_place_date(value: object) -> tuple[str, object]:
     """One 'Tempat/Tgl Lahir' cell as (place, date as written): ``Bontang, 12-07-1985``, ``BONTANG 12/07/1985``,
-    ``Samarinda, 1 Juli 1980``; a cell that holds only a date gives ("", it); text with no date, (it, None)."""
+    ``Samarinda, 1 Juli 1980``; a cell that holds only a date gives ("", it); text with no digit, (it, None).
+
+    A cell with digits but no date ``parse_date`` reads (``Bontang, 1985``, ``BONTANG 12 JULI 85``) gives the whole
+    cell as the date, so that reading it reports ``date.invalid`` with what was written, rather than taking the year
+    for an Excel day number or the date for part of the place."""
     if value is None or isinstance(value, (date, datetime, int, float)):
         return "", value
     text = " ".join(str(value).split())
     if "," in text:
         place, _, when = text.rpartition(",")
-        return place.strip(" /-"), re.sub(r"\s*([/.\-])\s*", r"\1", when.strip()) or None  # 05 - 06 - 1990
-    if m := _PLACE_THEN_DATE.match(text):
-        return m[1].strip(" /-"), m[2]
-    return text, None
+    elif m := _PLACE_THEN_DATE.match(text):
+        place, when = m[1], m[2]
+    elif digit := re.search(r"\d", text):
+        return text[: digit.start()].strip(" ,/-"), text
+    else:
+        return text, None
+    place, when = place.strip(" /-"), re.sub(r"\s*([/.\-])\s*", r"\1", when.strip())  # 05 - 06 - 1990
+    if not when:
+        return place, None
+    if _ISO.match(when) or _DMY.match(when) or _TEXT_MONTH.match(when):
+        return place, when
+    return place, text
 
 
 def split_rt_rw(value: object) -> tuple[str, str]:
     """One 'RT/RW' cell as (rt, rw) texts: ``003/005``, ``3/5``, ``RT 03 RW 05``, ``003-005``, ``003005``; ("", "")
-    for anything else (Excel turned ``3/5`` into a date: which is RT and which RW cannot be known)."""
-    if value is None or isinstance(value, (date, datetime)):
+    for anything else (Excel turned ``3/5`` into a date or ``03.10`` into 3.1: which RT and RW cannot be known)."""
+    if value is None or isinstance(value, (date, datetime, float)):  # 3.1: was it 03.10 or 3.01? unknown
         return "", ""
     numbers = re.findall(r"\d+", str(value))
     if len(numbers) == 2 and all(len(n) <= 3 for n in numbers):
@@ -283,7 +299,7 @@ _RELATIONSHIP_WORDS = {
     "pembantu ruta": "lainnya",
 }
 # '1. Kepala Keluarga', '4 - Anak': the words decide (DTKS and Dukcapil number the relationships differently).
-_NUMBERED_WORDS = re.compile(r"^\d{1,2}\s*[.\-:)]\s*(\D.*)$")
+_NUMBERED_WORDS = re.compile(r"^\d{1,2}(?:\s*[.\-:)]\s*|\s+)(\D.*)$")
 
 
 def parse_relationship(value: object) -> str:

@@ -144,7 +144,7 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
         "desa_kel",
         "kel_desa",
     ),
-    "district_name": ("kecamatan", "nama_kecamatan", "kec", "kode_kecamatan"),
+    "district_name": ("kecamatan", "nama_kecamatan", "kec"),
     "action": ("jenis_usulan", "usulan", "aksi", "tindakan", "jenis_perubahan", "status_usulan", "usul"),
     "reason": ("alasan", "alasan_usulan", "alasan_perubahan", "alasan_keluar", "alasan_masuk"),
     "area": ("kode_kabupaten", "kode_kab_kota", "kode_kabkota", "kode_provinsi", "kode_area", "kode_daerah"),
@@ -179,14 +179,19 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
 
 
-_HINT = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # 'TGL LAHIR (dd/mm/yyyy)', 'JK [L/P]', 'NIK (16 digit)'
+_HINT = re.compile(r"\(([^)]*)\)|\[([^\]]*)\]")
+# What a bracket may say and still be a hint about the format: 'TGL LAHIR (dd/mm/yyyy)', 'JK [L/P]', 'NIK (16 digit)',
+# 'No. KK (teks)'. 'DESA (KODE)' or 'NIK (KEPALA KELUARGA)' say which value it is: such a header is left to the user.
+_FORMAT_HINT = re.compile(r"^[\s\d/.\-:dmyhlp]*$|digit|angka|teks|text|format|wajib|opsional|contoh|\bmis\b", re.I)
 
 
 def field_of(header: str) -> str | None:
-    """The canonical field a header names: its spelling, else its spelling without a hint in brackets."""
+    """The canonical field a header names: its spelling, else its spelling without a format hint in brackets."""
     canonical = _LOOKUP.get(normalise_header(header))
     if canonical is None and ("(" in header or "[" in header):
-        canonical = _LOOKUP.get(normalise_header(_HINT.sub(" ", header)))
+        hints = [a or b for a, b in _HINT.findall(header)]
+        if hints and all(_FORMAT_HINT.search(hint.strip()) for hint in hints):
+            canonical = _LOOKUP.get(normalise_header(_HINT.sub(" ", header)))
     return canonical
 
 

@@ -138,10 +138,13 @@ def person_in(cells: Cells, regions: RegionCodes) -> Member:
 
 
 def rt_rw_of(cells: Cells) -> tuple[str, str]:
-    """The row's RT and RW: their own columns, else one 'RT/RW' column split (``engine.values.split_rt_rw``)."""
+    """The row's RT and RW: their own columns, else one 'RT/RW' column split (``engine.values.split_rt_rw``); a
+    cell that does not split is a warning (``rt_rw.invalid``) and leaves both empty."""
     rt, rw = cells.text("rt"), cells.text("rw")
     if not (rt or rw) and cells.text("rt_rw"):
-        return split_rt_rw(cells.raw("rt_rw"))
+        rt, rw = split_rt_rw(cells.raw("rt_rw"))
+        if not rt:
+            cells.issues.append(Issue(cells.line, "rt_rw", "rt_rw.invalid", cells.text("rt_rw")[:200], error=False))
     return rt, rw
 
 
@@ -223,13 +226,14 @@ class VillageNames:
     twenty across Indonesia shares its name with another of its regency) needs the district, by name or code."""
 
     def __init__(self, villages: Iterable[tuple[str, str, str, str]] = ()) -> None:
-        self.by_name: dict[str, str | None] = {}  # name key -> code, None when several villages have it
-        self.by_district: dict[tuple[str, str], str] = {}
+        # name key (and district key) -> code; None when several villages have it
+        self.by_name: dict[str, str | None] = {}
+        self.by_district: dict[tuple[str, str], str | None] = {}
         for code, name, district_code, district_name in villages:
             key = village_key(name)
             self.by_name[key] = None if key in self.by_name else code
-            self.by_district[(district_key(district_name), key)] = code
-            self.by_district[(_digits(district_code), key)] = code  # 64.74.01 or 647401
+            for pair in ((district_key(district_name), key), (_digits(district_code), key)):  # 64.74.01 or 647401
+                self.by_district[pair] = None if pair in self.by_district else code
         self._found: dict[tuple[str, str], tuple[str, str]] = {}
 
     def code(self, name: str, district: str = "") -> tuple[str, str]:
@@ -241,10 +245,12 @@ class VillageNames:
 
     def _code(self, name: str, district: str) -> tuple[str, str]:
         key = village_key(name)
-        if district:
-            code = self.by_district.get((district_key(district), key)) or self.by_district.get((_digits(district), key))
-            if code:
-                return code, ""
+        # A district that does not hold the name (misspelt, a BPS code, the district before a split) is passed over
+        # for the name alone: a name unique in the region still names one village.
+        for pair in ((district_key(district), key), (_digits(district), key)) if district else ():
+            if pair[0] and pair in self.by_district:
+                code = self.by_district[pair]
+                return (code, "") if code else ("", "village.name_ambiguous")
         if key not in self.by_name:
             return "", "village.name_unknown"
         unique = self.by_name[key]
@@ -275,13 +281,19 @@ class Handler:
 
     def check_village(self, cells: Cells) -> str:
         """The row's village code, normalised into the row; rejected when missing or not one of the region's. A row
-        without a code is placed by its village's name (and district's, when the name is not unique)."""
+        without a known code is placed by its village's name (and district's, when the name is not unique); a code
+        the name replaced ('-', a BPS or an old code) is a warning."""
         village = normalise_village_code(cells.text("village"))
-        if not village and cells.text("village_name"):
-            village, problem = self.names.code(cells.text("village_name"), cells.text("district_name"))
-            if problem:
+        name = cells.text("village_name")
+        if name and village not in self.villages:
+            found, problem = self.names.code(name, cells.text("district_name"))
+            if not problem:
+                if village:
+                    cells.issues.append(Issue(cells.line, "village", "village.unknown", village, error=False))
+                village = found
+            elif not village:
                 cells.row["village"] = ""
-                cells.reject("village_name", problem, cells.text("village_name"))
+                cells.reject("village_name", problem, name)
                 return ""
         cells.row["village"] = village
         if not village:

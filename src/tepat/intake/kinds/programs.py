@@ -38,7 +38,8 @@ class ProgramListHandler(Handler):
 
     def add(self, cells: Cells, index: int) -> None:
         village: str | None = normalise_village_code(cells.text("village"))
-        if village not in self.villages:  # agency sheets often name the kelurahan instead of coding it
+        if village not in self.villages:  # agency sheets often name the kelurahan instead of coding it (a ledger row
+            # is kept whatever its village: only placed or not, so an unknown code needs no warning here)
             name = cells.text("village_name")
             village = (self.names.code(name, cells.text("district_name"))[0] or None) if name else None
         self.benefits.append(

@@ -161,6 +161,8 @@ class FamilyListHandler(Handler):
             for i, value in enumerate(both):
                 if not (rts[i] or rws[i]) and columnar.cell_text(value):
                     rts[i], rws[i] = split_rt_rw(value)
+                    if not rts[i]:
+                        family_ok[i] = False  # the row that starts a family goes row by row, for the warning
             family["rt"], family["rw"] = rts, rws
         family["kk_raw"] = columnar.raws(column("kk"))
         birth_places = columnar.map_distinct(raw_places, clean_name)
