@@ -25,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from tepat.areas.selectors import region_codes
 from tepat.engine.linkage import FEBRL, PERSON_LIST, LinkageConfig, LinkageResult, dedupe
+from tepat.engine.values import split_place_date, split_rt_rw
 from tepat.errors import UserError
 from tepat.intake.columns import map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
@@ -45,6 +46,8 @@ TEMPLATE_NAMES = {
     "rt": "rt",
     "rw": "rw",
     "village": "kode_desa",
+    "birth_place_date": "tempat_tgl_lahir",
+    "rt_rw": "rt_rw",
 }
 FEBRL_COLUMNS = (
     "rec_id",
@@ -175,7 +178,7 @@ def read_person_list(
     fast = _read_csv_fast(table, wanted)
     if fast is not None:
         progress(READING, fast.num_rows, fast.num_rows)
-        return fast, fast.num_rows
+        return _split_combined(fast), fast.num_rows
     columns: dict[str, list[str | None]] = {name: [] for name in wanted}
     columns.setdefault("record_id", [])
     own_ids = "record_id" in wanted
@@ -194,7 +197,27 @@ def read_person_list(
     progress(READING, count, count)
     if not count:
         raise IntakeError(FileProblem.NO_ROWS)
-    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()}), count
+    return _split_combined(pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})), count
+
+
+def _split_combined(data: pa.Table) -> pa.Table:
+    """One 'Tempat/Tgl Lahir' and one 'RT/RW' column as the engine's own columns, for the rows without them, as the
+    import reads them (``intake.kinds.base.birth_cells``, ``rt_rw_of``)."""
+    splits = (("tempat_tgl_lahir", ("tempat_lahir", "tanggal_lahir"), split_place_date),
+              ("rt_rw", ("rt", "rw"), split_rt_rw))  # fmt: skip
+    for combined, (first, second), split in splits:
+        if combined not in data.column_names:
+            continue
+        both = data.column(combined).to_pylist()
+        ones = data.column(first).to_pylist() if first in data.column_names else [None] * len(both)
+        twos = data.column(second).to_pylist() if second in data.column_names else [None] * len(both)
+        for i, value in enumerate(both):
+            if value and not ones[i] and not twos[i]:
+                one, two = split(value)
+                ones[i], twos[i] = str(one) if one else None, str(two) if two else None
+        data = data.drop_columns([name for name in (combined, first, second) if name in data.column_names])
+        data = data.append_column(first, pa.array(ones, pa.string())).append_column(second, pa.array(twos, pa.string()))
+    return data
 
 
 def _read_csv_fast(table: Table, wanted: dict[str, int]) -> pa.Table | None:
