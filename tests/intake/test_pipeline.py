@@ -321,7 +321,8 @@ def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: U
     batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")
     with pytest.raises(IntakeError) as refused:
         import_validate(batch=batch)
-    assert refused.value.code == "file.missing_columns" and "village" in str(refused.value.params["columns"])
+    assert refused.value.code == "file.missing_columns"
+    assert refused.value.params["columns"] == "Kode desa/kelurahan (kode_desa) atau nama desa/kelurahan"
     assert batch.status == BatchStatus.FAILED and not SourceRecord.objects.filter(batch=batch).exists()
 
 

@@ -22,7 +22,7 @@ from tepat.intake.kinds import KINDS
 from tepat.intake.messages import issue_message
 from tepat.intake.models import BatchStatus, ImportBatch, Source, SourceKind
 from tepat.intake.selectors import batch_issues, batch_list
-from tepat.intake.services import import_map_columns, import_rollback, import_stage, missing_fields
+from tepat.intake.services import import_map_columns, import_rollback, import_stage, missing_labels
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 250 * 1024 * 1024
@@ -92,7 +92,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     by_index = {index: name for name, index in batch.mapping.items()}
     columns = [{"index": i, "header": h, "field": by_index.get(i, "")} for i, h in enumerate(batch.columns)]
     context = {"columns": columns, "fields": sorted(FIELD_LABELS.items(), key=lambda item: str(item[1])),
-               "missing": missing_fields(batch.kind, batch.mapping) if batch.columns else [],
+               "missing": missing_labels(batch.kind, batch.mapping) if batch.columns else [],
                "can_map": bool(batch.columns) and _can_import(request)
                and batch.status in (BatchStatus.FAILED, BatchStatus.VALIDATED),
                "batch": batch, "issues": issues, "rows": rows, "severity": severity, "can_import": _can_import(request),

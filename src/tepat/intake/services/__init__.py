@@ -14,7 +14,7 @@
 from tepat.intake.services.commit import ImportOutcome, import_commit, import_file
 from tepat.intake.services.common import BACKGROUND_KINDS, CRASHED, CRASHED_MESSAGE, EXAMPLES, PipelineError, Progress
 from tepat.intake.services.rollback import import_rollback
-from tepat.intake.services.stage import import_map_columns, import_stage, missing_fields
+from tepat.intake.services.stage import import_map_columns, import_stage, missing_fields, missing_labels
 from tepat.intake.services.validate import import_validate
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "import_stage",
     "import_validate",
     "missing_fields",
+    "missing_labels",
 ]

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tepat.accounts.models import AuditAction, User
 from tepat.accounts.permissions import Permission, require
 from tepat.accounts.services import audit
-from tepat.intake.columns import COLUMN_VARIANTS, map_columns, normalise_header
+from tepat.intake.columns import COLUMN_VARIANTS, FIELD_LABELS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS
 from tepat.intake.models import BatchStatus, ColumnMapping, ImportBatch, Source
@@ -67,6 +68,16 @@ def _mapping(batch: ImportBatch, header: list[str]) -> dict[str, int]:
             if remembered[key]:
                 mapping[remembered[key]] = index
     return mapping
+
+
+def missing_labels(kind: str, mapping: dict[str, int]) -> list[str]:
+    """``missing_fields`` as a person reads them: each field's label and the header the templates use."""
+
+    def label(name: str) -> str:
+        text = f"{FIELD_LABELS.get(name, name)} ({COLUMN_VARIANTS.get(name, (name,))[0]})"
+        return f"{text} {_('atau nama desa/kelurahan')}" if name == "village" else text
+
+    return [" / ".join(label(name) for name in entry.split(" / ")) for entry in missing_fields(kind, mapping)]
 
 
 def missing_fields(kind: str, mapping: dict[str, int]) -> list[str]:

@@ -36,7 +36,7 @@ from tepat.intake.services.common import (
     _parse,
     _set_progress,
 )
-from tepat.intake.services.stage import _mapping, missing_fields
+from tepat.intake.services.stage import _mapping, missing_labels
 from tepat.registry import bulk
 from tepat.registry.bulk import BulkTable
 from tepat.registry.models import (
@@ -95,7 +95,7 @@ def _validate(
     batch.columns, batch.mapping, batch.header_line, batch.sheet = table.header, mapping, table.header_line, table.sheet
     batch.sheets = table.sheets
     batch.save(update_fields=["columns", "mapping", "header_line", "sheet", "sheets", "error_code", "error"])
-    missing = missing_fields(batch.kind, mapping)
+    missing = missing_labels(batch.kind, mapping)
     if missing:
         raise IntakeError(FileProblem.MISSING_COLUMNS, columns=", ".join(missing))
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING)
