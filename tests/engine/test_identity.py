@@ -105,6 +105,8 @@ def test_province_regency_district_are_checked_top_down(regions: RegionCodes) ->
     [
         ("6474031207850001.0", {}, NikProblem.EXCEL_REPAIRED),
         ("'6474031207850001", {}, NikProblem.EXCEL_REPAIRED),
+        ('="6474031207850001"', {}, NikProblem.EXCEL_REPAIRED),  # a CSV written to open as text in Excel
+        ('"6474031207850001"', {}, NikProblem.EXCEL_REPAIRED),
         ("6.474031207850001E+15", {}, NikProblem.EXCEL_REPAIRED),  # full mantissa: nothing lost
         (6.474031207850001e15, {}, NikProblem.EXCEL_REPAIRED),
         (" 6474 0312 0785 0001 ", {}, NikProblem.SEPARATORS),

@@ -254,6 +254,7 @@ _LENGTH = 16
 _EMPTY_MARKERS = frozenset({"", "-", "--", "–", "—", "null", "none", "nan", "n/a", "na", "#n/a", "tidak ada"})
 _SCIENTIFIC = re.compile(r"(\d+)(?:[.,](\d*))?e\+?(\d+)")
 _FLOAT_TAIL = re.compile(r"(\d+)[.,]0{1,2}")
+_QUOTED = re.compile(r'=?\s*["“”](.*?)["“”]')
 # Zero-width characters, direction marks and isolates, word joiners, the BOM, the soft hyphen.
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SEPARATORS = re.compile(r"[\s.,_\-‐‑‒–—―/]+")
@@ -285,6 +286,9 @@ def _clean(raw: object) -> tuple[str | None, tuple[str, ...]]:
             kinds.append("separators")
     if text[:1] in ("'", "`", "‘", "’"):  # Excel's "store as text" prefix
         text = text[1:].strip()
+        kinds.append("excel_repaired")
+    elif quoted := _QUOTED.fullmatch(text):  # ="6474…" keeps a CSV column as text in Excel; quotes left in a cell
+        text = quoted[1].strip()
         kinds.append("excel_repaired")
     if text.casefold() in _EMPTY_MARKERS or (text.isdigit() and not text.strip("0") and len(text) < _LENGTH):
         return None, ("empty",)  # "0" and "-" are how spreadsheets say "no NIK"
