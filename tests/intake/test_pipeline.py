@@ -195,18 +195,24 @@ def test_a_person_row_keeps_its_values_and_the_row_they_came_from(admin: User, t
     assert shown[(ahmad.pk, "occupation")].row == 2
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
+@pytest.fixture(params=["in-process", "reading-process"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A list read both ways: row by row in the importing process, and as a 'large' list, read and parsed
+    column-wise by a second process, two rows a chunk."""
+    if request.param == "reading-process":
+        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
+    return str(request.param)
+
+
 def test_a_list_without_village_codes_is_placed_by_village_and_district_names(
-    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+    admin: User, tmp_path: Path, reading: str
 ) -> None:
     """Agency and village lists name the kelurahan (and kecamatan) instead of coding it. A name unique in the
     region places the row; a name two districts share needs the district, by name or code; anything else is
     rejected on the village name column with its own code. Both ways of reading a list give the same result."""
     from tepat.areas.models import Area, Kind, Level
 
-    if forked:  # a 'large' list: read and parsed column-wise by a second process, two rows a chunk
-        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
-        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
     # A second Kanaan, in Bontang Selatan (the real one is in Bontang Barat, 64.74.03.1003).
     Area.objects.create(code="64.74.02.1099", parent_id="64.74.02", level=Level.VILLAGE, kind=Kind.KELURAHAN,
                         name="Kanaan")  # fmt: skip
@@ -240,15 +246,11 @@ def test_a_list_without_village_codes_is_placed_by_village_and_district_names(
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
 def test_headers_with_hints_and_one_rt_rw_column_are_read_as_agencies_write_them(
-    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+    admin: User, tmp_path: Path, reading: str
 ) -> None:
     """'TGL LAHIR (DD/MM/YYYY)', 'JENIS KELAMIN (L/P)', 'NIK [16 digit]' are the fields without their hints; one
     'RT/RW' column gives both codes, for rows whose own RT and RW cells are empty."""
-    if forked:
-        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
-        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
     text = ("NIK [16 digit],NO. KK (16 digit),NAMA SESUAI KTP,JENIS KELAMIN (L/P),TGL LAHIR (DD/MM/YYYY),RT/RW,"
             "KODE DESA\n"
             "6474031207850001,6474031203150001,Ahmad Fauzi,L,12/07/1985,003/005,64.74.03.1002\n"
@@ -267,16 +269,10 @@ def test_headers_with_hints_and_one_rt_rw_column_are_read_as_agencies_write_them
     assert (unsplit.row_number, unsplit.code, unsplit.severity) == (6, "rt_rw.invalid", "warning")
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
-def test_birth_dates_written_month_first_are_read_so_and_reported(
-    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
-) -> None:
+def test_birth_dates_written_month_first_are_read_so_and_reported(admin: User, tmp_path: Path, reading: str) -> None:
     """A list saved by a computer set to American English writes 07/25/1985. A date that only reads month first is
     read so; one that reads both ways is read day first (the Indonesian order) unless the NIK, which carries the
     birth date, agrees only with month first. Each date read month first is a warning on its row."""
-    if forked:
-        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
-        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
     text = ("NIK,NO KK,NAMA,JK,TGL LAHIR,KODE DESA\n"
             "6474032507850001,6474031203150001,Ahmad Fauzi,L,07/25/1985,64.74.03.1002\n"
             "6474030403850002,6474031203150001,Budi Santoso,L,03/04/1985,64.74.03.1002\n"
@@ -293,15 +289,9 @@ def test_birth_dates_written_month_first_are_read_so_and_reported(
     assert warned == {(2, "date.month_first"), (3, "date.month_first"), (6, "date.invalid")}
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["in-process", "reading-process"])
-def test_one_birth_place_and_date_column_gives_both(
-    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
-) -> None:
+def test_one_birth_place_and_date_column_gives_both(admin: User, tmp_path: Path, reading: str) -> None:
     """Village forms write 'Tempat/Tgl Lahir' in one column: split into the place and the date, read as any birth
     date is (a date that cannot be read is a warning on that column, the row kept)."""
-    if forked:
-        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
-        monkeypatch.setattr("tepat.intake.parsing.PARSE_CHUNK", 2)
     text = ("NIK;NAMA;TEMPAT/TGL LAHIR;KODE DESA\n"
             "6474031207850001;Ahmad Fauzi;Bontang, 12-07-1985;64.74.03.1002\n"
             "6474035508880002;Nur Aisyah;SAMARINDA 15 Agustus 1988;64.74.03.1002\n"

@@ -191,29 +191,26 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
 
 
 _VILLAGE_PREFIXES = ("kelurahan ", "kel. ", "kel ", "desa ", "ds. ", "ds ")
+_DISTRICT_PREFIXES = ("kecamatan ", "kec. ", "kec ", "distrik ")
+
+
+def _place_key(name: str, prefixes: tuple[str, ...]) -> str:
+    text = " ".join(name.lower().replace("-", " ").split())
+    for prefix in prefixes:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return text.replace(" ", "")
 
 
 def village_key(name: str) -> str:
     """'KELURAHAN BONTANG KUALA', 'Kel. Bontang Kuala' and 'bontang  kuala' are the same village name."""
-    text = " ".join(name.lower().replace("-", " ").split())
-    for prefix in _VILLAGE_PREFIXES:
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    return text.replace(" ", "")
-
-
-_DISTRICT_PREFIXES = ("kecamatan ", "kec. ", "kec ", "distrik ")
+    return _place_key(name, _VILLAGE_PREFIXES)
 
 
 def district_key(name: str) -> str:
     """'KECAMATAN BONTANG UTARA', 'Kec. Bontang Utara' and 'bontang utara' are the same district name."""
-    text = " ".join(name.lower().replace("-", " ").split())
-    for prefix in _DISTRICT_PREFIXES:
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    return text.replace(" ", "")
+    return _place_key(name, _DISTRICT_PREFIXES)
 
 
 def _digits(text: str) -> str:
