@@ -83,12 +83,16 @@ def test_dates_keep_the_workbooks_date_system(tmp_path: Path, monkeypatch: pytes
     assert whole[4][0][1][2] == datetime(1985, 7, 12).date()
 
 
-def test_the_parts_go_when_the_table_is_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _parted_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Table:
     path = tmp_path / "daftar.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
     _long_list(workbook)
     workbook.close()
-    table = _table(path, monkeypatch, split=True)
+    return _table(path, monkeypatch, split=True)
+
+
+def test_the_parts_go_when_the_table_is_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = _parted_list(tmp_path, monkeypatch)
     assert isinstance(table.source, PartedSource)
     folder = table.source.path.parent
     assert folder.is_dir() and len(table.source.parts) == 1 + 10  # 5 rows, then 20 in parts of 2
@@ -99,11 +103,7 @@ def test_the_parts_go_when_the_table_is_released(tmp_path: Path, monkeypatch: py
 def test_a_reader_that_stops_early_leaves_no_loading_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The parts are loaded in a thread one ahead of the rows taken; a reader that stops after a few rows (an
     import cancelled, a preview) ends it, and the parts still go when the table is released."""
-    path = tmp_path / "daftar.xlsx"
-    workbook = xlsxwriter.Workbook(str(path))
-    _long_list(workbook)
-    workbook.close()
-    table = _table(path, monkeypatch, split=True)
+    table = _parted_list(tmp_path, monkeypatch)
     rows = table.rows()
     taken = [next(rows) for _ in range(3)]
     assert [line for line, _ in taken] == [5, 6, 7]
