@@ -58,8 +58,17 @@ def source_of(lineage: dict[str, Any], name: str, value: Any) -> int | None:
 
 class Tracked(models.Model):
     lineage = models.JSONField(default=dict, blank=True)
+    # Not indexed: only rolling a batch back looks rows up by it (a scan of each table, rare and short), while an
+    # index on four tables cost every import: about a second of a million-row first load's rebuild, and a b-tree
+    # insert per row on every later one.
     created_batch = models.ForeignKey(
-        "intake.ImportBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "intake.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -136,7 +145,10 @@ class Address(models.Model):
     # added to and never deleted (the ORM still protects them). On PostgreSQL the constraint was a trigger query
     # per row, locking the village's area row: 570,000 of them, a sixth of the server's work, for a million-row
     # list; and it cannot be dropped for the load, which would lock the areas (read by every page) until the commit.
-    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    # Indexed in Meta, not with db_index: the key is the area's code, and PostgreSQL would add a LIKE twin.
+    village = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     rt = models.CharField(max_length=3, blank=True)
     rw = models.CharField(max_length=3, blank=True)
     street = models.CharField(max_length=255, blank=True)
@@ -146,6 +158,7 @@ class Address(models.Model):
     class Meta:
         verbose_name = _("alamat")
         verbose_name_plural = _("alamat")
+        indexes = [models.Index(fields=["village"], name="address_village")]
 
     def __str__(self) -> str:
         parts = [self.street]
@@ -251,7 +264,8 @@ class Membership(Tracked):
     RegistryFlag is raised, so the second listing is kept for review instead of being dropped or winning silently.
     """
 
-    # No index of its own: (family, person) and (family, position) lead with it.
+    # No index of its own: the (family, person) constraint leads with it, and a family's few members are sorted by
+    # position once read (an index on (family, position) cost a million-row load 0.6 s and gave nothing).
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
     relationship = models.CharField(max_length=12, choices=Relationship.choices, blank=True)
@@ -270,7 +284,6 @@ class Membership(Tracked):
             models.UniqueConstraint(fields=["person"], condition=Q(active=True), name="one_active_family_per_person"),
             models.UniqueConstraint(fields=["family", "person"], name="person_once_per_family"),
         ]
-        indexes = [models.Index(fields=["family", "position"])]
 
 
 class FlagKind(models.TextChoices):
