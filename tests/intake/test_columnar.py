@@ -50,6 +50,10 @@ def niks(draw: st.DrawFn) -> Any:
                 float(nik),
                 nik[:6] + "320190" + nik[12:],
                 nik[:6] + "311390" + nik[12:],
+                nik[:15] + "\u0663",  # an Arabic-Indic digit: isdigit(), not ASCII
+                nik[:6] + "0123456789"[:10],
+                "9876543210987654",
+                nik[:2] * 8,
             ]
         )
     )
@@ -60,6 +64,9 @@ def niks(draw: st.DrawFn) -> Any:
 def test_a_nik_passed_column_wise_is_what_check_nik_finds_clean(rows: list[tuple[Any, Sex | None, Any]]) -> None:
     raws, row_sexes, borns = zip(*rows, strict=True)
     clean = columnar.niks_without_findings(list(raws), list(row_sexes), list(borns), regions=REGIONS, today=TODAY)
+    districts = columnar._districts(REGIONS)
+    assert clean == [columnar.nik_without_findings(raw, sex, born, districts=districts, today=TODAY)
+                     for raw, sex, born in rows]  # fmt: skip  # the whole-column proof is the one-row proof
     for (raw, sex, born), passed in zip(rows, clean, strict=True):
         check = check_nik(raw, regions=REGIONS, sex=sex, born=born, today=TODAY)
         if passed:
@@ -73,11 +80,25 @@ def test_a_clean_nik_with_its_own_birth_date_and_sex_passes_column_wise() -> Non
                                           regions=REGIONS, today=TODAY) == [True, True, False]  # fmt: skip
 
 
+def test_cells_the_parsers_never_give_are_proven_row_by_row() -> None:
+    """ "L" as text equals Sex.MALE and a datetime is not a date to the check: the whole-column proof must not
+    take one for the other through a dict key."""
+    born = date(1988, 8, 15)
+    nik = build_nik("64.74.03", born, Sex.MALE, 2)
+    proven = columnar.niks_without_findings([nik, nik, nik, nik], [Sex.MALE, "L", None, None],
+                                            [born, born, datetime(1988, 8, 15), born],
+                                            regions=REGIONS, today=TODAY)  # fmt: skip
+    assert proven == [True, False, False, True]
+
+
 @settings(max_examples=400, deadline=None)
 @given(niks())
 def test_a_kk_passed_quickly_is_what_check_kk_finds_clean(raw: Any) -> None:
     """A KK is a NIK's shape: district, a date (without the 40 added for women) and a serial."""
     check = check_kk(raw, regions=REGIONS, today=TODAY)
+    assert columnar.kks_without_findings([raw], regions=REGIONS, today=TODAY) == [
+        columnar.kk_without_findings(raw, regions=REGIONS, today=TODAY)
+    ]  # the whole-column proof is the one-cell proof
     if columnar.kk_without_findings(raw, regions=REGIONS, today=TODAY):
         assert check.valid and not check.problems and check.kk == raw and check.raw == raw
 
@@ -88,6 +109,25 @@ def test_a_clean_kk_passes_quickly() -> None:
     assert columnar.kk_without_findings(kk, regions=REGIONS, today=TODAY)
     assert not columnar.kk_without_findings(kk[:6] + "310215" + kk[12:], regions=REGIONS, today=TODAY)  # 31 Feb
     assert not columnar.kk_without_findings("9999" + kk[4:], regions=REGIONS, today=TODAY)  # no such district
+    leap = build_nik("64.74.03", date(2024, 2, 29), Sex.MALE, 1)
+    cells = [
+        kk,
+        kk[:6] + "310215" + kk[12:],
+        "9999" + kk[4:],
+        leap,
+        leap[:6] + "290223" + leap[12:],
+        None,
+        6474031203150001,
+    ]
+    assert columnar.kks_without_findings(cells, regions=REGIONS, today=TODAY) == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 cells = st.one_of(

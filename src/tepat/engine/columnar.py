@@ -17,6 +17,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from tepat.engine import identity
 from tepat.engine.identity import RegionCodes, Sex
 from tepat.engine.values import ValueError_
@@ -173,33 +175,104 @@ def niks_without_findings(
     False means "not proven", never "invalid": those rows take the full check. With a recorded birth date the
     proof is that the NIK's DDMMYY is exactly that date (day + 40 for women) of a year 1900-2099 not after today:
     then check_nik reads the same date from the NIK (the recorded year picks the century) and finds no mismatch.
+
+    Whole columns at once in numpy (the sixteen digits as a byte matrix); ``nik_without_findings`` is the same
+    proof for one row, and the rows without a birth date take it.
     """
     now = today or identity._today()
     districts = _districts(regions) if regions is not None else None
+    count = len(raw_niks)
+    ok, digits, rows = _plain_numbers(raw_niks, districts)
+    if not len(rows):
+        return ok.tolist()
+    if not (set(map(type, borns)) <= _DATE_OR_NONE and set(map(type, sexes)) <= _SEX_OR_NONE):
+        # Not what the parsers give (a datetime, "L" as text: equal to a Sex or a date as a dict key but not to the
+        # check): row by row.
+        return [nik_without_findings(raw, sex, born, districts=districts, today=now)
+                for raw, sex, born in zip(raw_niks, sexes, borns, strict=True)]  # fmt: skip
+    sex_codes = {sex: _SEX_CODES[sex] for sex in set(sexes)}
+    sex = np.fromiter(map(sex_codes.__getitem__, sexes), dtype=np.int8, count=count)[rows]
+    ordinals = np.fromiter([born.toordinal() if born is not None else 0 for born in borns], np.int64, count)[rows]
+    day = (ordinals - _UNIX_ORDINAL).astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]").astype(np.int64) + 1970
+    # The DDMMYY a man's NIK carries for the recorded date (a woman's: day + 40), as a number; see _ddmmyy_texts.
+    man = ((day - month).astype(np.int64) + 1) * 10_000 + (month.astype(np.int64) % 12 + 1) * 100 + year % 100
+    provable = (ordinals > 0) & (year >= 1900) & (year <= 2099) & (ordinals <= now.toordinal())
+    ddmmyy = digits[:, 6:12].astype(np.int64) @ _POWERS_6
+    ok[rows] = provable & (((ddmmyy == man) & (sex != _FEMALE)) | ((ddmmyy == man + 400_000) & (sex != _MALE)))
     birth = identity._birth
-    female, male = Sex.FEMALE, Sex.MALE
-    expected = _ddmmyy_texts
-    clean = _plain_number
-    out: list[bool] = []
-    append = out.append
-    for raw, sex, born in zip(raw_niks, sexes, borns, strict=True):
-        if not clean(raw, districts) or not (sex is None or type(sex) is Sex):
-            append(False)
-            continue
-        if type(born) is date:
-            texts = expected(born, now)
-            digits = raw[6:12]
-            append(
-                texts is not None
-                and ((digits == texts[0] and sex is not female) or (digits == texts[1] and sex is not male))
-            )
-            continue
-        if born is not None:
-            append(False)
-            continue
+    for at in rows[ordinals == 0].tolist():  # no recorded date: the NIK's own must read
+        raw, given = raw_niks[at], sexes[at]
         _, nik_sex, kinds = birth(raw[6:12], now, None)
-        append(not kinds and not (sex and nik_sex and sex is not nik_sex))
-    return out
+        ok[at] = not kinds and not (given and nik_sex and given is not nik_sex)
+    return ok.tolist()
+
+
+def nik_without_findings(
+    raw: Any, sex: Sex | None, born: date | None, *, districts: frozenset[str] | None, today: date
+) -> bool:
+    """``niks_without_findings`` for one row."""
+    if not _plain_number(raw, districts) or not (sex is None or type(sex) is Sex):
+        return False
+    if type(born) is date:
+        texts = _ddmmyy_texts(born, today)
+        digits = raw[6:12]
+        return texts is not None and (
+            (digits == texts[0] and sex is not Sex.FEMALE) or (digits == texts[1] and sex is not Sex.MALE)
+        )
+    if born is not None:
+        return False
+    _, nik_sex, kinds = identity._birth(raw[6:12], today, None)
+    return not kinds and not (sex and nik_sex and sex is not nik_sex)
+
+
+_MALE, _FEMALE = 1, 2
+_DATE_OR_NONE, _SEX_OR_NONE = frozenset({date, type(None)}), frozenset({Sex, type(None)})
+_SEX_CODES: dict[Sex | None, int] = {None: 0, Sex.MALE: _MALE, Sex.FEMALE: _FEMALE}
+_POWERS_6 = 10 ** np.arange(5, -1, -1, dtype=np.int64)
+_UNIX_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _plain_numbers(raws: Sequence[Any], districts: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_plain_number`` of every cell, in numpy: (a bool per cell, the digit matrix of the cells that pass, their
+    row numbers)."""
+    count = len(raws)
+    ok = np.zeros(count, dtype=bool)
+    if set(map(type, raws)) == _STR:
+        lengths = np.fromiter(map(len, raws), dtype=np.int64, count=count)
+        rows = np.flatnonzero(lengths == _LENGTH)
+        texts = raws if len(rows) == count else [raws[i] for i in rows.tolist()]
+    else:
+        rows = np.array([i for i, raw in enumerate(raws) if type(raw) is str and len(raw) == _LENGTH], dtype=np.int64)
+        texts = [raws[i] for i in rows.tolist()]
+    if not len(rows):
+        return ok, np.zeros((0, _LENGTH), dtype=np.uint8), rows
+    # One byte per character: anything not ASCII becomes '?', which is not a digit.
+    digits = np.frombuffer("".join(texts).encode("ascii", "replace"), dtype=np.uint8).reshape(-1, _LENGTH) - 48
+    step = (digits[:, 1:].astype(np.int16) - digits[:, :-1]) % 10
+    passed = (
+        (digits <= 9).all(axis=1)  # uint8: the characters below '0' wrapped round to large numbers
+        & (digits[:, 12:] != 0).any(axis=1)  # a zero serial (also "region code and zeros")
+        & (digits != digits[:, :1]).any(axis=1)  # one digit sixteen times
+        & (step != 1).any(axis=1)  # 0123456789… from any digit
+        & (step != 9).any(axis=1)  # 9876543210… from any digit
+        & (digits[:, 2:] != digits[:, :-2]).any(axis=1)  # 1212… and every other two-digit repeat
+    )
+    if districts is not None:
+        codes = digits[:, :6].astype(np.int64) @ _POWERS_6
+        passed &= _district_table(districts)[codes]
+    rows, digits = rows[passed], digits[passed]
+    ok[rows] = True
+    return ok, digits, rows
+
+
+@lru_cache(maxsize=8)
+def _district_table(districts: frozenset[str]) -> np.ndarray:
+    """A flag for every six-digit number: whether it is one of ``districts`` (1 MB, looked up without a search)."""
+    table = np.zeros(10**6, dtype=bool)
+    table[[int(code) for code in districts if len(code) == 6 and code.isdigit()]] = True
+    return table
 
 
 def kk_without_findings(raw: Any, *, regions: RegionCodes | None, today: date | None = None) -> bool:
@@ -214,6 +287,24 @@ def kk_without_findings(raw: Any, *, regions: RegionCodes | None, today: date | 
     except ValueError:
         return False
     return True
+
+
+def kks_without_findings(raws: Sequence[Any], *, regions: RegionCodes | None, today: date | None = None) -> list[bool]:
+    """``kk_without_findings`` of every cell, in numpy."""
+    now = today or identity._today()
+    ok, digits, rows = _plain_numbers(raws, _districts(regions) if regions is not None else None)
+    if len(rows):
+        day, month, yy = (digits[:, at : at + 2].astype(np.int64) @ _POWERS_6[-2:] for at in (6, 8, 10))
+        # identity._year without a recorded date: 20YY unless that is after today
+        year = np.where(yy * 10_000 + month * 100 + day <= (now.year - 2000) * 10_000 + now.month * 100 + now.day,
+                        2000 + yy, 1900 + yy)  # fmt: skip
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        last = _MONTH_DAYS[np.clip(month, 0, 12)] + (leap & (month == 2))
+        ok[rows] = (month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+    return ok.tolist()
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 @lru_cache(maxsize=1 << 17)  # birth dates repeat across a list: about 36,500 in a century

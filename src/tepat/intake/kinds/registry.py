@@ -165,6 +165,7 @@ class FamilyListHandler(Handler):
                         family_ok[i] = False  # the row that starts a family goes row by row, for the warning
             family["rt"], family["rw"] = rts, rws
         family["kk_raw"] = columnar.raws(column("kk"))
+        family["kk_clean"] = columnar.kks_without_findings(family["kk_raw"], regions=self.regions)
         birth_places = columnar.map_distinct(raw_places, clean_name)
         mother_names = columnar.texts(column("mother_name"))
         marital, education = columnar.texts(column("marital_status")), columnar.texts(column("education"))
@@ -209,7 +210,7 @@ class FamilyListHandler(Handler):
     def _family(self, columns: dict[str, Sequence[Any]], i: int, village: str, record: int) -> FamilyIn:
         """What family_in gives for a row whose family cells read without a finding (see prepare)."""
         raw = columns["kk_raw"][i]
-        if columnar.kk_without_findings(raw, regions=self.regions):
+        if columns["kk_clean"][i]:
             kk = NikIn(raw, raw, True, [])
         else:
             check = check_kk(raw, regions=self.regions)
