@@ -170,6 +170,46 @@ def test_an_unknown_sheet_is_refused_with_the_sheet_names(tmp_path: Path) -> Non
     assert "Sheet1" in str(problem) and "Data" in str(problem)
 
 
+def two_row_header_sheet(workbook: Any) -> None:
+    """A government form: title, a header over two rows (merged group titles with their columns under them, the
+    other titles merged down), a row numbering the columns, then the data."""
+    sheet = workbook.add_worksheet("Data")
+    sheet.merge_range(0, 0, 0, 8, "DATA PENERIMA BANTUAN RTLH KELURAHAN BERBAS PANTAI")
+    for column, title in enumerate(["NO", "NIK", "NAMA LENGKAP"]):
+        sheet.merge_range(2, column, 3, column, title)
+    sheet.merge_range(2, 3, 2, 4, "LAHIR")
+    sheet.write_row(3, 3, ["TEMPAT", "TANGGAL"])
+    sheet.merge_range(2, 5, 2, 7, "ALAMAT")
+    sheet.write_row(3, 5, ["JALAN", "RT", "RW"])
+    sheet.merge_range(2, 8, 3, 8, "KODE DESA")
+    sheet.write_row(4, 0, ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)"])
+    sheet.write_row(5, 0, ["1", "6474034507900002", "Nur Aisyah", "Bontang", "05/07/1990", "Jl. Kenari", "003",
+                           "005", "64.74.03.1002"])  # fmt: skip
+
+
+def test_a_header_over_two_rows_with_numbered_columns_is_one_header(tmp_path: Path) -> None:
+    table = open_table(write_xlsx(tmp_path / "rtlh.xlsx", two_row_header_sheet), header_score=score)
+    assert table.header == ["NO", "NIK", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR", "JALAN", "RT", "RW",
+                            "KODE DESA"]  # fmt: skip
+    assert table.header_line == 5  # the numbering row belongs to the header
+    assert [(line, cells[1]) for line, cells in rows(table)] == [(6, "6474034507900002")]
+    mapped = map_columns(table.header)
+    assert {"nik", "name", "birth_place", "birth_date", "street", "rt", "rw", "village"} <= set(mapped)
+
+
+def test_the_first_data_row_is_never_taken_for_sub_headers_or_column_numbers(tmp_path: Path) -> None:
+    text = "Nama,NIK,Keterangan,,Kode Desa\nIbu,6474034507900002,Ayah,1,64.74.03.1002\n1,2,3,4,5\n"
+    path = tmp_path / "daftar.csv"
+    path.write_text(text, encoding="utf-8")
+    table = open_table(path, header_score=score)
+    assert (table.header, table.header_line) == (["Nama", "NIK", "Keterangan", "", "Kode Desa"], 1)
+    assert [line for line, _ in rows(table)] == [2, 3]
+    numbered = tmp_path / "bernomor.csv"
+    numbered.write_text("NIK;Nama;Kode Desa\n1;2;3\n6474034507900002;Nur;64.74.03.1002\n", encoding="utf-8")
+    table = open_table(numbered, header_score=score)
+    assert table.header_line == 2 and [line for line, _ in rows(table)] == [3]
+
+
 def test_workbook_header_without_rows_and_empty_workbooks(tmp_path: Path) -> None:
     def header_only(workbook: Any) -> None:
         workbook.add_worksheet("A").write_row(0, 0, ["nik", "nama", "", "kode_desa"])
@@ -296,7 +336,8 @@ def test_csv_title_rows_quoted_newlines_raw_cells_and_widths(tmp_path: Path) -> 
 
 def test_header_detection_prefers_recognised_names(tmp_path: Path) -> None:
     path = tmp_path / "daftar.csv"
-    path.write_text("Dinas Sosial,Kota Bontang\nDibuat,2025-01-31\nnik,nama,kode_desa\n1,2,3\n", encoding="utf-8")
+    path.write_text("Dinas Sosial,Kota Bontang\nDibuat,2025-01-31\nnik,nama,kode_desa\n6474034507900002,Nur,1\n",
+                    encoding="utf-8")  # fmt: skip
     assert open_table(path, header_score=score).header_line == 3
     assert open_table(path).header_line == 1  # without a scorer: the first row with two filled cells
     single = tmp_path / "satu.csv"

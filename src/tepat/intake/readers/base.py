@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
@@ -125,11 +127,17 @@ def find_header(
     With a scorer (the number of column names we recognise), the best-scoring row wins when it reaches
     HEADER_MIN_CELLS: a merged title cell or a "No. | Keterangan" notes table above the list cannot beat the real
     header. Otherwise the first row with HEADER_MIN_CELLS filled cells is taken, as spreadsheet users expect.
+
+    Government forms often take two rows for the header (a merged "ALAMAT" over "JALAN | RT | RW", "LAHIR" over
+    "TEMPAT | TANGGAL") and number the columns in the row below it ("1 | 2 | 3" or "(1) | (2)"): both are taken as
+    part of the header (see ``_header_block``), so neither becomes a row of data.
     """
     best: Header | None = None
     first_plain: Header | None = None
     seen = 0
-    for line, raw in rows:
+    candidates: list[tuple[int, list[str]]] = []  # the non-empty rows looked at, trimmed
+    iterator = iter(rows)
+    for line, raw in iterator:
         cells = trim_cells(raw)
         filled = sum(1 for c in cells if c)
         if not filled:
@@ -138,6 +146,7 @@ def find_header(
             # Checked on every candidate row, before any scoring: a 10,000-column file fails here, cheaply.
             raise IntakeError(FileProblem.TOO_MANY_COLUMNS, path=path.name, count=filled, limit=limits.max_columns)
         seen += 1
+        candidates.append((line, cells))
         if first_plain is None and filled >= HEADER_MIN_CELLS:
             first_plain = Header(line, cells, 0)
         if score is not None:
@@ -146,4 +155,72 @@ def find_header(
                 best = Header(line, cells, points)
         if seen >= HEADER_SEARCH_ROWS:
             break
-    return best or first_plain, seen > 0
+    header = best or first_plain
+    if header is None:
+        return None, seen > 0
+    below = [(line, cells) for line, cells in candidates if line > header.line]
+    for line, raw in iterator:  # the header was the last row looked at: the two rows under it are still wanted
+        if len(below) >= 2:
+            break
+        cells = trim_cells(raw)
+        if any(cells) and len(cells) <= limits.max_columns:
+            below.append((line, cells))
+    return _header_block(header, below[:2], score), True
+
+
+_COLUMN_NUMBER = re.compile(r"\(?(\d{1,3})\)?\.?")
+
+
+def _header_block(header: Header, below: list[tuple[int, list[str]]], score: HeaderScore | None) -> Header:
+    """The header with the rows that belong to it: a row of sub-headers under merged group titles, then a row of
+    column numbers; the header's line becomes the block's last line, so the data begins after it."""
+    if score is not None and below and below[0][0] == header.line + 1:
+        line, subs = below[0]
+        cells = _with_sub_headers(header.cells, subs, score)
+        points = score(cells) if cells is not None else 0
+        if cells is not None and points > header.score:
+            header, below = Header(line, cells, points), below[1:]
+    if below and below[0][0] == header.line + 1 and _column_numbers(below[0][1], header.cells):
+        header = Header(below[0][0], header.cells, header.score)
+    return header
+
+
+def _with_sub_headers(top: list[str], subs: list[str], score: HeaderScore) -> list[str] | None:
+    """Header cells where the row below names the columns: under a title merged across several columns (spreadsheet
+    programs keep a merged cell's text in its first column only) and under a title we do not know. A sub-header is
+    tried alone, then with its group's title after and before it ("TEMPAT" under "LAHIR": "TEMPAT LAHIR").
+
+    None when the row has a cell under a column we know that heads no group: a row of data (or of notes), never
+    sub-headers, which sit under merged titles while the other titles are merged down over them."""
+    width = max(len(top), len(subs))
+    top = top + [""] * (width - len(top))
+    subs = subs + [""] * (width - len(subs))
+    cells = list(top)
+    group = ""
+    for i in range(width):
+        if top[i]:
+            group = top[i]
+        sub = subs[i]
+        if not sub:
+            continue
+        merged = not top[i] or (i + 1 < width and not top[i + 1] and subs[i + 1])
+        if not merged and score([top[i]]):
+            return None
+        tried = [sub, f"{sub} {group}", f"{group} {sub}"] if group else [sub]
+        cells[i] = next((name for name in tried if score([name])), sub)
+    return cells
+
+
+def _column_numbers(cells: list[str], header: list[str]) -> bool:
+    """Whether a row numbers the columns (1, 2, 3… or (1), (2)…, as government forms do): every filled cell such a
+    number, increasing, and at least half as many as the header has names."""
+    numbers: list[int] = []
+    for cell in cells:
+        if not cell:
+            continue
+        match = _COLUMN_NUMBER.fullmatch(cell)
+        if match is None:
+            return False
+        numbers.append(int(match[1]))
+    named = sum(1 for cell in header if cell)
+    return len(numbers) >= max(HEADER_MIN_CELLS, (named + 1) // 2) and all(a < b for a, b in pairwise(numbers))
