@@ -254,7 +254,7 @@ def _both_ways(
 # Lists as agencies write them: no village code (or a '-' or BPS one) but the village's name and district, one
 # RT/RW column, one birth place/date column. Two Kanaan in two districts; two Sukamaju in one district.
 NAMED = ["nik", "kk", "name", "village", "village_name", "district_name", "rt_rw", "birth_place_date", "rt",
-         "birth_date", "birth_place"]  # fmt: skip
+         "birth_date", "birth_place", "sex", "sex_male_mark", "sex_female_mark"]  # fmt: skip
 NAMED_MAPPING = {name: index for index, name in enumerate(NAMED)}
 NAMES = VillageNames([("64.74.03.1002", "Gunung Telihan", "64.74.03", "Bontang Barat"),
                       ("64.74.03.1003", "Kanaan", "64.74.03", "Bontang Barat"),
@@ -286,6 +286,9 @@ named_rows = st.tuples(
     st.sampled_from(["", None, "7"]),
     st.sampled_from(["", None, "03/04/1985", "1985-07-12"]),
     st.sampled_from(["", None, "Tenggarong"]),
+    st.sampled_from(["", None, "L", "Perempuan"]),
+    st.sampled_from(["", None, "√", "v", 1, 0, "-", "X", True, False]),  # tick columns (forms: L | P under JK)
+    st.sampled_from(["", None, "√", "1", 0.0, "tidak"]),
 )
 
 
@@ -295,6 +298,22 @@ def test_lists_with_village_names_and_combined_columns_read_column_wise_as_row_b
     rows: list[tuple[Any, ...]], kind: str
 ) -> None:
     _both_ways(kind, rows, NAMED_MAPPING, NAMED_VILLAGES, NAMES)
+
+
+def test_the_ticked_one_of_two_sex_columns_is_the_sex() -> None:
+    mapping = {"nik": 0, "name": 1, "village": 2, "sex_male_mark": 3, "sex_female_mark": 4}
+    handler = KINDS["person"].handler(REGIONS, VILLAGES)
+    rows = [["", "Ani", "64.74.03.1002", "", "√"], ["", "Budi", "64.74.03.1002", "v", ""],
+            ["", "Cici", "64.74.03.1002", "√", "√"]]  # fmt: skip
+    sexes, codes = [], []
+    for line, row in enumerate(rows, 2):
+        cells = Cells({name: row[i] for name, i in mapping.items()}, line)
+        handler.check(cells)
+        handler.add(cells, line)
+        codes.append([issue.code for issue in cells.issues if issue.column == "sex_male_mark"])
+    for family in handler.families.values():  # type: ignore[attr-defined]
+        sexes.extend(member[6] for member in family.members)
+    assert sexes == ["P", "L", ""] and codes == [[], [], ["sex.both_marked"]]
 
 
 def test_village_names_place_what_they_can_and_name_the_problem_otherwise() -> None:

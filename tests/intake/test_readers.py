@@ -197,6 +197,15 @@ def test_a_header_over_two_rows_with_numbered_columns_is_one_header(tmp_path: Pa
     assert {"nik", "name", "birth_place", "birth_date", "street", "rt", "rw", "village"} <= set(mapped)
 
 
+def test_sex_ticked_in_l_and_p_columns_under_one_title_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "blt.csv"
+    path.write_text("NIK;NAMA;JENIS KELAMIN;;KODE DESA\n;;L;P;\n1;2;3;4;5\n6474034507900002;Nur;;√;64.74.03.1002\n",
+                    encoding="utf-8")  # fmt: skip
+    table = open_table(path, header_score=score)
+    assert (table.header, table.header_line) == (["NIK", "NAMA", "L", "P", "KODE DESA"], 3)
+    assert {"sex_male_mark": 2, "sex_female_mark": 3}.items() <= map_columns(table.header).items()
+
+
 def test_the_first_data_row_is_never_taken_for_sub_headers_or_column_numbers(tmp_path: Path) -> None:
     text = "Nama,NIK,Keterangan,,Kode Desa\nIbu,6474034507900002,Ayah,1,64.74.03.1002\n1,2,3,4,5\n"
     path = tmp_path / "daftar.csv"

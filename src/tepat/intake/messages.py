@@ -17,6 +17,7 @@ ROW_MESSAGES = {
     "row.no_identity": _("Baris tanpa NIK dan tanpa nama"),
     "date.invalid": _("Tanggal tidak dapat dibaca atau tidak ada di kalender"),
     "rt_rw.invalid": _("RT/RW tidak dapat dipisah (tulis mis. 003/005); RT dan RW dibiarkan kosong"),
+    "sex.both_marked": _("Kolom L dan P sama-sama ditandai: jenis kelamin dibiarkan kosong"),
     "date.month_first": _("Tanggal ditulis bulan/hari/tahun (urutan Amerika): dibaca begitu, periksa pengaturan Excel"),
     "number.invalid": _("Bukan angka"),
     "bool.invalid": _("Isi harus Ya atau Tidak"),

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from tepat.engine.columnar import cell_raw, cell_text, parse_cell
-from tepat.engine.identity import NikProblem, RegionCodes, Severity, check_kk, check_nik, parse_sex
+from tepat.engine.identity import NikProblem, RegionCodes, Severity, Sex, check_kk, check_nik, parse_sex
 from tepat.engine.values import (
     clean_name,
     month_first_date,
@@ -117,9 +117,33 @@ def _birth_date(cells: Cells, regions: RegionCodes, sex: Any, raw: Any, column: 
     return born
 
 
+_UNMARKED = frozenset({"", "0", "-", "tidak", "t", "no", "n", "false", "salah"})
+
+
+def marked(value: Any) -> bool:
+    """Whether a tick column's cell is ticked: ✓, √, v, X, 1, Ya, the letter itself… anything but empty, 0, '-' or
+    'tidak' (and False, 0)."""
+    if value is None or value is False or value == 0:
+        return False
+    return str(value).strip().casefold() not in _UNMARKED
+
+
+def sex_cell(cells: Cells) -> Any:
+    """The row's sex as written: its own column, else which of the L and P tick columns is ticked (both: a
+    ``sex.both_marked`` warning and no sex)."""
+    raw = cells.raw("sex")
+    if raw is not None and raw != "":
+        return raw
+    male, female = marked(cells.raw("sex_male_mark")), marked(cells.raw("sex_female_mark"))
+    if male and female:
+        cells.issues.append(Issue(cells.line, "sex_male_mark", "sex.both_marked", "L + P", error=False))
+        return None
+    return Sex.MALE if male else Sex.FEMALE if female else raw
+
+
 def person_in(cells: Cells, regions: RegionCodes) -> Member:
     """The row's person as a family member without its record and position (see ``registry.stream.Member``)."""
-    sex = parse_sex(cells.raw("sex"))
+    sex = parse_sex(sex_cell(cells))
     place, raw_born, column = birth_cells(cells)
     born = _birth_date(cells, regions, sex, raw_born, column)
     nik = nik_in(cells, regions, sex=sex, born=born)

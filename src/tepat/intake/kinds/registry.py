@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tepat.engine import columnar
-from tepat.engine.identity import RegionCodes, check_kk, parse_sex
+from tepat.engine.identity import RegionCodes, Sex, check_kk, parse_sex
 from tepat.engine.values import (
     clean_name,
     normalise_village_code,
@@ -23,6 +23,7 @@ from tepat.intake.kinds.base import (
     _int,
     _relationship,
     family_in,
+    marked,
     person_in,
     require_valid_nik,
 )
@@ -129,7 +130,15 @@ class FamilyListHandler(Handler):
             villages = [v or (place(village_names[i], districts[i])[0] if village_names[i] else "")
                         for i, v in enumerate(villages)]  # fmt: skip
         nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
-        sexes = columnar.map_distinct(columnar.raws(column("sex")), parse_sex)
+        raw_sexes, both_marked = columnar.raws(column("sex")), [False] * count
+        if "sex_male_mark" in mapping or "sex_female_mark" in mapping:  # L and P tick columns (see sex_cell)
+            males, females = columnar.raws(column("sex_male_mark")), columnar.raws(column("sex_female_mark"))
+            for i, value in enumerate(raw_sexes):
+                if value is None or value == "":
+                    male, female = marked(males[i]), marked(females[i])
+                    both_marked[i] = male and female  # the row goes row by row, for the warning
+                    raw_sexes[i] = Sex.MALE if male and not female else Sex.FEMALE if female and not male else value
+        sexes = columnar.map_distinct(raw_sexes, parse_sex)
         sex_codes = columnar.map_distinct(sexes, _sex_code)
         raw_born, raw_places = columnar.raws(column("birth_date")), columnar.texts(column("birth_place"))
         if "birth_place_date" in mapping:  # one 'Tempat/Tgl Lahir' column, for rows with neither (see birth_cells)
@@ -181,6 +190,7 @@ class FamilyListHandler(Handler):
                 or village not in known
                 or not (nik_texts[i] or names[i])
                 or born[i][1]
+                or both_marked[i]
                 or disability[i][1]
                 or relationship[i][1]
             ):
