@@ -107,14 +107,14 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fast", [True, False], ids=["arrow-reader", "streaming-reader"])
 def test_combined_birth_and_rt_rw_columns_are_read_apart(tmp_path: Path, fast: bool) -> None:
-    """A village list writes 'Tempat/Tgl Lahir' and 'RT/RW' in one column each: the birth date still links Siti's
-    two rows (her NIK went through Excel in one), as it does for the import."""
+    """A village list writes 'Tempat/Tgl Lahir' and 'RT/RW' in one column each and ticks the sex in L and P columns:
+    the birth date still links Siti's two rows (her NIK went through Excel in one), as it does for the import."""
     from tepat.linkage.management.commands.dedupe import read_person_list
 
-    text = ("NAMA,TEMPAT/TGL LAHIR,RT/RW,NIK\n"
-            "Siti Aminah,\"Bontang, 15-08-1988\",003/005,6474035508880002\n"
-            "SITI AMINAH,\"BONTANG, 15/08/1988\",3/5,6.47403E+15\n"
-            "Budi Santoso,\"Samarinda, 12-07-1985\",RT 1 RW 2,6474031207850001\n")  # fmt: skip
+    text = ("NAMA,TEMPAT/TGL LAHIR,RT/RW,NIK,L,P\n"
+            "Siti Aminah,\"Bontang, 15-08-1988\",003/005,6474035508880002,,√\n"
+            "SITI AMINAH,\"BONTANG, 15/08/1988\",3/5,6.47403E+15,,v\n"
+            "Budi Santoso,\"Samarinda, 12-07-1985\",RT 1 RW 2,6474031207850001,√,\n")  # fmt: skip
     source = tmp_path / "desa.csv"
     source.write_text(text if fast else text.replace("\nSITI", "\n\nSITI"), encoding="utf-8")  # a blank line:
     # the streaming reader's case
@@ -123,6 +123,7 @@ def test_combined_birth_and_rt_rw_columns_are_read_apart(tmp_path: Path, fast: b
     assert table.column("tanggal_lahir").to_pylist() == ["15-08-1988", "15/08/1988", "12-07-1985"]
     assert table.column("tempat_lahir").to_pylist() == ["Bontang", "BONTANG", "Samarinda"]
     assert (table.column("rt").to_pylist(), table.column("rw").to_pylist()) == (["003", "3", "1"], ["005", "5", "2"])
+    assert table.column("jenis_kelamin").to_pylist() == ["P", "P", "L"]  # ticked in an L or a P column
     out = tmp_path / "clusters.csv"
     call_command("dedupe", str(source), "--out", str(out), stdout=io.StringIO())
     clusters = [row["cluster_id"] for row in _rows(out)]

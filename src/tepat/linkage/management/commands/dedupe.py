@@ -29,6 +29,7 @@ from tepat.engine.values import split_place_date, split_rt_rw
 from tepat.errors import UserError
 from tepat.intake.columns import map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
+from tepat.intake.kinds.base import marked
 from tepat.intake.readers import Cell, Table, open_table
 from tepat.progress import cli_progress
 
@@ -48,6 +49,8 @@ TEMPLATE_NAMES = {
     "village": "kode_desa",
     "birth_place_date": "tempat_tgl_lahir",
     "rt_rw": "rt_rw",
+    "sex_male_mark": "tanda_l",
+    "sex_female_mark": "tanda_p",
 }
 FEBRL_COLUMNS = (
     "rec_id",
@@ -201,8 +204,9 @@ def read_person_list(
 
 
 def _split_combined(data: pa.Table) -> pa.Table:
-    """One 'Tempat/Tgl Lahir' and one 'RT/RW' column as the engine's own columns, for the rows without them, as the
-    import reads them (``intake.kinds.base.birth_cells``, ``rt_rw_of``)."""
+    """One 'Tempat/Tgl Lahir' and one 'RT/RW' column as the engine's own columns, for the rows without them, and L
+    and P tick columns as the sex, as the import reads them (``intake.kinds.base.birth_cells``, ``rt_rw_of``,
+    ``sex_cell``)."""
     splits = (("tempat_tgl_lahir", ("tempat_lahir", "tanggal_lahir"), split_place_date),
               ("rt_rw", ("rt", "rw"), split_rt_rw))  # fmt: skip
     for combined, (first, second), split in splits:
@@ -217,6 +221,17 @@ def _split_combined(data: pa.Table) -> pa.Table:
                 ones[i], twos[i] = str(one) if one else None, str(two) if two else None
         data = data.drop_columns([name for name in (combined, first, second) if name in data.column_names])
         data = data.append_column(first, pa.array(ones, pa.string())).append_column(second, pa.array(twos, pa.string()))
+    if {"tanda_l", "tanda_p"} & set(data.column_names):  # sex ticked in an L or a P column (kinds.base.sex_cell)
+        size = data.num_rows
+        males, females = ((data.column(name).to_pylist() if name in data.column_names else [None] * size)
+                          for name in ("tanda_l", "tanda_p"))  # fmt: skip
+        sexes = data.column("jenis_kelamin").to_pylist() if "jenis_kelamin" in data.column_names else [None] * size
+        for i, sex in enumerate(sexes):
+            if not sex:
+                male, female = marked(males[i]), marked(females[i])
+                sexes[i] = "L" if male and not female else "P" if female and not male else sex
+        data = data.drop_columns([n for n in ("tanda_l", "tanda_p", "jenis_kelamin") if n in data.column_names])
+        data = data.append_column("jenis_kelamin", pa.array(sexes, pa.string()))
     return data
 
 
