@@ -45,6 +45,12 @@ class SourceRecord(models.Model):
         return dict(zip(self.batch.columns, self.values, strict=False))
 
 
+# Identifiers (NIK, KK, a source's keys) are compared byte by byte in their indexes (PostgreSQL's pattern operator
+# class: equality and IN, which is all anything asks of them) instead of by the database's language collation: a
+# million NIKs index in half the time (1.7 -> 0.8 s), and every import inserts into these indexes. Other databases
+# ignore it.
+IDENTIFIER = "varchar_pattern_ops"
+
 WHOLE_ROW = "*"  # the lineage key of the record a row was created from: the source of every field not named
 
 
@@ -130,7 +136,7 @@ class Person(Tracked):
         # CharField, and nothing searches identifiers by prefix: one more index for every import to keep.
         indexes = [
             models.Index(fields=["id"], condition=Q(vital_status="deceased"), name="person_deceased"),
-            models.Index(fields=["nik"], name="person_nik"),
+            models.Index(fields=["nik"], name="person_nik", opclasses=[IDENTIFIER]),
             # almost every person is merged into nobody: those are not indexed
             models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="person_merged_into"),
         ]
@@ -197,7 +203,7 @@ class Household(Tracked):
     class Meta:
         verbose_name = _("rumah tangga")
         verbose_name_plural = _("rumah tangga")
-        indexes = [models.Index(fields=["source_key"], name="household_source_key")]  # see Person.Meta
+        indexes = [models.Index(fields=["source_key"], name="household_source_key", opclasses=[IDENTIFIER])]
 
 
 class FamilyStatus(models.TextChoices):
@@ -236,8 +242,8 @@ class Family(Tracked):
             models.Index(fields=["village", "desil_national"]),
             # A village's family list pages in (village, id) order over active families (bench/web.py).
             models.Index(fields=["village", "id"], condition=Q(status="active"), name="family_active_village_id"),
-            models.Index(fields=["kk"], name="family_kk"),  # identifiers: see Person.Meta
-            models.Index(fields=["source_key"], name="family_source_key"),
+            models.Index(fields=["kk"], name="family_kk", opclasses=[IDENTIFIER]),  # identifiers: see Person.Meta
+            models.Index(fields=["source_key"], name="family_source_key", opclasses=[IDENTIFIER]),
         ]
 
     def __str__(self) -> str:
