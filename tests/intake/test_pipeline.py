@@ -306,6 +306,63 @@ def test_one_birth_place_and_date_column_gives_both(admin: User, tmp_path: Path,
     assert {(4, "birth_place_date", "date.invalid"), (5, "birth_place_date", "date.invalid")} <= issues
 
 
+def test_a_signed_government_form_imports_without_rejected_rows(admin: User, tmp_path: Path, reading: str) -> None:
+    """A kelurahan's form as offices fill it: a title, a header over two rows (ALAMAT over RT | RW, JENIS KELAMIN
+    over L | P ticked), a row numbering the columns, the data, a JUMLAH row and the signature block. The header
+    rows are the header, the ticks the sex, and the closing rows are noted and skipped: nothing is rejected, so the
+    list commits as it is."""
+    import xlsxwriter
+
+    path = tmp_path / "rtlh.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("RTLH")
+    sheet.merge_range(0, 0, 0, 8, "DAFTAR CALON PENERIMA BANTUAN RTLH KELURAHAN GUNUNG TELIHAN TAHUN 2026")
+    for column, title in ((0, "NO"), (1, "NIK"), (2, "NO. KK"), (3, "NAMA"), (8, "KODE DESA")):
+        sheet.merge_range(2, column, 3, column, title)
+    sheet.merge_range(2, 4, 2, 5, "JENIS KELAMIN")
+    sheet.write_row(3, 4, ["L", "P"])
+    sheet.merge_range(2, 6, 2, 7, "ALAMAT")
+    sheet.write_row(3, 6, ["JALAN", "RT/RW"])
+    sheet.write_row(4, 0, [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    people = [("6474031207850001", "6474031203150001", "Ahmad Fauzi", "√", "", "003/005"),
+              ("6474035508880002", "6474031203150001", "Nur Aisyah", "", "√", "003/005"),
+              ("6474031207850003", "6474031203150002", "Budi Santoso", "v", "", "007/001")]  # fmt: skip
+    for row, (nik, kk, name, male, female, rt_rw) in enumerate(people, 5):
+        sheet.write_row(row, 0, [row - 4, nik, kk, name, male, female, "Jl. Kenari", rt_rw, "64.74.03.1002"])
+    sheet.write_row(8, 0, ["JUMLAH", "", "", "3 orang"])
+    sheet.write(10, 5, "Bontang, 12 Januari 2026")
+    sheet.write(11, 1, "Mengetahui,")
+    sheet.write(11, 5, "Lurah Gunung Telihan")
+    sheet.write(14, 1, "RT 003")
+    sheet.write(14, 5, "H. Abdul Rahman, S.Sos")
+    sheet.write(15, 5, "NIP. 197001011990031005")
+    book.close()
+    outcome = import_file(actor=admin, path=path, kind="person", source_name="Kelurahan Gunung Telihan",
+                          valid_only=False)  # fmt: skip
+    batch = outcome.batch
+    assert batch.status == BatchStatus.COMMITTED and batch.counts["rejected_rows"] == 0
+    assert outcome.counts["persons_new"] == 3 and batch.header_line == 5
+    got = {p.nik: p.sex for p in Person.objects.all()}
+    assert got == {"6474031207850001": "L", "6474035508880002": "P", "6474031207850003": "L"}
+    assert {f.address.rt for f in Family.objects.select_related("address")} == {"003", "007"}
+    closing = {i.row_number: i.severity for i in RowIssue.objects.filter(batch=batch, code="row.footer")}
+    assert closing == {9: "warning", 11: "warning", 12: "warning", 15: "warning", 16: "warning"}
+
+
+def test_only_rows_of_a_closing_block_are_taken_for_it() -> None:
+    from tepat.intake.parsing import footer_row
+
+    assert footer_row(["JUMLAH", None, 1500000000.0], after_footer=False) == "JUMLAH | 1500000000"
+    assert footer_row([None, "Kepala Kelurahan Api-Api"], after_footer=False)
+    assert footer_row(["Samarinda, 01-02-2026"], after_footer=False)
+    assert footer_row(["NIP.197001011990031005"], after_footer=False)  # the signatory's NIP is not a NIK
+    assert footer_row(["Drs. H. Abdul Rahman"], after_footer=True)  # the name under a signature
+    assert not footer_row(["Drs. H. Abdul Rahman"], after_footer=False)
+    assert not footer_row(["Ani", "64.74.03.1002", "003"], after_footer=True)  # a row of data that went wrong
+    assert not footer_row(["Jumlah", "6474031207850001"], after_footer=False)  # a NIK: rejected, for the user to see
+    assert not footer_row(["Kepala Keluarga", "Budi", "L"], after_footer=False)
+
+
 def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: User, tmp_path: Path) -> None:
     path = _write(tmp_path, "tanpa_desa.csv", "NIK,NAMA\n6474031207850001,Ahmad Fauzi\n")
     batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")

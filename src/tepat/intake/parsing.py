@@ -17,6 +17,7 @@ import contextlib
 import marshal
 import multiprocessing
 import queue
+import re
 import sys
 import threading
 import traceback
@@ -29,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from tepat.engine.columnar import cell_text
 from tepat.errors import UserError
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import Cells, Handler, Issue
@@ -52,6 +54,7 @@ class Parsed:
     record_ids: list[int] = field(default_factory=list)  # FamilyIn.record, Member[RECORD] -> SourceRecord id
     rows: int = 0
     rejected_rows: set[int] = field(default_factory=set)
+    in_footer: bool = False  # the last row taken was part of the list's closing block (see footer_row)
 
 
 def cell(value: Any) -> Any:
@@ -76,22 +79,62 @@ def take_chunk(parsed: Parsed, chunk: list[tuple[int, int, list[Any]]], mapping:
     handler, record_ids, rejected_rows, issues = parsed.handler, parsed.record_ids, parsed.rejected_rows, parsed.issues
     ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
     accept = handler.accept
+    in_footer = parsed.in_footer
     for (record_id, line, raw), prepared in zip(chunk, ready, strict=True):
         if prepared is not None and accept(prepared, len(record_ids)):
             record_ids.append(record_id)
+            in_footer = False
             continue
         width = len(raw)
         cells = Cells({name: raw[i] for name, i in mapping.items() if i < width}, line)
         handler.check(cells)
         if cells.rejected:
+            closing = footer_row(raw, after_footer=in_footer)
+            if closing:
+                issues.append(Issue(line, "", "row.footer", closing[:200], error=False))
+                in_footer = True
+                continue
             rejected_rows.add(line)
             issues.extend(cells.issues)
+            in_footer = False
             continue
         index = len(record_ids)
         record_ids.append(record_id)
         handler.add(cells, index)
         issues.extend(cells.issues)
+        in_footer = False
+    parsed.in_footer = in_footer
     parsed.rows += len(chunk)
+
+
+# The closing block of a list as offices write it: totals, the place and date of signing, who knew or approved it,
+# the signatory's office and NIP.
+_FOOTER = re.compile(
+    r"^\(?(jumlah|total|sub\s*total|grand\s*total|mengetahui|menyetujui|diketahui|disetujui|disahkan|dibuat\s+oleh|"
+    r"yang\s+membuat|pembuat\s+daftar|petugas\s+pendata|ttd|tanda\s+tangan|cap\b|nip\b|nip\.|nrp\b|"
+    r"an\.|a\.n\.|plt\.?\s|plh\.?\s|pj\.?\s|"
+    r"(kepala|sekretaris)\s+(desa|kelurahan|dinas|badan|bidang|seksi|kantor|bappeda|kecamatan)|lurah\b|camat\b)",
+    re.IGNORECASE,
+)
+# "Bontang, 12 Januari 2025", "Bontang, 12-01-2025": where and when the list was signed.
+_SIGNED = re.compile(r"^[^\W\d_][\w .'-]*,\s*\d{1,2}(\s+[^\W\d_]+\s+|[-/.]\d{1,2}[-/.])\d{2,4}$")
+_IDENTIFIER = re.compile(r"\d{15,}|\d[.,]\d+e\+?1[45]", re.IGNORECASE)  # a NIK or KK, also as Excel mangles it
+
+
+def footer_row(raw: list[Any], *, after_footer: bool) -> str:
+    """The text of a rejected row that belongs to the list's closing block, '' for any other row: the row has no
+    identifier, and one of its cells opens the block (JUMLAH, Mengetahui, Kepala Desa…, NIP., "Bontang, 12 Januari
+    2025") or the row before it was of the block (the signatory's name). Such a row is skipped with a note, not
+    rejected: every list signed by an office would otherwise need its valid rows committed by hand."""
+    texts = [text for text in map(cell_text, raw) if text]
+    if not texts or len(texts) > 4:
+        return ""
+    opening = [bool(_FOOTER.match(text) or _SIGNED.match(text)) for text in texts]
+    if any(_IDENTIFIER.search(text) for text, opens in zip(texts, opening, strict=True) if not opens):
+        return ""  # a NIK or KK (a signatory's NIP is part of the block)
+    if any(opening) or (after_footer and len(texts) <= 2):  # after it: the signatory's name (two, side by side)
+        return " | ".join(texts)
+    return ""
 
 
 def chunks_of(rows: Iterable[tuple[int, int, list[Any]]]) -> Iterator[list[tuple[int, int, list[Any]]]]:
