@@ -28,6 +28,16 @@ from tepat.engine.values import (
         ("1 Agustus 2024", date(2024, 8, 1)),
         ("31240", date(1985, 7, 12)),  # an Excel serial number kept as text
         (31240, date(1985, 7, 12)),
+        ("12-Agu-85", date(1985, 8, 12)),  # a month's name with a two-digit year
+        ("12 Agustus 85", date(1985, 8, 12)),
+        ("Jumat, 12 Juli 1985", date(1985, 7, 12)),  # with the weekday, as a letter writes a date
+        ("1985/07/12", date(1985, 7, 12)),  # year first with slashes
+        ("12-07-1985 00:00:00", date(1985, 7, 12)),  # a database export's date-time
+        ("12/07/1985 13.45", date(1985, 7, 12)),
+        ("19850712", date(1985, 7, 12)),  # BDT's compact form
+        ("12071985", date(1985, 7, 12)),  # ... and the day-first compact one
+        (19850712, date(1985, 7, 12)),
+        (1071985.0, date(1985, 7, 1)),  # 01071985 typed into a number cell: Excel dropped the leading zero
         ("", None),
         ("-", None),
         (None, None),
@@ -37,11 +47,25 @@ def test_dates_as_lists_write_them(raw: object, expected: date | None) -> None:
     assert parse_date(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["31/02/1990", "1985-13-01", "kemarin", "32 Maret 2020"])
+@pytest.mark.parametrize(
+    "raw", ["31/02/1990", "1985-13-01", "kemarin", "32 Maret 2020", "Bontang 12 Juli 1985", "1985-07/12", "19851312"]
+)
 def test_impossible_dates_are_named(raw: str) -> None:
     with pytest.raises(ValueError_) as err:
         parse_date(raw)
     assert err.value.code == "date.invalid"
+
+
+def test_eight_digits_never_read_both_as_year_first_and_as_day_first() -> None:
+    """YYYYMMDD of 19xx/20xx needs its month in digits 5-6, which DDMMYYYY would need to be 19 or 20: no text is
+    a valid date both ways, so the order tried decides nothing."""
+    from datetime import timedelta
+
+    day = date(1900, 1, 1)
+    while day < date(2100, 1, 1):
+        ddmmyyyy = day.strftime("%d%m%Y")
+        assert parse_date(ddmmyyyy) == day, ddmmyyyy
+        day += timedelta(days=1)
 
 
 def test_month_first_when_the_column_says_so() -> None:

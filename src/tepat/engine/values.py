@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, datetime, timedelta
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it wrongly counts 1900-02-29, hence the 30th)
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T].*)?$")
+# A database export adds the time of day to a date: '12-07-1985 00:00:00'.
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?)?$")
+_COMPACT = re.compile(r"^\d{8}$")  # 19850712 (BDT and database exports) or 12071985
 _MONTHS_ID = {
     "jan": 1,
     "januari": 1,
@@ -44,7 +47,11 @@ _MONTHS_ID = {
     "desember": 12,
     "dec": 12,
 }
-_TEXT_MONTH = re.compile(r"^(\d{1,2})[\s\-/]+([A-Za-z]+)[\s\-/]+(\d{4})$")
+_TEXT_MONTH = re.compile(
+    r"^(?:(?:senin|selasa|rabu|kamis|jum.?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday),?\s+)?(\d{1,2})[\s\-/.]+([A-Za-z]+)\.?[\s\-/.]+(\d{2}|\d{4})$",
+    re.IGNORECASE,
+)
 
 
 class ValueError_(ValueError):
@@ -68,26 +75,43 @@ def parse_date(value: object, *, day_first: bool = True) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if value >= 1_000_000 and float(value).is_integer():  # no Excel serial (9999-12-31 is 2,958,465)
+            return _compact(str(int(value)).zfill(8))
         return _from_serial(float(value))
     text = str(value).strip()
     if not text or text in {"-", "0"}:
         return None
     if m := _ISO.match(text):
-        return _make(int(m[1]), int(m[2]), int(m[3]))
+        return _make(int(m[1]), int(m[3]), int(m[4]))
     if m := _DMY.match(text):
-        a, b, year = int(m[1]), int(m[2]), int(m[3])
-        if year < 100:
-            year += 2000 if year <= date.today().year % 100 else 1900
+        a, b, year = int(m[1]), int(m[2]), _full_year(int(m[3]), m[3])
         day, month = (a, b) if day_first else (b, a)
         return _make(year, month, day)
     if m := _TEXT_MONTH.match(text):
         named_month = _MONTHS_ID.get(m[2].lower())
         if named_month is None:
             raise ValueError_("date.invalid")
-        return _make(int(m[3]), named_month, int(m[1]))
+        return _make(_full_year(int(m[3]), m[3]), named_month, int(m[1]))
+    if _COMPACT.match(text):
+        return _compact(text)
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return _from_serial(float(text))
     raise ValueError_("date.invalid")
+
+
+def _full_year(year: int, written: str) -> int:
+    """A year as written: two digits are this century's up to this year, else the last century's."""
+    if len(written) > 2:
+        return year
+    return year + (2000 if year <= date.today().year % 100 else 1900)
+
+
+def _compact(text: str) -> date:
+    """Eight digits: YYYYMMDD of a year 1900-2099, else DDMMYYYY (never both: see the tests)."""
+    if text[:2] in ("19", "20"):
+        with contextlib.suppress(ValueError):
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    return _make(int(text[4:]), int(text[2:4]), int(text[:2]))
 
 
 def month_first_date(value: object) -> date | None:
