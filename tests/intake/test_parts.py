@@ -178,6 +178,51 @@ def test_a_broken_part_is_a_corrupt_file_not_a_traceback(tmp_path: Path, monkeyp
     assert parted.value.code == whole.value.code == FileProblem.CORRUPT.value
 
 
+def test_the_sheet_is_unpacked_ahead_and_its_errors_come_where_the_blocks_are_taken() -> None:
+    """The unpacking thread hands blocks over in order, raises a read's error in the taker, and ends when the cut
+    stops early (no thread is left waiting to hand over a block)."""
+
+    class Source:
+        def __init__(self, blocks: list[bytes | Exception]) -> None:
+            self.blocks = blocks
+
+        def read(self, size: int = -1) -> bytes:
+            block = self.blocks.pop(0) if self.blocks else b""
+            if isinstance(block, Exception):
+                raise block
+            return block
+
+    with parts._ReadAhead(Source([b"a", b"b", b"c"])) as ahead:  # type: ignore[arg-type]
+        assert [ahead.read(), ahead.read(), ahead.read(), ahead.read(), ahead.read()] == [b"a", b"b", b"c", b"", b""]
+    with parts._ReadAhead(Source([b"a", zipfile.BadZipFile("Bad CRC-32")])) as ahead:  # type: ignore[arg-type]
+        assert ahead.read() == b"a"
+        for _ in range(2):
+            with pytest.raises(zipfile.BadZipFile):
+                ahead.read()
+    with parts._ReadAhead(Source([b"x"] * 50)) as ahead:  # type: ignore[arg-type]
+        ahead.read()
+    assert not ahead.thread.is_alive()
+
+
+def test_parts_are_written_in_order_and_a_failed_write_stops_the_cut(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "p.zip", "w") as out, parts._PartWriter(out) as writer:
+        for i in range(5):
+            writer.put(f"part{i}.xml", [b"<a>", str(i).encode(), b"</a>"])
+        writer.finish()
+    with zipfile.ZipFile(tmp_path / "p.zip") as written:
+        assert [(n, written.read(n)) for n in written.namelist()] == [(f"part{i}.xml", f"<a>{i}</a>".encode())
+                                                                      for i in range(5)]  # fmt: skip
+
+    class Full:
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError), parts._PartWriter(Full()) as failing:  # type: ignore[arg-type]
+        failing.put("part1.xml", [b"x"])
+        failing.finish()
+    assert not failing.thread.is_alive()
+
+
 def test_a_sheet_that_cannot_be_cut_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows under a namespace prefix are cut as well; a sheet that never closes its rows is read whole."""
     rows = _row(1, "nik", "nama") + "".join(_row(r, f"647403120785000{r}", "Budi") for r in range(2, 6))
