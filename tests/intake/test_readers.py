@@ -206,6 +206,18 @@ def test_sex_ticked_in_l_and_p_columns_under_one_title_is_read(tmp_path: Path) -
     assert {"sex_male_mark": 2, "sex_female_mark": 3}.items() <= map_columns(table.header).items()
 
 
+def test_a_known_column_named_under_a_title_over_it_alone_is_a_sub_header(tmp_path: Path) -> None:
+    path = tmp_path / "rt.csv"
+    path.write_text("NIK;NAMA;ALAMAT;KODE DESA\n;;RT/RW;\n6474034507900002;Nur;003/005;64.74.03.1002\n",
+                    encoding="utf-8")  # fmt: skip
+    table = open_table(path, header_score=score)
+    assert (table.header, table.header_line) == (["NIK", "NAMA", "RT/RW", "KODE DESA"], 2)
+    hint = tmp_path / "petunjuk.csv"  # a hint under its own column is no sub-header: the row stays a row
+    hint.write_text("NIK;NAMA;JENIS KELAMIN;KODE DESA\n;;L/P;\n6474034507900002;Nur;P;64.74.03.1002\n",
+                    encoding="utf-8")  # fmt: skip
+    assert open_table(hint, header_score=score).header_line == 1
+
+
 def test_the_first_data_row_is_never_taken_for_sub_headers_or_column_numbers(tmp_path: Path) -> None:
     text = "Nama,NIK,Keterangan,,Kode Desa\nIbu,6474034507900002,Ayah,1,64.74.03.1002\n1,2,3,4,5\n"
     path = tmp_path / "daftar.csv"

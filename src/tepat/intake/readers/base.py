@@ -176,27 +176,33 @@ def _header_block(header: Header, below: list[tuple[int, list[str]]], score: Hea
     column numbers; the header's line becomes the block's last line, so the data begins after it."""
     if score is not None and below and below[0][0] == header.line + 1:
         line, subs = below[0]
-        cells = _with_sub_headers(header.cells, subs, score)
-        points = score(cells) if cells is not None else 0
-        if cells is not None and points > header.score:
-            header, below = Header(line, cells, points), below[1:]
+        found = _with_sub_headers(header.cells, subs, score)
+        if found is not None:
+            cells, renamed = found
+            points = score(cells)
+            if points > header.score or (renamed and points == header.score):
+                header, below = Header(line, cells, points), below[1:]
     if below and below[0][0] == header.line + 1 and _column_numbers(below[0][1], header.cells):
         header = Header(below[0][0], header.cells, header.score)
     return header
 
 
-def _with_sub_headers(top: list[str], subs: list[str], score: HeaderScore) -> list[str] | None:
+def _with_sub_headers(top: list[str], subs: list[str], score: HeaderScore) -> tuple[list[str], bool] | None:
     """Header cells where the row below names the columns: under a title merged across several columns (spreadsheet
     programs keep a merged cell's text in its first column only) and under a title we do not know. A sub-header is
-    tried alone, then with its group's title after and before it ("TEMPAT" under "LAHIR": "TEMPAT LAHIR").
+    tried alone, then with its group's title after and before it ("TEMPAT" under "LAHIR": "TEMPAT LAHIR"). With the
+    cells, whether a known title gave way to another known column under it (the header names no more columns then,
+    but says what the column holds).
 
-    None when the row has a cell under a column we know that heads no group: a row of data (or of notes), never
-    sub-headers, which sit under merged titles while the other titles are merged down over them."""
+    None when the row has a cell under a column we know that heads no group and is not itself the name of another
+    column we know: a row of data (or of notes), never sub-headers, which sit under merged titles while the other
+    titles are merged down over them."""
     width = max(len(top), len(subs))
     top = top + [""] * (width - len(top))
     subs = subs + [""] * (width - len(subs))
     cells = list(top)
     group = ""
+    renamed = False
     for i in range(width):
         if top[i]:
             group = top[i]
@@ -205,10 +211,13 @@ def _with_sub_headers(top: list[str], subs: list[str], score: HeaderScore) -> li
             continue
         merged = not top[i] or (i + 1 < width and not top[i + 1] and subs[i + 1])
         if not merged and score([top[i]]):
-            return None
+            if score([top[i], sub]) < 2:  # a value, a hint, or the same column named again: not a sub-header
+                return None
+            cells[i], renamed = sub, True  # another column we know under a title over it alone: ALAMAT over RT/RW
+            continue
         tried = [sub, f"{sub} {group}", f"{group} {sub}"] if group else [sub]
         cells[i] = next((name for name in tried if score([name])), sub)
-    return cells
+    return cells, renamed
 
 
 def _column_numbers(cells: list[str], header: list[str]) -> bool:
