@@ -128,17 +128,25 @@ def marked(value: Any) -> bool:
     return str(value).strip().casefold() not in _UNMARKED
 
 
+def ticked_sex(male_cell: Any, female_cell: Any) -> tuple[Sex | None, bool]:
+    """The sex an L and a P tick column give, and whether both are ticked (then no sex): the one rule of the
+    row-by-row path (``sex_cell``), the column-wise one (``FamilyListHandler.prepare``) and ``tepat dedupe``."""
+    male, female = marked(male_cell), marked(female_cell)
+    if male and female:
+        return None, True
+    return (Sex.MALE if male else Sex.FEMALE if female else None), False
+
+
 def sex_cell(cells: Cells) -> Any:
     """The row's sex as written: its own column, else which of the L and P tick columns is ticked (both: a
     ``sex.both_marked`` warning and no sex)."""
     raw = cells.raw("sex")
     if raw is not None and raw != "":
         return raw
-    male, female = marked(cells.raw("sex_male_mark")), marked(cells.raw("sex_female_mark"))
-    if male and female:
+    sex, both = ticked_sex(cells.raw("sex_male_mark"), cells.raw("sex_female_mark"))
+    if both:
         cells.issues.append(Issue(cells.line, "sex_male_mark", "sex.both_marked", "L + P", error=False))
-        return None
-    return Sex.MALE if male else Sex.FEMALE if female else raw
+    return sex or raw
 
 
 def person_in(cells: Cells, regions: RegionCodes) -> Member:

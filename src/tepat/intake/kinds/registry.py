@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tepat.engine import columnar
-from tepat.engine.identity import RegionCodes, Sex, check_kk, parse_sex
+from tepat.engine.identity import RegionCodes, check_kk, parse_sex
 from tepat.engine.values import (
     clean_name,
     normalise_village_code,
@@ -23,9 +23,9 @@ from tepat.intake.kinds.base import (
     _int,
     _relationship,
     family_in,
-    marked,
     person_in,
     require_valid_nik,
+    ticked_sex,
 )
 from tepat.registry import bulk
 from tepat.registry.models import HOUSING_FIELDS
@@ -134,10 +134,9 @@ class FamilyListHandler(Handler):
         if "sex_male_mark" in mapping or "sex_female_mark" in mapping:  # L and P tick columns (see sex_cell)
             males, females = columnar.raws(column("sex_male_mark")), columnar.raws(column("sex_female_mark"))
             for i, value in enumerate(raw_sexes):
-                if value is None or value == "":
-                    male, female = marked(males[i]), marked(females[i])
-                    both_marked[i] = male and female  # the row goes row by row, for the warning
-                    raw_sexes[i] = Sex.MALE if male and not female else Sex.FEMALE if female and not male else value
+                if value is None or value == "":  # both ticked: the row goes row by row, for the warning
+                    sex, both_marked[i] = ticked_sex(males[i], females[i])
+                    raw_sexes[i] = sex or value
         sexes = columnar.map_distinct(raw_sexes, parse_sex)
         sex_codes = columnar.map_distinct(sexes, _sex_code)
         raw_born, raw_places = columnar.raws(column("birth_date")), columnar.texts(column("birth_place"))

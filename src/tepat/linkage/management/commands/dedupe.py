@@ -29,7 +29,7 @@ from tepat.engine.values import split_place_date, split_rt_rw
 from tepat.errors import UserError
 from tepat.intake.columns import map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
-from tepat.intake.kinds.base import marked
+from tepat.intake.kinds.base import ticked_sex
 from tepat.intake.readers import Cell, Table, open_table
 from tepat.progress import cli_progress
 
@@ -228,8 +228,8 @@ def _split_combined(data: pa.Table) -> pa.Table:
         sexes = data.column("jenis_kelamin").to_pylist() if "jenis_kelamin" in data.column_names else [None] * size
         for i, sex in enumerate(sexes):
             if not sex:
-                male, female = marked(males[i]), marked(females[i])
-                sexes[i] = "L" if male and not female else "P" if female and not male else sex
+                ticked, _ = ticked_sex(males[i], females[i])
+                sexes[i] = ticked.value if ticked else sex
         data = data.drop_columns([n for n in ("tanda_l", "tanda_p", "jenis_kelamin") if n in data.column_names])
         data = data.append_column("jenis_kelamin", pa.array(sexes, pa.string()))
     return data
