@@ -44,3 +44,38 @@ def test_merged_into_is_indexed_only_where_set_and_the_step_runs_again() -> None
     index_instead_of_db_index("registry", [("person", "nik", other)])(apps, editor)
     # only the indexes Django named for db_index go: an index someone added on the column stays
     assert [sql.split()[:2] for sql in editor.collected_sql] == [["CREATE", "INDEX"]]
+
+
+JSON_AS_TEXT = [
+    ("registry_person", "lineage"),
+    ("registry_person", "nik_problems"),
+    ("registry_family", "kk_problems"),
+    ("registry_membership", "lineage"),
+    ("registry_sourcerecord", "values"),
+]
+
+
+@pytest.mark.parametrize(("table", "column"), JSON_AS_TEXT)
+def test_json_read_whole_is_stored_as_text(table: str, column: str) -> None:
+    """Never jsonb: the server would parse every value of a million-row import for queries nobody runs."""
+    with connection.cursor() as cursor:
+        described = connection.introspection.get_table_description(cursor, table)
+    (kind,) = [connection.introspection.get_field_type(c.type_code, c) for c in described if c.name == column]
+    assert kind == "TextField"
+
+
+def test_json_text_gives_back_what_was_stored_as_json_text_or_as_values() -> None:
+    from tepat.registry.models import Person
+    from tepat.registry.stream import whole_row
+
+    person = Person.objects.create(name="SITI", lineage={"*": 3, "name": 9}, nik_problems=["length"])
+    person.refresh_from_db()
+    assert (person.lineage, person.nik_problems) == ({"*": 3, "name": 9}, ["length"])
+    assert person.source_record_id("name") == 9
+    Person.objects.filter(pk=person.pk).update(lineage=whole_row(12))  # a bulk writer's text, stored as it is
+    assert Person.objects.values_list("lineage", flat=True).get(pk=person.pk) == '{"*":12}'
+    # whole_row's text through the ORM would be a JSON string; the bulk path writes the raw text:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE registry_person SET lineage = %s WHERE id = %s", [whole_row(12), person.pk])
+    person.refresh_from_db()
+    assert person.lineage == {"*": 12} and person.source_record_id("name") == 12

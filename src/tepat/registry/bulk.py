@@ -42,6 +42,8 @@ import orjson
 from django.db import connection, models
 from django.utils import timezone
 
+from tepat.registry.fields import JSONText
+
 Adapter = Callable[[Any], Any]
 # SQLite's default limit of bound variables per statement is 32,766 (3.32+); rows per statement stay well below it.
 MAX_VARIABLES = 30_000
@@ -269,7 +271,7 @@ class BulkTable:
     @staticmethod
     def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
         """How a Python value becomes a database value for this column; None when it goes in as it is."""
-        if isinstance(field, models.JSONField):
+        if isinstance(field, models.JSONField | JSONText):
             return _json
         if isinstance(field, models.DateTimeField):
             return connection.ops.adapt_datetimefield_value

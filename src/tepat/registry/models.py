@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tepat.registry.fields import JSONText
 from tepat.registry.querysets import FamilyQuerySet, PersonQuerySet
 
 
@@ -33,7 +34,7 @@ class SourceRecord(models.Model):
     )
     row_number = models.PositiveIntegerField(help_text=_("Nomor baris di berkas (baris judul = 1)."))
     sheet = models.CharField(max_length=100, blank=True)
-    values = models.JSONField()
+    values = JSONText()
 
     class Meta:
         indexes = [models.Index(fields=["batch", "row_number"])]
@@ -63,7 +64,7 @@ def source_of(lineage: dict[str, Any], name: str, value: Any) -> int | None:
 
 
 class Tracked(models.Model):
-    lineage = models.JSONField(default=dict, blank=True)
+    lineage = JSONText(default=dict, blank=True)
     # Not indexed: only rolling a batch back looks rows up by it (a scan of each table, rare and short), while an
     # index on four tables cost every import: about a second of a million-row first load's rebuild, and a b-tree
     # insert per row on every later one.
@@ -108,7 +109,7 @@ class Person(Tracked):
     )
     nik_raw = models.CharField(max_length=64, blank=True, help_text=_("NIK seperti tertulis di sumber"))
     nik_valid = models.BooleanField(default=False)
-    nik_problems = models.JSONField(default=list, blank=True)
+    nik_problems = JSONText(default=list, blank=True)
     name = models.CharField(max_length=200)
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     birth_place = models.CharField(max_length=100, blank=True)
@@ -217,7 +218,7 @@ class Family(Tracked):
     )
     kk_raw = models.CharField(max_length=64, blank=True)
     kk_valid = models.BooleanField(default=False)
-    kk_problems = models.JSONField(default=list, blank=True)
+    kk_problems = JSONText(default=list, blank=True)
     source_key = models.CharField(max_length=64, blank=True, help_text=_("ID keluarga di sumber"))
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="families")
     address = models.ForeignKey(Address, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
