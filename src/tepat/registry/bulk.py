@@ -488,6 +488,9 @@ def _binary_dumpers(cursor: Any) -> None:
 
 
 # -- tables filled from empty ---------------------------------------------------------------------------------------
+BUILD_MEMORY = "512MB"  # PostgreSQL's maintenance_work_mem while DeferredIndexes builds (when it is lower)
+
+
 class DeferredIndexes:
     """Secondary indexes (and on PostgreSQL foreign keys) of tables a large batch fills from empty: dropped before
     its rows go in and built once at the end, in the same transaction.
@@ -557,6 +560,15 @@ class DeferredIndexes:
         self.indexes, self.keys = [], []
 
         def build(cursor: Any) -> None:
+            if connection.vendor == "postgresql":
+                # Sorting a million keys in the default 64 MB spills to disk and leaves no room for the parallel
+                # workers PostgreSQL would give a large build (each needs 32 MB): the NIK index took 0.87 s, with
+                # room 0.77 s. For this transaction only: set_config(..., true) is SET LOCAL.
+                cursor.execute(
+                    "SELECT set_config('maintenance_work_mem', %s, true) "
+                    "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)",
+                    [BUILD_MEMORY, BUILD_MEMORY],
+                )
             for statement in indexes:
                 cursor.execute(statement)
             if not keys:  # only PostgreSQL's keys are dropped
