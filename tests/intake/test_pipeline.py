@@ -363,6 +363,41 @@ def test_only_rows_of_a_closing_block_are_taken_for_it() -> None:
     assert not footer_row(["Kepala Keluarga", "Budi", "L"], after_footer=False)
 
 
+def test_filling_hints_and_an_example_under_the_header_are_skipped_not_rejected(
+    admin: User, tmp_path: Path, reading: str
+) -> None:
+    """Templates sent to villages carry a row of filling instructions under the header (16 digit, L/P, dd-mm-yyyy)
+    and often the example row: both are noted and skipped, so the list commits whole. The same shapes below the
+    first data row are data, and rejected as any row would be."""
+    text = ("NIK;NO KK;NAMA;JK;TGL LAHIR;KODE DESA\n"
+            "16 digit;16 digit;Nama sesuai KTP;L/P;dd-mm-yyyy;\n"
+            "Contoh: 6474010101800001;6474010101100001;BUDI;L;01-01-1980;64.74.01.1001\n"
+            "6474031207850001;6474031203150001;Ahmad Fauzi;L;12-07-1985;64.74.03.1002\n"
+            "6474035508880002;6474031203150001;Nur Aisyah;P;15-08-1988;64.74.03.1002\n"
+            ";;L/P;;;\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "usulan.csv", text), kind="person",
+                          source_name="Desa", valid_only=False)  # fmt: skip
+    batch = outcome.batch
+    hints = {i.row_number: i.value for i in RowIssue.objects.filter(batch=batch, code="row.hint")}
+    example = "Contoh: 6474010101800001 | 6474010101100001 | BUDI | L | 01-01-1980 | 64.74.01.1001"
+    assert hints == {2: "16 digit | 16 digit | Nama sesuai KTP | L/P | dd-mm-yyyy", 3: example}
+    assert batch.counts["rejected_rows"] == 1 and set(RowIssue.objects.filter(batch=batch, severity="error")
+                                                       .values_list("row_number", flat=True)) == {6}  # fmt: skip
+    assert sorted(Person.objects.values_list("name", flat=True)) == ["Ahmad Fauzi", "Nur Aisyah"]
+
+
+def test_only_filling_instructions_make_a_hint_row() -> None:
+    from tepat.intake.parsing import hint_row
+
+    assert hint_row([None, "(diisi L/P)"]) == "(diisi L/P)"
+    assert hint_row(["NIK 16 digit", "Ya/Tidak", "TGL/BLN/THN", "Tempat"])  # three of four
+    assert hint_row(["Format: DD-MM-YYYY"]) and hint_row(["yyyy-mm-dd", "Laki-laki/Perempuan"])
+    assert not hint_row(["Budi", "L", "003/005"])  # an RT/RW is not a choice of letters
+    assert not hint_row(["L/P", "Budi", "Bontang", "Jl. Kenari"])  # one hint among data
+    assert not hint_row(["16 digit", "6474031207850001"])  # a NIK: data, unless the row says it is an example
+    assert not hint_row([None, ""])
+
+
 def test_a_list_with_neither_village_codes_nor_names_is_refused_at_once(admin: User, tmp_path: Path) -> None:
     path = _write(tmp_path, "tanpa_desa.csv", "NIK,NAMA\n6474031207850001,Ahmad Fauzi\n")
     batch = import_stage(actor=admin, path=path, kind="person", source_name="Tanpa desa")

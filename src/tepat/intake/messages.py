@@ -16,6 +16,7 @@ ROW_MESSAGES = {
     ),
     "row.no_identity": _("Baris tanpa NIK dan tanpa nama"),
     "row.footer": _("Baris penutup daftar (jumlah, tanda tangan, NIP): dilewati, bukan data"),
+    "row.hint": _("Baris petunjuk pengisian atau contoh di bawah judul kolom: dilewati, bukan data"),
     "date.invalid": _("Tanggal tidak dapat dibaca atau tidak ada di kalender"),
     "rt_rw.invalid": _("RT/RW tidak dapat dipisah (tulis mis. 003/005); RT dan RW dibiarkan kosong"),
     "sex.both_marked": _("Kolom L dan P sama-sama ditandai: jenis kelamin dibiarkan kosong"),

@@ -55,6 +55,7 @@ class Parsed:
     rows: int = 0
     rejected_rows: set[int] = field(default_factory=set)
     in_footer: bool = False  # the last row taken was part of the list's closing block (see footer_row)
+    started: bool = False  # a row of data was taken: a form's filling hints (hint_row) are only above the first
 
 
 def cell(value: Any) -> Any:
@@ -79,8 +80,14 @@ def take_chunk(parsed: Parsed, chunk: list[tuple[int, int, list[Any]]], mapping:
     handler, record_ids, rejected_rows, issues = parsed.handler, parsed.record_ids, parsed.rejected_rows, parsed.issues
     ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
     accept = handler.accept
-    in_footer = parsed.in_footer
+    in_footer, started = parsed.in_footer, parsed.started
     for (record_id, line, raw), prepared in zip(chunk, ready, strict=True):
+        if not started:  # the rows right under the header: a form's filling hints or example (hint_row)?
+            hint = hint_row(raw)
+            if hint:
+                issues.append(Issue(line, "", "row.hint", hint[:200], error=False))
+                continue
+            started = True
         if prepared is not None and accept(prepared, len(record_ids)):
             record_ids.append(record_id)
             in_footer = False
@@ -103,7 +110,7 @@ def take_chunk(parsed: Parsed, chunk: list[tuple[int, int, list[Any]]], mapping:
         handler.add(cells, index)
         issues.extend(cells.issues)
         in_footer = False
-    parsed.in_footer = in_footer
+    parsed.in_footer, parsed.started = in_footer, started
     parsed.rows += len(chunk)
 
 
@@ -119,6 +126,36 @@ _FOOTER = re.compile(
 # "Bontang, 12 Januari 2025", "Bontang, 12-01-2025": where and when the list was signed.
 _SIGNED = re.compile(r"^[^\W\d_][\w .'-]*,\s*\d{1,2}(\s+[^\W\d_]+\s+|[-/.]\d{1,2}[-/.])\d{2,4}$")
 _IDENTIFIER = re.compile(r"\d{15,}|\d[.,]\d+e\+?1[45]", re.IGNORECASE)  # a NIK or KK, also as Excel mangles it
+
+
+# Filling instructions that forms put in a row under their header: choices ("L/P", "Ya/Tidak"), a date's format
+# ("dd-mm-yyyy", "TGL/BLN/THN"), a length ("16 digit"), an instruction ("diisi sesuai KTP", "contoh", "wajib").
+_HINT = re.compile(
+    r"^\(?\s*[^\W\d_]{1,8}(\s*/\s*[^\W\d_]{1,8})+\s*\)?$|"
+    r"\b(dd|tgl|hh|tanggal)\s*[-/. ]\s*(mm|bln|bb|bulan)\s*[-/. ]\s*(yyyy|yy|tttt|thn|tahun)\b|"
+    r"\b(yyyy|tttt|thn)\s*[-/.]\s*(mm|bln|bb)\s*[-/.]\s*(dd|tgl|hh)\b|"
+    r"\b\d{1,2}\s*(digit|angka|karakter)\b|"
+    r"^\(?\s*(diisi|isi\s|isikan|isian|contoh|cth\.?|format|wajib|opsional|pilih|petunjuk|keterangan\s*:)|"
+    r"\bsesuai\s+(ktp|kk|e-?ktp|kartu\s+keluarga|dokumen|akta)\b",
+    re.IGNORECASE,
+)
+
+
+def hint_row(raw: list[Any]) -> str:
+    """The text of a row right under the header that tells how to fill the columns, or is the template's example
+    ('' for any other row): at least half its filled cells are filling instructions (``_HINT``) and it carries no
+    identifier, or one of its cells says it is an example ("Contoh"; its NIK is a made-up one, and was imported as
+    a person). Such rows are skipped with a note; the first row that is neither ends them."""
+    texts = [text for text in map(cell_text, raw) if text]
+    if not texts:
+        return ""
+    hints = [bool(_HINT.search(text)) for text in texts]
+    example = any(re.match(r"\(?\s*(contoh|cth\b)", text, re.IGNORECASE) for text in texts)
+    if not example and any(_IDENTIFIER.search(text) for text in texts):
+        return ""
+    if example or 2 * sum(hints) >= len(texts):
+        return " | ".join(texts)
+    return ""
 
 
 def footer_row(raw: list[Any], *, after_footer: bool) -> str:
