@@ -69,7 +69,9 @@ def test_a_sheet_read_in_parts_is_the_sheet_read_whole(
     for size in (1, 2, 5, 50):
         table = _table(path, monkeypatch, split=True, rows_per_part=size)
         assert table.row_count_estimate() == 25 - 4  # the rows the cut counted (title, header, 23), less 4 lines
+        assert isinstance(table.source, PartedSource) and table.source.book is not None  # opened for the header
         assert _read(table) == whole
+        assert table.source.book is None and _read(table) == whole  # read again: the parts' workbook opened anew
     assert whole[0] == "Penerima" and len(whole[4]) == 23 and whole[4][0][0] == 5
 
 

@@ -147,11 +147,15 @@ class PartedSource:
     first_column: int
     rows_counted: int
     _cleanup: Any = field(default=None, repr=False)
+    # The parts' workbook as opened to find the header, for the first reading of the rows: opening it again parsed
+    # the shared strings again (1.2 s for a million-row list Excel wrote). A forked reading process uses its copy.
+    book: CalamineWorkbook | None = field(default=None, repr=False)
 
     def rows(self, table: Table) -> Iterator[tuple[int, list[Cell]]]:
         width = len(table.header)
         skip = table.header_line
-        loader = _PartLoader(self.original, self.path, self.parts)
+        book, self.book = self.book, None  # the loader closes it when done: a second reading opens the file again
+        loader = _PartLoader(self.original, self.path, self.parts, book)
         try:
             while (loaded := loader.next()) is not None:
                 first_row, first_column, values = loaded
@@ -186,8 +190,8 @@ class _PartLoader:
     read is file.corrupt, as the whole sheet would have been when it was opened, raised where the rows are taken.
     Stopping waits for the part being parsed (a few seconds at most for a part of PART_ROWS rows)."""
 
-    def __init__(self, original: Path, path: Path, names: list[str]) -> None:
-        self.original, self.path, self.names = original, path, names
+    def __init__(self, original: Path, path: Path, names: list[str], book: CalamineWorkbook | None = None) -> None:
+        self.original, self.path, self.names, self.book = original, path, names, book
         self.ready: queue.Queue[_Loaded | BaseException | None] = queue.Queue(maxsize=1)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="tepat-xlsx-parts", daemon=True)
@@ -196,7 +200,8 @@ class _PartLoader:
     def _run(self) -> None:
         outcome: BaseException | None = None
         try:
-            opened = _calamine(self.original, "xlsx", partial(CalamineWorkbook.from_path, self.path))
+            opened = self.book or _calamine(self.original, "xlsx", partial(CalamineWorkbook.from_path, self.path))
+            self.book = None
             with contextlib.closing(opened) as book:
                 for name in self.names:
                     if self.stopped.is_set():
@@ -315,8 +320,8 @@ def _choose(
         # error), the folder goes when it does.
         held = parted(path, split, first_column=0) if split is not None else None
         if held is not None:  # the first part has the header
-            with contextlib.closing(_calamine(path, fmt, partial(CalamineWorkbook.from_path, held.path))) as book:
-                loaded = _calamine(path, fmt, partial(book.get_sheet_by_name, held.parts[0]))
+            held.book = _calamine(path, fmt, partial(CalamineWorkbook.from_path, held.path))
+            loaded = _calamine(path, fmt, partial(held.book.get_sheet_by_name, held.parts[0]))
         else:
             loaded = _calamine(path, fmt, partial(workbook.get_sheet_by_name, name))
         if loaded.start is None or loaded.height == 0:
