@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -172,6 +173,25 @@ def test_columns_of_one_kind_read_as_their_cells(values: list[Any]) -> None:
         return type(value).__name__, value
 
     assert columnar.map_distinct(values, typed) == [typed(v) for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(cells, max_size=12), max_size=6), st.integers(1, 30))
+def test_a_cache_kept_across_chunks_gives_what_each_cell_gives(chunks: list[list[Any]], limit: int) -> None:
+    """Chunks of any types through one cache (map_cached): 1, 1.0 and True in later chunks never take what an
+    earlier chunk's equal value gave; past the limit the cache starts again."""
+
+    def typed(value: Any) -> tuple[str, Any]:
+        return type(value).__name__, value
+
+    cache: dict[Any, Any] = {}
+    longest = 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columnar, "CACHE_LIMIT", limit)
+        for values in chunks:
+            assert columnar.map_cached(values, typed, cache) == [typed(v) for v in values]
+            longest = max(longest, len(values))
+            assert len(cache) <= max(limit, longest)  # over the limit only by one chunk's values
 
 
 HEADER = ["nik", "kk", "name", "sex", "birth_date", "relationship", "village", "desil_national", "rt", "street",

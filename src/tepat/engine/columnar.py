@@ -143,6 +143,27 @@ def map_distinct(values: Sequence[Any], function: Callable[[Any], Any]) -> list[
     return out
 
 
+# Values equal only when they are the same value (unlike 1, 1.0 and True): safe as keys of a cache kept across
+# chunks whatever types later chunks bring. datetime is not among them (a datetime is never equal to a date).
+_CACHEABLE = frozenset({str, type(None), date})
+CACHE_LIMIT = 200_000  # distinct values kept per cache; past it the cache starts again
+
+
+def map_cached(values: Sequence[Any], function: Callable[[Any], Any], cache: dict[Any, Any]) -> list[Any]:
+    """``function`` of every value, remembered in ``cache`` across calls (the chunks of one import): a birth date
+    column has tens of thousands of distinct values, and a chunk of 5,000 rows parsed most of them again (1.5 of
+    2 µs per row, against 0.3). Text, None and dates only; any other column as ``map_distinct``."""
+    if not set(map(type, values)) <= _CACHEABLE:
+        return map_distinct(values, function)
+    missing = set(values).difference(cache)
+    if missing:
+        if len(cache) + len(missing) > CACHE_LIMIT:
+            cache.clear()
+        for value in missing:
+            cache[value] = function(value)
+    return list(map(cache.__getitem__, values))
+
+
 def _plain_number(raw: Any, districts: frozenset[str] | None) -> bool:
     """Sixteen ASCII digits that identity's NIK and KK checks take as they are and find nothing wrong with before
     their date: not a placeholder (identity._is_placeholder: its "region code and zeros" ends in 0000 too), no

@@ -56,6 +56,10 @@ def _iso_or_none(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _parse_born(raw: Any) -> columnar.Parsed:
+    return columnar.parse_cell(raw, _date)
+
+
 def _sex_code(sex: Any) -> str:
     return sex.value if sex else ""
 
@@ -73,6 +77,8 @@ class FamilyListHandler(Handler):
         self.families: dict[str, FamilyIn] = {}
         self.pending: dict[int, FamilyIn] = {}  # families with members taken since the last flush
         self.mapping: dict[str, int] = {}
+        self.born_cache: dict[Any, columnar.Parsed] = {}  # birth date cells read so far (see columnar.map_cached)
+        self.iso_cache: dict[Any, str | None] = {}
 
     def check(self, cells: Cells) -> None:
         self.check_village(cells)
@@ -102,6 +108,8 @@ class FamilyListHandler(Handler):
     def release(self) -> None:
         self.families.clear()
         self.pending.clear()
+        self.born_cache.clear()
+        self.iso_cache.clear()
 
     def prepare(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Any]:
         """The rows that ``check`` would accept and ``add`` would take without any issue, from whole columns.
@@ -144,9 +152,9 @@ class FamilyListHandler(Handler):
             for i, value in enumerate(columnar.raws(column("birth_place_date"))):
                 if not raw_places[i] and (raw_born[i] is None or raw_born[i] == "") and columnar.cell_text(value):
                     raw_places[i], raw_born[i] = split_place_date(value)
-        born = columnar.parse_column(raw_born, _date)
+        born = columnar.map_cached(raw_born, _parse_born, self.born_cache)
         borns = [value for value, _ in born]
-        born_texts = columnar.map_distinct(borns, _iso_or_none)
+        born_texts = columnar.map_cached(borns, _iso_or_none, self.iso_cache)
         niks = columnar.raws(column("nik"))
         clean_niks = columnar.niks_without_findings(niks, sexes, borns, regions=self.regions)
         disability = columnar.parse_column(columnar.raws(column("disability")), _bool)
