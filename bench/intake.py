@@ -13,7 +13,9 @@ parser) and of its main thread, rows/s, the peak memory (RSS) and the load avera
 memory of the process that reads and parses a large list beside the importing one (``intake.parsing.ChildReader``),
 and the CPU seconds of the PostgreSQL server process. The machine may be shared: wall times under load say little.
 `--database-url` must name an empty database (it is refused when it holds persons).
-`--list FILE` imports an existing list instead of making one (`--keep DIR` keeps the one made).
+`--list FILE` imports an existing list instead of making one (`--keep DIR` keeps the one made). `--repeat N` imports
+it N times, each into a fresh database (on PostgreSQL with `--recreate`, which drops and creates the database the
+URL names), and ends with the median of each stage: the machine's speed moves between identical runs.
 Issue 3's target: 1,000,000 rows in under 60 s on SQLite and 45 s on PostgreSQL, under 2 GB.
 """
 
@@ -29,6 +31,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 TEMPLATE = ["record_id", "nik", "no_kk", "nama", "jenis_kelamin", "tempat_lahir", "tanggal_lahir",
             "hubungan_keluarga", "nama_ibu_kandung", "alamat", "rt", "rw", "kode_desa"]  # fmt: skip
@@ -155,44 +160,44 @@ print(json.dumps({name: [b[i] - a[i] for i in range(3)] for name, (a, b) in stag
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--list", type=Path, default=None, help="import this list instead of making one")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the list made in this folder")
-    parser.add_argument(
-        "--again", action="store_true", help="then import the same rows again (every person matched, nothing new)"
-    )
-    parser.add_argument("--web", action="store_true", help="validate, then commit, as the web application does")
-    args = parser.parse_args()
-    if args.again and (args.format != "csv" or (args.list and args.list.suffix != ".csv")):
-        parser.error("--again needs a CSV list")
-    if args.again and args.web:
-        parser.error("--again and --web: one or the other")
-    with tempfile.TemporaryDirectory(prefix="tepat-bench-") as tmp:
-        folder = Path(tmp)
-        started = time.perf_counter()
-        path = args.list or make_list(args.rows, args.format, folder)
-        made = time.perf_counter() - started
-        if args.keep and not args.list:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, args.keep / path.name)
-        size_mb = path.stat().st_size / 1e6
-        env = {**os.environ, "TEPAT_VAR_DIR": tmp, "TEPAT_SQLITE": f"{tmp}/bench.sqlite3",
-               "DJANGO_SETTINGS_MODULE": "tepat.config.settings"}  # fmt: skip
-        env.pop("DATABASE_URL", None)
-        if args.database_url:
-            env["DATABASE_URL"] = args.database_url
-        script = IMPORT.replace("PATH", repr(str(path))).replace("AGAIN", repr(args.again))
-        script = script.replace("WEB", repr(args.web))
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-        if out.returncode:
-            sys.exit(out.stderr[-3000:])
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-    backend = "PostgreSQL" if args.database_url else "SQLite"
-    fmt = path.suffix.lstrip(".")
+def _recreate(url: str) -> None:
+    """Drop and create the database ``url`` names (``--recreate``: each run of a series starts from empty)."""
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _run(args: argparse.Namespace, path: Path, tmp: str, run: int) -> dict[str, Any]:
+    """One import in a fresh process (and a fresh database); its measurements."""
+    sqlite = Path(tmp) / f"bench-{run}.sqlite3"
+    env = {**os.environ, "TEPAT_VAR_DIR": tmp, "TEPAT_SQLITE": str(sqlite),
+           "DJANGO_SETTINGS_MODULE": "tepat.config.settings"}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+        if args.recreate:
+            _recreate(args.database_url)
+    script = IMPORT.replace("PATH", repr(str(path))).replace("AGAIN", repr(args.again))
+    script = script.replace("WEB", repr(args.web))
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    for leftover in Path(tmp).glob(f"{sqlite.name}*"):  # the database and its WAL: a million rows take ~1 GB
+        leftover.unlink()
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+LABELS = {"read": "stage the file, open it, first rows",
+          "parse": "read + keep raw rows + parse + validate + write the registry rows",
+          "commit": "finish: changes, flags, report, transaction commit", "total": "total"}  # fmt: skip
+
+
+def _report(result: dict[str, Any], backend: str, fmt: str, made: float, size_mb: float) -> None:
     print(f"{backend}, {fmt}, {result['rows']:,} rows (file made in {made:.0f} s, {size_mb:.0f} MB): peak RSS "
           f"{result['peak_rss_mb']:.0f} MB, load average {result['load'][0]:.1f} at the start, "
           f"{result['load'][1]:.1f} at the end; peak RSS by stage (MB): "
@@ -211,10 +216,7 @@ def main() -> None:
         print(f"| {backend} | {fmt} | {result['rows']:,} | web flow: total | {wall:.1f} s | {cpu:.1f} s | "
               f"{main_cpu:.1f} s | {result['rows'] / max(wall, 1e-9):,.0f} |")  # fmt: skip
         return
-    labels = {"read": "stage the file, open it, first rows",
-              "parse": "read + keep raw rows + parse + validate + write the registry rows",
-              "commit": "finish: changes, flags, report, transaction commit", "total": "total"}  # fmt: skip
-    for stage, label in labels.items():
+    for stage, label in LABELS.items():
         wall, cpu, main_cpu = result[stage]
         print(f"| {backend} | {fmt} | {result['rows']:,} | {label} | {wall:.1f} s | {cpu:.1f} s | {main_cpu:.1f} s | "
               f"{result['rows'] / max(wall, 1e-9):,.0f} |")  # fmt: skip
@@ -224,6 +226,68 @@ def main() -> None:
             f"| {backend} | {fmt} | {result['rows']:,} | the same rows again ({unchanged:,} persons matched, "
             f"unchanged) | {wall:.1f} s | {cpu:.1f} s | {main_cpu:.1f} s | {result['rows'] / max(wall, 1e-9):,.0f} |"
         )
+
+
+def _medians(results: list[dict[str, Any]], backend: str, fmt: str) -> None:
+    """The median of each figure over the runs, and the spread of the total."""
+    rows = results[0]["rows"]
+    totals = sorted(r["total"][0] for r in results)
+    server = f"server {median(r['server_cpu'] for r in results):.1f} s CPU, " if backend == "PostgreSQL" else ""
+    print(f"\nmedian of {len(results)} runs ({backend}, {fmt}, {rows:,} rows; total wall {totals[0]:.1f}–"
+          f"{totals[-1]:.1f} s): reading process {median(r['reader_cpu'] for r in results):.1f} s CPU, {server}"
+          f"both processes at most {max(r['pss_mb'] for r in results):.0f} MB")  # fmt: skip
+    print("| backend | format | rows | stage | wall (median) | CPU (process, median) | rows/s (median wall) |")
+    print("|---|---|---|---|---|---|---|")
+    for stage, label in LABELS.items():
+        wall, cpu = median(r[stage][0] for r in results), median(r[stage][1] for r in results)
+        speed = rows / max(wall, 1e-9)
+        print(f"| {backend} | {fmt} | {rows:,} | {label} | {wall:.1f} s | {cpu:.1f} s | {speed:,.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--list", type=Path, default=None, help="import this list instead of making one")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the list made in this folder")
+    parser.add_argument(
+        "--again", action="store_true", help="then import the same rows again (every person matched, nothing new)"
+    )
+    parser.add_argument("--web", action="store_true", help="validate, then commit, as the web application does")
+    parser.add_argument("--repeat", type=int, default=1, help="import the list this many times; report the medians")
+    parser.add_argument(
+        "--recreate", action="store_true", help="PostgreSQL: drop and create the database before each run"
+    )
+    args = parser.parse_args()
+    if args.again and (args.format != "csv" or (args.list and args.list.suffix != ".csv")):
+        parser.error("--again needs a CSV list")
+    if args.again and args.web:
+        parser.error("--again and --web: one or the other")
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
+    if args.database_url and args.repeat > 1 and not args.recreate:
+        parser.error("--repeat on PostgreSQL needs --recreate (each run needs an empty database)")
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    with tempfile.TemporaryDirectory(prefix="tepat-bench-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        path = args.list or make_list(args.rows, args.format, folder)
+        made = time.perf_counter() - started
+        if args.keep and not args.list:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, args.keep / path.name)
+        size_mb = path.stat().st_size / 1e6
+        fmt = path.suffix.lstrip(".")
+        results = []
+        for run in range(args.repeat):
+            results.append(_run(args, path, tmp, run))
+            if args.repeat > 1:
+                print(f"\nrun {run + 1} of {args.repeat}")
+            _report(results[-1], backend, fmt, made, size_mb)
+            sys.stdout.flush()
+    if args.repeat > 1 and not args.web:
+        _medians(results, backend, fmt)
 
 
 if __name__ == "__main__":
