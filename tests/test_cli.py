@@ -109,3 +109,26 @@ def test_import_writes_a_report_with_row_column_code_and_message(tmp_path: Path)
     )
     assert preview.returncode == 0
     assert json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["preview"]["persons_changed"] == 1
+
+
+def test_import_says_which_sheets_with_the_same_columns_it_did_not_read(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    assert run(["migrate", "-v0"], tmp_path).returncode == 0
+    assert run(["areas", "load", "--no-boundaries"], tmp_path).returncode == 0
+    path = tmp_path / "per_rt.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for number in (1, 2):
+        sheet = book.add_worksheet(f"RT 0{number}")
+        sheet.write_row(0, 0, ["NIK", "NAMA", "KODE DESA"])
+        sheet.write_row(1, 0, [f"647403120785000{number}", "Budi", "64.74.03.1002"])
+    book.close()
+    result = run(["import", str(path), "--source", "person", "--report", str(tmp_path / "r.json")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "only sheet “RT 01” was read" in result.stderr and "RT 02" in result.stderr
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert (report["sheet"], report["alike_sheets_not_read"], report["totals"]["persons_new"]) == (
+        "RT 01",
+        ["RT 02"],
+        1,
+    )

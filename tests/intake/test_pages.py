@@ -96,11 +96,13 @@ def test_the_user_chooses_another_sheet_of_a_workbook(
                                 "sumber": "Dinsos"})  # fmt: skip
     batch = ImportBatch.objects.get()
     assert (batch.sheet, batch.sheets, batch.status) == ("2025", ["2025", "2026"], BatchStatus.VALIDATED)
-    assert 'id="sheet-choice"' in client.get(f"/impor/{batch.pk}/").content.decode()
+    page = client.get(f"/impor/{batch.pk}/").content.decode()
+    assert 'id="sheet-choice"' in page
+    assert batch.alike_sheets == ["2026"] and "data-alike-sheets" in page and "kolom yang sama: 2026" in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/impor/{batch.pk}/kolom/", {"lembar": "2026"})
     batch.refresh_from_db()
-    assert (batch.sheet, batch.status) == ("2026", BatchStatus.VALIDATED)
+    assert (batch.sheet, batch.status, batch.alike_sheets) == ("2026", BatchStatus.VALIDATED, [])
     assert batch.preview["examples"]["new_persons"][0]["name"] == "Nur Aisyah"
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/impor/{batch.pk}/kolom/", {"lembar": "Sheet9"})

@@ -135,12 +135,39 @@ def test_the_sheet_with_the_list_is_chosen_over_a_notes_sheet(tmp_path: Path) ->
     path = write_xlsx(tmp_path / "dua_lembar.xlsx", build)
     table = open_table(path, header_score=score)
     assert table.sheet == "Penerima" and table.sheets == ["Petunjuk", "Penerima", "Lama"]
+    assert table.alike == []  # no other sheet has these columns
     assert table.header_line == 3
     # without a scorer every header ties: the first sheet that has one
     assert open_table(path).sheet == "Petunjuk"
     # a sheet named by the user is read even when hidden
     chosen = open_table(path, sheet="Lama", header_score=score)
     assert chosen.sheet == "Lama" and rows(chosen)[0][1][0] == "6474031207850001"
+
+
+def test_other_sheets_with_the_same_columns_are_named(tmp_path: Path) -> None:
+    """A village keeps one sheet per RT: one sheet is read, and the others with the same columns (whatever their
+    title rows, letter case or spacing) are named, so that nobody takes the first RT for the whole village."""
+
+    def build(workbook: Any) -> None:
+        workbook.add_worksheet("Petunjuk").write_row(0, 0, ["No", "Keterangan"])
+        for number, title_rows in ((1, 0), (2, 2), (3, 0)):
+            sheet = workbook.add_worksheet(f"RT 0{number}")
+            if title_rows:
+                sheet.write(0, 0, f"DATA WARGA RT 0{number}")
+            names = ["NIK", "NAMA", "KODE DESA"] if number != 3 else ["nik", " Nama ", "Kode  Desa"]
+            sheet.write_row(title_rows, 0, names)
+            sheet.write_row(title_rows + 1, 0, [f"647403120785000{number}", "Budi", "64.74.03.1002"])
+        other = workbook.add_worksheet("Rekap")
+        other.write_row(0, 0, ["NIK", "NAMA"])  # other columns: not alike
+        other.write_row(1, 0, ["6474031207850009", "Ani"])
+        hidden = workbook.add_worksheet("RT 04 lama")
+        hidden.write_row(0, 0, ["NIK", "NAMA", "KODE DESA"])
+        hidden.hide()
+
+    path = write_xlsx(tmp_path / "per_rt.xlsx", build)
+    table = open_table(path, header_score=score)
+    assert (table.sheet, table.alike) == ("RT 01", ["RT 02", "RT 03"])
+    assert open_table(path, sheet="RT 02", header_score=score).alike == []  # a sheet the user chose: theirs
 
 
 def test_a_hidden_sheet_is_read_when_no_visible_sheet_has_a_list(tmp_path: Path) -> None:

@@ -64,6 +64,8 @@ class ImportBatch(models.Model):
     sheet = models.CharField(max_length=100, blank=True)
     sheets = models.JSONField(default=list, blank=True)  # every sheet of a workbook, for the user to choose
     sheet_choice = models.CharField(max_length=100, blank=True, help_text=_("Lembar yang dipilih pengguna"))
+    # Other sheets whose header names the same columns as the one read (readers.Table.alike): not read by this batch.
+    alike_sheets = models.JSONField(default=list, blank=True)
     program_code = models.CharField(max_length=80, blank=True, help_text=_("Program daftar penerima"))
     columns = models.JSONField(default=list, help_text=_("Kolom asli berkas, urutan sesuai baris mentah."))
     mapping = models.JSONField(default=dict, blank=True, help_text=_("Kolom sistem → nomor kolom berkas"))

@@ -64,6 +64,8 @@ class Table:
     header: list[str]  # stripped, trailing empty cells removed, empty ones kept as "" so positions hold
     header_line: int  # 1-based, as the spreadsheet program numbers it
     source: RowSource = field(repr=False, compare=False)
+    # Other visible sheets whose header names the same columns (a list kept one sheet per RT or dusun): not read.
+    alike: list[str] = field(default_factory=list)
 
     def rows(self) -> Iterator[tuple[int, list[Cell]]]:
         """(1-based line number, cells) for every data row below the header with at least one non-empty cell.

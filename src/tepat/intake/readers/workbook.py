@@ -277,7 +277,7 @@ def open_workbook(
                 if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.DialogSheet):
                     continue
                 (visible if meta.visible == SheetVisibleEnum.Visible else hidden).append(meta.name)
-        chosen, header, any_data = _choose(
+        chosen, header, any_data, alike = _choose(
             workbook, path, fmt, visible, hidden, header_score=header_score, limits=limits
         )
     label = path.name if sheet is None else f"{path.name} (lembar “{sheet}”)"
@@ -293,6 +293,7 @@ def open_workbook(
         header=header.cells,
         header_line=header.line,
         source=chosen[1],
+        alike=alike,
     )
 
 
@@ -305,12 +306,14 @@ def _choose(
     *,
     header_score: HeaderScore | None,
     limits: Limits,
-) -> tuple[tuple[str, RowSource] | None, Header | None, bool]:
+) -> tuple[tuple[str, RowSource] | None, Header | None, bool, list[str]]:
     """The sheet whose header scores best; ties go to the first. Hidden sheets are looked at only when no visible
-    sheet has a header (an operator who hid the list still means it)."""
+    sheet has a header (an operator who hid the list still means it). Also the other visible sheets whose header
+    names the same columns as the chosen one's (see Table.alike)."""
     best: tuple[str, RowSource] | None = None
     best_header: Header | None = None
     any_data = False
+    headers: dict[str, list[str]] = {}  # visible sheet -> its header's names, as compared
     sizes = parts.sheet_sizes(path) if fmt == "xlsx" else {}
     for position, name in enumerate(visible + hidden):
         if position == len(visible) and best is not None:
@@ -331,12 +334,22 @@ def _choose(
             path, fmt, partial(find_header, whole.header_rows(), score=header_score, limits=limits, path=path)
         )
         any_data = any_data or seen
+        if header is not None and position < len(visible):
+            headers[name] = [" ".join(cell.lower().split()) for cell in header.cells]
         source: RowSource = whole
         if held is not None:
             held.first_column, source = loaded.start[1], held
         if header is not None and (best_header is None or header.score > best_header.score):
             best, best_header = (name, source), header
-    return best, best_header, any_data
+    if best is None or best[0] not in headers:
+        return best, best_header, any_data, []
+    chosen = best[0]
+    return (
+        best,
+        best_header,
+        any_data,
+        [name for name in headers if name != chosen and headers[name] == headers[chosen]],
+    )
 
 
 def _split(path: Path, sheet: str) -> parts.Split | None:

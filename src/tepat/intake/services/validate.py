@@ -93,8 +93,9 @@ def _validate(
     mapping = _mapping(batch, table.header)
     # Kept even when columns are missing: the page offers the file's headers for the user to map.
     batch.columns, batch.mapping, batch.header_line, batch.sheet = table.header, mapping, table.header_line, table.sheet
-    batch.sheets = table.sheets
-    batch.save(update_fields=["columns", "mapping", "header_line", "sheet", "sheets", "error_code", "error"])
+    batch.sheets, batch.alike_sheets = table.sheets, table.alike
+    batch.save(update_fields=["columns", "mapping", "header_line", "sheet", "sheets", "alike_sheets", "error_code",
+                              "error"])  # fmt: skip
     missing = missing_labels(batch.kind, mapping)
     if missing:
         raise IntakeError(FileProblem.MISSING_COLUMNS, columns=", ".join(missing))

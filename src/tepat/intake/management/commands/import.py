@@ -53,6 +53,8 @@ class Command(BaseCommand):
             "batch": batch.pk,
             "status": batch.status,
             "unchanged_file": outcome.unchanged,
+            "sheet": batch.sheet,
+            "alike_sheets_not_read": batch.alike_sheets,
             "totals": {k: v for k, v in batch.counts.items()},
             "preview": {k: v for k, v in batch.preview.items() if k != "examples"},
             "rejected": [
@@ -72,5 +74,10 @@ class Command(BaseCommand):
             self.stdout.write(f"unchanged: this file was already imported (batch {batch.counts.get('same_as_batch')})")
             return
         self.stdout.write(f"batch {batch.pk}: {batch.get_status_display()}")
+        if batch.alike_sheets:
+            self.stderr.write(
+                f"warning: only sheet “{batch.sheet}” was read; these sheets have the same columns and were not: "
+                f"{', '.join(batch.alike_sheets)} (save each sheet as its own file to import it)"
+            )
         for key, value in batch.counts.items():
             self.stdout.write(f"{key}: {value}")
