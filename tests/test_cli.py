@@ -127,8 +127,11 @@ def test_import_says_which_sheets_with_the_same_columns_it_did_not_read(tmp_path
     assert result.returncode == 0, result.stderr
     assert "only sheet “RT 01” was read" in result.stderr and "RT 02" in result.stderr
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert (report["sheet"], report["alike_sheets_not_read"], report["totals"]["persons_new"]) == (
-        "RT 01",
-        ["RT 02"],
-        1,
-    )
+    assert (report["sheet"], report["alike_sheets_not_read"]) == ("RT 01", ["RT 02"])
+    assert report["totals"]["persons_new"] == 1 and "--sheet" in result.stderr
+    second = run(["import", str(path), "--source", "person", "--sheet", "RT 02"], tmp_path)
+    assert second.returncode == 0 and "persons_new: 1" in second.stdout, second.stderr
+    for args in (["--sheet", "RT 02"], []):  # each sheet once; the file as it is: its first sheet, done
+        assert run(["import", str(path), "--source", "person", *args], tmp_path).stdout.startswith("unchanged")
+    missing = run(["import", str(path), "--source", "person", "--sheet", "RT 09"], tmp_path)
+    assert missing.returncode == 2 and "RT 09" in missing.stderr and "Traceback" not in missing.stderr

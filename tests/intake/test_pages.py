@@ -110,6 +110,53 @@ def test_the_user_chooses_another_sheet_of_a_workbook(
     assert batch.sheet == "2026"  # an unknown sheet is refused, nothing changes
 
 
+def test_the_sheets_of_a_workbook_are_imported_one_after_the_other(
+    client: Client, admin: User, settings, django_capture_on_commit_callbacks, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """One sheet per RT: the first is read and committed; the same file uploaded again is unchanged for that sheet
+    and offers the others, each of which may be imported once."""
+    import xlsxwriter
+
+    settings.TASKS = IMMEDIATE
+    path = tmp_path / "per_rt.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for sheet, (nik, name) in {"RT 01": ("6474031207850001", "Ahmad Fauzi"),
+                               "RT 02": ("6474035508880002", "Nur Aisyah")}.items():  # fmt: skip
+        ws = book.add_worksheet(sheet)
+        ws.write_row(0, 0, ["NIK", "NAMA", "KODE DESA"])
+        ws.write_row(1, 0, [nik, name, "64.74.03.1002"])
+    book.close()
+    assert client.login(username=admin.username, password=PASSWORD)
+
+    def upload() -> ImportBatch:
+        with path.open("rb") as fh, django_capture_on_commit_callbacks(execute=True):
+            client.post("/impor/", {"berkas": SimpleUploadedFile("per_rt.xlsx", fh.read()), "jenis": "person",
+                                    "sumber": "Kelurahan"})  # fmt: skip
+        return ImportBatch.objects.latest("pk")
+
+    first = upload()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/impor/{first.pk}/simpan/", {"pilihan": "valid"})
+    first.refresh_from_db()
+    assert (first.status, first.sheet, first.alike_sheets) == (BatchStatus.COMMITTED, "RT 01", ["RT 02"])
+    again = upload()
+    page = client.get(f"/impor/{again.pk}/").content.decode()
+    assert again.status == BatchStatus.UNCHANGED and 'id="other-sheet"' in page and '<option value="RT 02"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/impor/{again.pk}/kolom/", {"lembar": "RT 02"})
+    again.refresh_from_db()
+    assert (again.status, again.sheet) == (BatchStatus.VALIDATED, "RT 02")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/impor/{again.pk}/simpan/", {"pilihan": "valid"})
+    assert sorted(Person.objects.values_list("name", flat=True)) == ["Ahmad Fauzi", "Nur Aisyah"]
+    third = upload()
+    assert third.status == BatchStatus.UNCHANGED
+    response = client.post(f"/impor/{third.pk}/kolom/", {"lembar": "RT 02"}, follow=True)
+    assert "sudah diimpor" in response.content.decode()  # each sheet once
+    third.refresh_from_db()
+    assert third.status == BatchStatus.UNCHANGED and Person.objects.count() == 2
+
+
 def test_the_progress_a_worker_hides_in_its_transaction_shows_on_the_page(
     client: Client, admin: User, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

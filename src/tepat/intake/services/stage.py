@@ -22,8 +22,18 @@ from tepat.monitoring.services import TARGET_PERMISSION
 
 # -- stage ----------------------------------------------------------------------------------------------------------
 def import_stage(
-    *, actor: User | None, path: Path, kind: str, source_name: str, file_name: str | None = None, program: str = ""
+    *,
+    actor: User | None,
+    path: Path,
+    kind: str,
+    source_name: str,
+    file_name: str | None = None,
+    program: str = "",
+    sheet: str | None = None,
 ) -> ImportBatch:
+    """Keep a copy of the file and open a batch for it. ``sheet`` names the workbook sheet to read (by default the
+    one with the best header). The same file from the same source, committed before (with that sheet, when one is
+    named), makes the batch UNCHANGED: it offers the file's other sheets, which may still be imported one by one."""
     if actor is not None:
         require(actor, Permission.IMPORT_DATA)
     if kind not in KINDS:
@@ -41,18 +51,29 @@ def import_stage(
         sha256=sha,
         created_by=actor,
         program_code=program.strip()[:80],
+        sheet_choice=(sheet or "")[:100],
     )
     folder = Path(settings.VAR_DIR) / "imports" / str(batch.pk)
     folder.mkdir(parents=True, exist_ok=True)
     stored = folder / Path(file_name or path.name).name
     shutil.copyfile(path, stored)
     batch.stored_path = str(stored)
-    previous = ImportBatch.objects.filter(source=source, sha256=sha, status=BatchStatus.COMMITTED).exclude(pk=batch.pk)
-    if previous.exists():
+    previous = _committed_before(batch, sheet)
+    if previous is not None:
         batch.status = BatchStatus.UNCHANGED
-        batch.counts = {"same_as_batch": previous.first().pk}  # type: ignore[union-attr]
+        batch.counts = {"same_as_batch": previous.pk}
+        # What that import read, so that the page can offer the other sheets of the workbook.
+        batch.sheet, batch.sheets, batch.alike_sheets = previous.sheet, previous.sheets, previous.alike_sheets
     batch.save()
     return batch
+
+
+def _committed_before(batch: ImportBatch, sheet: str | None) -> ImportBatch | None:
+    """The first committed batch of the same file from the same source (that read ``sheet``, when it is given)."""
+    same = ImportBatch.objects.filter(source=batch.source, sha256=batch.sha256, status=BatchStatus.COMMITTED)
+    if sheet is not None:
+        same = same.filter(sheet=sheet)
+    return same.exclude(pk=batch.pk).order_by("pk").first()
 
 
 # -- read and parse -----------------------------------------------------------------------------------------------
@@ -101,6 +122,15 @@ def import_map_columns(
     """
     if actor is not None:
         require(actor, Permission.IMPORT_DATA)
+    if batch.status == BatchStatus.UNCHANGED and sheet is not None and sheet in batch.sheets:
+        # The file was imported before: another of its sheets may be, once.
+        done = _committed_before(batch, sheet)
+        if done is not None:
+            raise PipelineError(f"lembar “{sheet}” dari berkas ini sudah diimpor (impor #{done.pk})")
+        batch.sheet_choice, batch.status, batch.counts = sheet, BatchStatus.UPLOADED, {}
+        batch.save(update_fields=["sheet_choice", "status", "counts"])
+        audit(actor, AuditAction.IMPORT_MAPPING, target=batch, detail={"sheet": sheet})
+        return batch
     if batch.status not in RERUNNABLE and batch.status != BatchStatus.VALIDATED:
         raise PipelineError(f"kolom batch #{batch.pk} tidak dapat diubah lagi ({batch.get_status_display().lower()})")
     if sheet is not None and sheet != batch.sheet:

@@ -27,6 +27,7 @@ class Command(BaseCommand):
             "--source-name", default=None, help="who sent the list (column mappings are remembered per source)"
         )
         parser.add_argument("--program", default=None)
+        parser.add_argument("--sheet", default=None, help="the workbook sheet to read (default: the best list)")
         parser.add_argument(
             "--dry-run", action="store_true", help="validate and preview only; write nothing to the registry"
         )
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         with cli_progress(enabled=sys.stderr.isatty()) as progress:
             outcome = import_file(actor=None, path=path, kind=kind, source_name=source_name,
                                   commit=not options["dry_run"], program=options["program"] or "",
-                                  progress=progress)  # fmt: skip
+                                  progress=progress, sheet=options["sheet"])  # fmt: skip
         batch = outcome.batch
         issues = outcome.issues()
         report = {
@@ -77,7 +78,7 @@ class Command(BaseCommand):
         if batch.alike_sheets:
             self.stderr.write(
                 f"warning: only sheet “{batch.sheet}” was read; these sheets have the same columns and were not: "
-                f"{', '.join(batch.alike_sheets)} (save each sheet as its own file to import it)"
+                f"{', '.join(batch.alike_sheets)} (import each with --sheet NAME)"
             )
         for key, value in batch.counts.items():
             self.stdout.write(f"{key}: {value}")
