@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tepat.engine import columnar
@@ -177,6 +177,7 @@ def test_columns_of_one_kind_read_as_their_cells(values: list[Any]) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(cells, max_size=12), max_size=6), st.integers(1, 30))
+@example(chunks=[[None], [None, ""]], limit=1)  # the cache full: the chunk's values it held go with it
 def test_a_cache_kept_across_chunks_gives_what_each_cell_gives(chunks: list[list[Any]], limit: int) -> None:
     """Chunks of any types through one cache (map_cached): 1, 1.0 and True in later chunks never take what an
     earlier chunk's equal value gave; past the limit the cache starts again."""

@@ -159,6 +159,7 @@ def map_cached(values: Sequence[Any], function: Callable[[Any], Any], cache: dic
     if missing:
         if len(cache) + len(missing) > CACHE_LIMIT:
             cache.clear()
+            missing = set(values)  # the values this chunk found in the cache are gone with it
         for value in missing:
             cache[value] = function(value)
     return list(map(cache.__getitem__, values))
