@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -75,21 +77,26 @@ def test_a_program_list_previews_in_ledger_terms(
     assert "Keluarga baru" not in page
 
 
-def test_the_user_chooses_another_sheet_of_a_workbook(
-    client: Client, admin: User, settings, django_capture_on_commit_callbacks, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
-    """Agencies keep one sheet per year; the importer takes the first good one, the user may pick another."""
+def _two_sheets(path: Path, names: tuple[str, str]) -> Path:
+    """A workbook of two sheets with the same columns, one person on each (Ahmad Fauzi, then Nur Aisyah)."""
     import xlsxwriter
 
-    settings.TASKS = IMMEDIATE
-    path = tmp_path / "penerima.xlsx"
     book = xlsxwriter.Workbook(str(path))
-    for sheet, (nik, name) in {"2025": ("6474031207850001", "Ahmad Fauzi"),
-                               "2026": ("6474035508880002", "Nur Aisyah")}.items():  # fmt: skip
+    for sheet, (nik, name) in zip(names, [("6474031207850001", "Ahmad Fauzi"), ("6474035508880002", "Nur Aisyah")],
+                                  strict=True):  # fmt: skip
         ws = book.add_worksheet(sheet)
         ws.write_row(0, 0, ["NIK", "NAMA", "KODE DESA"])
         ws.write_row(1, 0, [nik, name, "64.74.03.1002"])
     book.close()
+    return path
+
+
+def test_the_user_chooses_another_sheet_of_a_workbook(
+    client: Client, admin: User, settings, django_capture_on_commit_callbacks, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Agencies keep one sheet per year; the importer takes the first good one, the user may pick another."""
+    settings.TASKS = IMMEDIATE
+    path = _two_sheets(tmp_path / "penerima.xlsx", ("2025", "2026"))
     assert client.login(username=admin.username, password=PASSWORD)
     with path.open("rb") as fh, django_capture_on_commit_callbacks(execute=True):
         client.post("/impor/", {"berkas": SimpleUploadedFile("penerima.xlsx", fh.read()), "jenis": "person",
@@ -115,17 +122,8 @@ def test_the_sheets_of_a_workbook_are_imported_one_after_the_other(
 ) -> None:  # type: ignore[no-untyped-def]
     """One sheet per RT: the first is read and committed; the same file uploaded again is unchanged for that sheet
     and offers the others, each of which may be imported once."""
-    import xlsxwriter
-
     settings.TASKS = IMMEDIATE
-    path = tmp_path / "per_rt.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    for sheet, (nik, name) in {"RT 01": ("6474031207850001", "Ahmad Fauzi"),
-                               "RT 02": ("6474035508880002", "Nur Aisyah")}.items():  # fmt: skip
-        ws = book.add_worksheet(sheet)
-        ws.write_row(0, 0, ["NIK", "NAMA", "KODE DESA"])
-        ws.write_row(1, 0, [nik, name, "64.74.03.1002"])
-    book.close()
+    path = _two_sheets(tmp_path / "per_rt.xlsx", ("RT 01", "RT 02"))
     assert client.login(username=admin.username, password=PASSWORD)
 
     def upload() -> ImportBatch:

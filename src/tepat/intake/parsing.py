@@ -139,6 +139,7 @@ _HINT = re.compile(
     r"\bsesuai\s+(ktp|kk|e-?ktp|kartu\s+keluarga|dokumen|akta)\b",
     re.IGNORECASE,
 )
+_EXAMPLE = re.compile(r"\(?\s*(contoh|cth\b)", re.IGNORECASE)  # "Contoh:", "(contoh pengisian)", "Cth."
 
 
 def hint_row(raw: list[Any]) -> str:
@@ -150,7 +151,7 @@ def hint_row(raw: list[Any]) -> str:
     if not texts:
         return ""
     hints = [bool(_HINT.search(text)) for text in texts]
-    example = any(re.match(r"\(?\s*(contoh|cth\b)", text, re.IGNORECASE) for text in texts)
+    example = any(_EXAMPLE.match(text) for text in texts)
     if not example and any(_IDENTIFIER.search(text) for text in texts):
         return ""
     if example or 2 * sum(hints) >= len(texts):
