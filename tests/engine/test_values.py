@@ -30,6 +30,15 @@ from tepat.engine.values import (
         (31240, date(1985, 7, 12)),
         ("12-Agu-85", date(1985, 8, 12)),  # a month's name with a two-digit year
         ("12 Agustus 85", date(1985, 8, 12)),
+        ("17-Agust-1945", date(1945, 8, 17)),  # the abbreviations lists use: any that starts only one month
+        ("17 Agst 1945", date(1945, 8, 17)),
+        ("1 Mrt 2020", date(2020, 3, 1)),
+        ("3 Sept. 2001", date(2001, 9, 3)),
+        ("2 Pebr 1980", date(1980, 2, 2)),
+        ("9 Okto 1999", date(1999, 10, 9)),
+        ("30 Nopember 1960", date(1960, 11, 30)),
+        ("1 March 2000", date(2000, 3, 1)),
+        ("12 Januari, 1980", date(1980, 1, 12)),
         ("Jumat, 12 Juli 1985", date(1985, 7, 12)),  # with the weekday, as a letter writes a date
         ("1985/07/12", date(1985, 7, 12)),  # year first with slashes
         ("12-07-1985 00:00:00", date(1985, 7, 12)),  # a database export's date-time
@@ -48,7 +57,19 @@ def test_dates_as_lists_write_them(raw: object, expected: date | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["31/02/1990", "1985-13-01", "kemarin", "32 Maret 2020", "Bontang 12 Juli 1985", "1985-07/12", "19851312"]
+    "raw",
+    [
+        "31/02/1990",
+        "1985-13-01",
+        "kemarin",
+        "32 Maret 2020",
+        "Bontang 12 Juli 1985",
+        "1985-07/12",
+        "19851312",
+        "1 Ju 2000",
+        "1 Ma 2000",
+        "4 Juno 1990",
+    ],  # Ju, Ma: June or July, March or May; Juno: no month
 )
 def test_impossible_dates_are_named(raw: str) -> None:
     with pytest.raises(ValueError_) as err:

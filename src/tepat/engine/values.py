@@ -11,45 +11,30 @@ _ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T].*)?$")
 # A database export adds the time of day to a date: '12-07-1985 00:00:00'.
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?)?$")
 _COMPACT = re.compile(r"^\d{8}$")  # 19850712 (BDT and database exports) or 12071985
-_MONTHS_ID = {
-    "jan": 1,
-    "januari": 1,
-    "feb": 2,
-    "februari": 2,
-    "peb": 2,
-    "pebruari": 2,
-    "mar": 3,
-    "maret": 3,
-    "apr": 4,
-    "april": 4,
-    "mei": 5,
-    "may": 5,
-    "jun": 6,
-    "juni": 6,
-    "jul": 7,
-    "juli": 7,
-    "agu": 8,
-    "agt": 8,
-    "ags": 8,
-    "agustus": 8,
-    "aug": 8,
-    "sep": 9,
-    "sept": 9,
-    "september": 9,
-    "okt": 10,
-    "oktober": 10,
-    "oct": 10,
-    "nov": 11,
-    "nop": 11,
-    "november": 11,
-    "nopember": 11,
-    "des": 12,
-    "desember": 12,
-    "dec": 12,
-}
+# Month names as lists write them: Indonesian (with the older Pebruari, Nopember), English and Dutch (Maart), and
+# any abbreviation of three letters or more that starts only one month's names (Agu, Agus, Agust, Sept, Okto, Pebr…);
+# plus the abbreviations that are not prefixes (Mrt, Agt, Ags, Agst, Spt).
+_MONTH_NAMES = (
+    ("januari", "january"), ("februari", "pebruari", "february", "febuari"), ("maret", "march", "maart"),
+    ("april",), ("mei", "may"), ("juni", "june"), ("juli", "july"), ("agustus", "august", "augustus"), ("september",),
+    ("oktober", "october"), ("november", "nopember"), ("desember", "december"),
+)  # fmt: skip
+
+
+def _month_table() -> dict[str, int]:
+    months: dict[str, set[int]] = {}
+    for number, names in enumerate(_MONTH_NAMES, start=1):
+        for name in names:
+            for end in range(3, len(name) + 1):
+                months.setdefault(name[:end], set()).add(number)
+    table = {prefix: next(iter(numbers)) for prefix, numbers in months.items() if len(numbers) == 1}
+    return table | {"mrt": 3, "agt": 8, "ags": 8, "agst": 8, "agts": 8, "spt": 9, "sep": 9, "okt": 10, "nop": 11}
+
+
+_MONTHS_ID = _month_table()
 _TEXT_MONTH = re.compile(
     r"^(?:(?:senin|selasa|rabu|kamis|jum.?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|"
-    r"sunday),?\s+)?(\d{1,2})[\s\-/.]+([A-Za-z]+)\.?[\s\-/.]+(\d{2}|\d{4})$",
+    r"sunday),?\s+)?(\d{1,2})[\s\-/.]+([A-Za-z]+)\.?[\s\-/.,]+(\d{2}|\d{4})$",
     re.IGNORECASE,
 )
 
