@@ -15,7 +15,9 @@ and the CPU seconds of the PostgreSQL server process. The machine may be shared:
 `--database-url` must name an empty database (it is refused when it holds persons).
 `--list FILE` imports an existing list instead of making one (`--keep DIR` keeps the one made). `--repeat N` imports
 it N times, each into a fresh database (on PostgreSQL with `--recreate`, which drops and creates the database the
-URL names), and ends with the median of each stage: the machine's speed moves between identical runs.
+URL names), and ends with the median of each stage: the machine's speed moves between identical runs. Each run
+starts and ends with a calibration (a fixed single-threaded Python workload, median of 5, in ms): this virtual
+machine's CPU speed moved by a third between sessions, and the calibration says which speed a figure was taken at.
 Issue 3's target: 1,000,000 rows in under 60 s on SQLite and 45 s on PostgreSQL, under 2 GB.
 """
 
@@ -160,6 +162,25 @@ print(json.dumps({name: [b[i] - a[i] for i in range(3)] for name, (a, b) in stag
 """
 
 
+def calibrate() -> float:
+    """The median wall time (ms) of 5 runs of a fixed single-threaded workload of the kind the import does (str,
+    dict, list): lower is a faster machine. Runs measured with different calibrations are not comparable."""
+
+    def work() -> int:
+        seen: dict[str, int] = {}
+        for i in range(200_000):
+            text = str(i * 7919)
+            seen[text[::-1] + "-"] = len(text.split("9"))
+        return len(seen)
+
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return median(times)
+
+
 def _recreate(url: str) -> None:
     """Drop and create the database ``url`` names (``--recreate``: each run of a series starts from empty)."""
     import psycopg
@@ -182,6 +203,7 @@ def _run(args: argparse.Namespace, path: Path, tmp: str, run: int) -> dict[str, 
         env["DATABASE_URL"] = args.database_url
         if args.recreate:
             _recreate(args.database_url)
+    before = calibrate()
     script = IMPORT.replace("PATH", repr(str(path))).replace("AGAIN", repr(args.again))
     script = script.replace("WEB", repr(args.web))
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
@@ -189,7 +211,7 @@ def _run(args: argparse.Namespace, path: Path, tmp: str, run: int) -> dict[str, 
         leftover.unlink()
     if out.returncode:
         sys.exit(out.stderr[-3000:])
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "calibration": (before, calibrate())}
 
 
 LABELS = {"read": "stage the file, open it, first rows",
@@ -201,7 +223,8 @@ def _report(result: dict[str, Any], backend: str, fmt: str, made: float, size_mb
     print(f"{backend}, {fmt}, {result['rows']:,} rows (file made in {made:.0f} s, {size_mb:.0f} MB): peak RSS "
           f"{result['peak_rss_mb']:.0f} MB, load average {result['load'][0]:.1f} at the start, "
           f"{result['load'][1]:.1f} at the end; peak RSS by stage (MB): "
-          f"{', '.join(f'{k} {v:.0f}' for k, v in result['peaks'].items())}")  # fmt: skip
+          f"{', '.join(f'{k} {v:.0f}' for k, v in result['peaks'].items())}; calibration "
+          f"{result['calibration'][0]:.0f} ms before, {result['calibration'][1]:.0f} ms after")  # fmt: skip
     print(f"reading process: {result['reader_cpu']:.1f} s CPU, peak RSS {result['reader_rss_mb']:.0f} MB (0: read in "
           f"the importing process); both processes together at most {result['pss_mb']:.0f} MB (PSS: shared pages "
           f"once); PostgreSQL server process: {result['server_cpu']:.1f} s CPU (its parallel index workers not "
@@ -235,7 +258,8 @@ def _medians(results: list[dict[str, Any]], backend: str, fmt: str) -> None:
     server = f"server {median(r['server_cpu'] for r in results):.1f} s CPU, " if backend == "PostgreSQL" else ""
     print(f"\nmedian of {len(results)} runs ({backend}, {fmt}, {rows:,} rows; total wall {totals[0]:.1f}–"
           f"{totals[-1]:.1f} s): reading process {median(r['reader_cpu'] for r in results):.1f} s CPU, {server}"
-          f"both processes at most {max(r['pss_mb'] for r in results):.0f} MB")  # fmt: skip
+          f"both processes at most {max(r['pss_mb'] for r in results):.0f} MB; calibration "
+          f"{median(c for r in results for c in r['calibration']):.0f} ms")  # fmt: skip
     print("| backend | format | rows | stage | wall (median) | CPU (process, median) | rows/s (median wall) |")
     print("|---|---|---|---|---|---|---|")
     for stage, label in LABELS.items():
