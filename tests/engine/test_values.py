@@ -105,6 +105,13 @@ def test_month_first_when_the_column_says_so() -> None:
         ("1,250,000", 1_250_000.0),
         ("36", 36.0),
         ("", None),
+        ("Rp. 600.000", 600_000.0),  # amounts as agencies type them
+        ("Rp 1.500.000,-", 1_500_000.0),
+        ("IDR 600000", 600_000.0),
+        ("Rp -", None),
+        ("36 m2", 36.0),  # a floor area with its unit
+        ("12,5 m²", 12.5),
+        ("-5", -5.0),
     ],
 )
 def test_indonesian_numbers(raw: str, expected: float | None) -> None:
@@ -137,6 +144,26 @@ def test_small_codes() -> None:
     assert normalise_village_code("6474031002") == "64.74.03.1002"
     assert normalise_village_code(" 64.74.03.1002 ") == "64.74.03.1002"
     assert parse_bool("Ya") is True and parse_bool("tidak") is False and parse_bool("") is None
+    # village codes typed with spaces, dashes or an unpadded district
+    for typed in ("64 74 03 1002", "64-74-03-1002", "647403-1002", "64.74.3.1002", "6474031002.0"):
+        assert normalise_village_code(typed) == "64.74.03.1002", typed
+    assert normalise_village_code("64.74.03") == "64.74.03" and normalise_village_code("Loktuan") == "Loktuan"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("√", True), ("v", True), ("Memiliki", True), (1.0, True), ("Tidak Punya", False), ("TIDAK  MEMILIKI", False),
+     ("Tdk.", False), ("belum", False), (0.0, False), ("-", None)],
+)  # fmt: skip
+def test_yes_no_as_checklists_write_it(raw: object, expected: bool | None) -> None:
+    assert parse_bool(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["x", "2", 2.0, "mungkin"])
+def test_unreadable_yes_no_is_named(raw: object) -> None:
+    with pytest.raises(ValueError_) as err:
+        parse_bool(raw)
+    assert err.value.code == "bool.invalid"
 
 
 @pytest.mark.parametrize(

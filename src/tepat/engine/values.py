@@ -123,14 +123,18 @@ def _make(year: int, month: int, day: int) -> date:
         raise ValueError_("date.invalid") from None
 
 
-_YES = {"ya", "y", "yes", "1", "true", "ada", "punya", "benar"}
-_NO = {"tidak", "t", "tdk", "no", "n", "0", "false", "tidak ada", "bukan"}
+# Tick marks (√ ✓ v) are how checklists say yes; "belum" (not yet) is a no.
+_YES = {"ya", "y", "yes", "iya", "1", "true", "ada", "punya", "memiliki", "mempunyai", "benar", "√", "✓", "✔", "☑", "v"}
+_NO = {"tidak", "t", "tdk", "tak", "no", "n", "0", "false", "tidak ada", "tdk ada", "tidak punya", "tdk punya",
+       "tidak memiliki", "tdk memiliki", "tidak mempunyai", "belum", "belum ada", "belum punya", "bukan"}  # fmt: skip
 
 
 def parse_bool(value: object) -> bool | None:
     if value is None:
         return None
-    text = str(value).strip().lower()
+    if type(value) is float and value.is_integer():  # 1.0 from a number cell
+        value = int(value)
+    text = " ".join(str(value).lower().split()).rstrip(".")  # "Tdk.", "tidak  ada"
     if not text or text == "-":
         return None
     if text in _YES:
@@ -152,13 +156,19 @@ def parse_int(value: object) -> int | None:
     return int(text)
 
 
+_CURRENCY = re.compile(r"^(?:rp|idr)\s*[.:]?\s*")  # Rp 600.000, Rp. 600.000, IDR 600000
+# Rp 1.500.000,-  and the area units of house data: 36 m2, 36 m², 36 meter persegi
+_AFTER_NUMBER = re.compile(r"(?<=\d)\s*(?:[.,]?-+|m2|m²|m\^2|meter persegi|meter|m)$")
+
+
 def parse_decimal(value: object) -> float | None:
-    """Numbers with Indonesian separators: ``1.250.000`` and ``1.250.000,50`` and ``Rp 20.000.000``."""
+    """Numbers with Indonesian separators: ``1.250.000`` and ``1.250.000,50`` and ``Rp 20.000.000``, with the
+    ``Rp``/``IDR`` before them, the ``,-`` after an amount, and an area's unit (``36 m2``)."""
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    text = str(value).strip().lower().removeprefix("rp").strip().replace(" ", "")
+    text = _AFTER_NUMBER.sub("", _CURRENCY.sub("", str(value).strip().lower())).replace(" ", "")
     if not text or text == "-":
         return None
     if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?", text):
@@ -239,12 +249,20 @@ def clean_name(value: object) -> str:
 
 
 def normalise_village_code(value: object) -> str:
-    """``6474031002`` or ``64.74.03.1002`` → ``64.74.03.1002``; anything else is returned stripped."""
+    """``6474031002``, ``64.74.03.1002``, ``64 74 03 1002`` or ``64.74.3.1002`` → ``64.74.03.1002``; anything else is
+    returned stripped."""
     text = str(value or "").strip().removesuffix(".0")
-    digits = text.replace(".", "")
+    digits = _CODE_SEPARATORS.sub("", text)
     if len(digits) == 10 and digits.isdigit():
         return f"{digits[:2]}.{digits[2:4]}.{digits[4:6]}.{digits[6:]}"
+    parts = _CODE_PARTS.split(text)
+    if len(parts) == 4 and all(map(str.isdigit, parts)) and len(parts[3]) == 4 and max(map(len, parts[:3])) <= 2:
+        return ".".join([*(part.zfill(2) for part in parts[:3]), parts[3]])
     return text
+
+
+_CODE_PARTS = re.compile(r"\s*[.\-\s]\s*")
+_CODE_SEPARATORS = re.compile(r"[.\-\s]")
 
 
 # Dukcapil's SHDK numbering (status hubungan dalam keluarga) as printed on the KK, and the words lists use.
