@@ -5,6 +5,8 @@ from datetime import date
 import pytest
 
 from tepat.engine.values import (
+    BPS,
+    SHDK,
     ValueError_,
     month_first_date,
     normalise_village_code,
@@ -13,6 +15,7 @@ from tepat.engine.values import (
     parse_date,
     parse_decimal,
     parse_relationship,
+    relationship_numbering,
     split_place_date,
     split_rt_rw,
 )
@@ -137,6 +140,22 @@ def test_indonesian_numbers(raw: str, expected: float | None) -> None:
 )
 def test_relationships(raw: str, expected: str) -> None:
     assert parse_relationship(raw) == expected
+
+
+def test_bare_relationship_numbers_are_read_in_the_lists_numbering() -> None:
+    """Dukcapil's SHDK numbers a wife 3 and a child 4; BPS (DTKS, Regsosek, Susenas) a spouse 2 and a child 3. A
+    column's numbers say which: children outnumber spouses, and 4 is a child only in SHDK."""
+    bps = ["1", "2", "3", "3", "1", "2", "3", "01", "5", "4"]
+    shdk = ["1", "3", "4", "4", "1", "3", "4", "2", "7"]
+    assert relationship_numbering(bps) == BPS and relationship_numbering([1.0, 2.0, 3.0, 3.0]) == BPS
+    assert relationship_numbering(shdk) == SHDK
+    assert relationship_numbering(["1", "3", "1", "3", "Anak"]) == SHDK  # couples only: SHDK's wife
+    assert relationship_numbering(["Kepala Keluarga", "Istri", "Anak"]) == SHDK
+    assert [parse_relationship(code, BPS) for code in ("1", "2", "3", "4", "6", "03")] == [
+        "kepala", "istri", "anak", "menantu", "orang_tua", "anak"]  # fmt: skip
+    assert [parse_relationship(code) for code in ("1", "2", "3", "4", "03")] == ["kepala", "suami", "istri", "anak",
+                                                                               "istri"]  # fmt: skip
+    assert parse_relationship("4 - Anak", BPS) == "anak" and parse_relationship("3. Anak") == "anak"  # words decide
 
 
 def test_small_codes() -> None:

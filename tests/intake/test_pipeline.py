@@ -289,6 +289,47 @@ def test_birth_dates_written_month_first_are_read_so_and_reported(admin: User, t
     assert warned == {(2, "date.month_first"), (3, "date.month_first"), (6, "date.invalid")}
 
 
+@pytest.mark.parametrize("child", [False, True], ids=["in-process", "reading-process"])
+def test_relationship_numbers_are_read_in_the_numbering_the_list_uses(
+    admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, child: bool
+) -> None:
+    """A DTKS or Regsosek extract numbers the relationship to the head BPS's way (2 spouse, 3 child, 4 in-law),
+    a Dukcapil list SHDK's way (3 wife, 4 child): the column's numbers decide, and a list read BPS's way says so
+    on its first numbered row."""
+    if child:
+        monkeypatch.setattr("tepat.intake.parsing.CHILD_MIN_ROWS", 0)
+    rows = [("6474031207850001", "6474031203150001", "Ahmad Fauzi", "1"),
+            ("6474035508880002", "6474031203150001", "Nur Aisyah", "2"),
+            ("6474031207100003", "6474031203150001", "Rizky Fauzi", "3"),
+            ("6474035507120004", "6474031203150001", "Putri Fauzi", "3"),
+            ("6474031207700005", "6474031203150002", "Budi Santoso", "1"),
+            ("6474035508720006", "6474031203150002", "Sri Wahyuni", "2"),
+            ("6474031207950007", "6474031203150002", "Andi Santoso", "3"),
+            ("6474035508960008", "6474031203150002", "Rina Kusuma", "4")]  # fmt: skip
+    text = "NIK,NO KK,NAMA,HUB_KRT,KODE DESA\n" + "".join(f"{','.join(row)},64.74.03.1002\n" for row in rows)
+    outcome = import_file(actor=admin, path=_write(tmp_path, "dtks.csv", text), kind="person", source_name="DTKS")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 8
+    got = dict(Membership.objects.values_list("person__name", "relationship"))
+    assert got == {"Ahmad Fauzi": "kepala", "Nur Aisyah": "istri", "Rizky Fauzi": "anak", "Putri Fauzi": "anak",
+                   "Budi Santoso": "kepala", "Sri Wahyuni": "istri", "Andi Santoso": "anak",
+                   "Rina Kusuma": "menantu"}  # fmt: skip
+    said = [(i.row_number, i.code, i.severity) for i in RowIssue.objects.filter(batch=outcome.batch)]
+    assert said == [(2, "relationship.bps_numbering", "warning")]
+
+    as_shdk = {"1": "1", "2": "3", "3": "4", "4": "5"}  # the same families as Dukcapil numbers them, elsewhere
+    shdk = "NIK,NO KK,NAMA,SHDK,KODE DESA\n" + "".join(
+        f"{nik.replace('647403', '647401')},{kk.replace('647403', '647401')},{name},{as_shdk[code]},64.74.01.1002\n"
+        for nik, kk, name, code in rows
+    )
+    again = import_file(actor=admin, path=_write(tmp_path, "dukcapil.csv", shdk), kind="person", source_name="Capil")
+    assert again.batch.status == BatchStatus.COMMITTED
+    got = dict(Membership.objects.filter(family__village="64.74.01.1002").values_list("person__name", "relationship"))
+    assert got == {"Ahmad Fauzi": "kepala", "Nur Aisyah": "istri", "Rizky Fauzi": "anak", "Putri Fauzi": "anak",
+                   "Budi Santoso": "kepala", "Sri Wahyuni": "istri", "Andi Santoso": "anak",
+                   "Rina Kusuma": "menantu"}  # fmt: skip
+    assert not RowIssue.objects.filter(batch=again.batch, code="relationship.bps_numbering").exists()
+
+
 def test_one_birth_place_and_date_column_gives_both(admin: User, tmp_path: Path, reading: str) -> None:
     """Village forms write 'Tempat/Tgl Lahir' in one column: split into the place and the date, read as any birth
     date is (a date that cannot be read is a warning on that column, the row kept)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it wrongly counts 1900-02-29, hence the 30th)
@@ -329,13 +331,37 @@ _RELATIONSHIP_WORDS = {
 _NUMBERED_WORDS = re.compile(r"^\d{1,2}(?:\s*[.\-:)]\s*|\s+)(\D.*)$")
 
 
-def parse_relationship(value: object) -> str:
-    """Relationship to the head of family as a stable code (``kepala``, ``istri``, ``anak`` …); '' if empty."""
-    text = " ".join(str(value or "").strip().lower().replace("_", " ").split()).removesuffix(".0")
+# BPS numbers the relationship to the head its own way in DTKS, Regsosek and Susenas: 2 the spouse, 3 a child,
+# 4 a son- or daughter-in-law, 5 a grandchild, 6 a parent or parent-in-law, then other relatives, helpers, others
+# (7-9 differ between its surveys). Dukcapil's SHDK (above) has 2 husband, 3 wife, 4 child.
+_BPS_NUMBERS = {"1": "kepala", "2": "istri", "3": "anak", "4": "menantu", "5": "cucu", "6": "orang_tua",
+                "7": "lainnya", "8": "lainnya", "9": "lainnya"}  # fmt: skip
+SHDK, BPS = "shdk", "bps"  # the numberings of relationship codes
+
+
+def _relationship_text(value: object) -> str:
+    return " ".join(str(value or "").strip().lower().replace("_", " ").split()).removesuffix(".0")
+
+
+def relationship_numbering(values: Iterable[object]) -> str:
+    """Which numbering a relationship column's bare numbers follow: BPS's when 3 is more frequent than 4 and so is
+    2, else Dukcapil's SHDK. After the head, children are the most frequent members (SHDK 4, BPS 3), then spouses
+    (SHDK 3 for a wife, BPS 2); SHDK's 2 (a husband under a woman head) and BPS's 4 (in-laws) are rare. A list of
+    couples only (3 without 4 nor 2) stays SHDK."""
+    counts = Counter(text.lstrip("0") for text in map(_relationship_text, values) if text.isdigit())
+    return BPS if counts["3"] > counts["4"] and counts["2"] > counts["4"] else SHDK
+
+
+def parse_relationship(value: object, numbering: str = SHDK) -> str:
+    """Relationship to the head of family as a stable code (``kepala``, ``istri``, ``anak`` …); '' if empty. A bare
+    number is read in ``numbering`` (``SHDK`` or ``BPS``: see ``relationship_numbering``)."""
+    text = _relationship_text(value)
     if not text or text == "-":
         return ""
-    if text in _SHDK_NUMBERS:
-        return _SHDK_NUMBERS[text]
+    if text.isdigit():
+        numbers = _BPS_NUMBERS if numbering == BPS else _SHDK_NUMBERS
+        if text.lstrip("0") in numbers:
+            return numbers[text.lstrip("0")]
     if text in _RELATIONSHIP_WORDS:
         return _RELATIONSHIP_WORDS[text]
     words = _NUMBERED_WORDS.match(text)

@@ -110,6 +110,12 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
         "hub_dgn_kk",
         "hubungan_dgn_kepala_keluarga",
         "status_hubungan_dalam_keluarga",
+        "hubungan",
+        "hub_krt",  # DTKS and Regsosek extracts: the relationship to the household head, numbered BPS's way
+        "hubungan_krt",
+        "hubungan_dengan_krt",
+        "hubungan_dengan_kepala_rumah_tangga",
+        "hub_kel",
     ),
     "mother_name": ("nama_ibu_kandung", "nama_ibu", "ibu_kandung"),
     "marital_status": ("status_perkawinan", "status_kawin", "sts_kawin"),

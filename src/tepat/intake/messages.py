@@ -24,6 +24,10 @@ ROW_MESSAGES = {
     "number.invalid": _("Bukan angka"),
     "bool.invalid": _("Isi harus Ya atau Tidak"),
     "relationship.invalid": _("Hubungan keluarga tidak dikenal"),
+    "relationship.bps_numbering": _(
+        "Kode hubungan keluarga berupa angka dibaca dengan penomoran BPS/DTKS (2 istri/suami, 3 anak, 4 menantu), "
+        "bukan SHDK Dukcapil (3 istri, 4 anak): periksa bila daftar ini memakai SHDK"
+    ),
     "desil.range": _("Desil harus 1 sampai 10"),
     "value.invalid": _("Isi sel tidak dapat dibaca"),
     "program.missing": _("Program tidak disebut: isi kolom program atau pilih program saat mengunggah"),

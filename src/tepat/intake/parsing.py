@@ -78,6 +78,8 @@ def cells(raw: list[Any]) -> list[Any]:
 def take_chunk(parsed: Parsed, chunk: list[tuple[int, int, list[Any]]], mapping: dict[str, int]) -> None:
     """(SourceRecord id, line, cells) rows into the handler, the accepted records and the report, in order."""
     handler, record_ids, rejected_rows, issues = parsed.handler, parsed.record_ids, parsed.rejected_rows, parsed.issues
+    if not parsed.rows:  # the list's first rows: its numbering of relationships (Handler.observe)
+        issues.extend(handler.observe([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping))
     ready = handler.prepare([raw for _, _, raw in chunk], [line for _, line, _ in chunk], mapping)
     accept = handler.accept
     in_footer, started = parsed.in_footer, parsed.started

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from tepat.engine.columnar import cell_raw, cell_text, parse_cell
 from tepat.engine.identity import NikProblem, RegionCodes, Severity, Sex, check_kk, check_nik, parse_sex
 from tepat.engine.values import (
+    BPS,
     clean_name,
     month_first_date,
     normalise_village_code,
@@ -19,6 +20,7 @@ from tepat.engine.values import (
     parse_decimal,
     parse_int,
     parse_relationship,
+    relationship_numbering,
     split_place_date,
     split_rt_rw,
 )
@@ -37,6 +39,7 @@ _int = lru_cache(maxsize=1 << 12)(parse_int)
 _bool = lru_cache(maxsize=1 << 8)(parse_bool)
 _decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
 _relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
+_relationship_bps = lru_cache(maxsize=1 << 8)(partial(parse_relationship, numbering=BPS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +152,9 @@ def sex_cell(cells: Cells) -> Any:
     return sex or raw
 
 
-def person_in(cells: Cells, regions: RegionCodes) -> Member:
-    """The row's person as a family member without its record and position (see ``registry.stream.Member``)."""
+def person_in(cells: Cells, regions: RegionCodes, relationship: Callable[[Any], str] = _relationship) -> Member:
+    """The row's person as a family member without its record and position (see ``registry.stream.Member``);
+    ``relationship`` reads the relationship cell (the list's numbering: ``Handler.observe``)."""
     sex = parse_sex(sex_cell(cells))
     place, raw_born, column = birth_cells(cells)
     born = _birth_date(cells, regions, sex, raw_born, column)
@@ -166,7 +170,7 @@ def person_in(cells: Cells, regions: RegionCodes) -> Member:
         cells.text("occupation"),
         cells.parsed("disability", _bool),
     )
-    return member_head(nik, cells.parsed("relationship", _relationship) or "", values)
+    return member_head(nik, cells.parsed("relationship", relationship) or "", values)
 
 
 def rt_rw_of(cells: Cells) -> tuple[str, str]:
@@ -304,6 +308,23 @@ class Handler:
         # The region's villages by name: given by the pipeline (``services.common._handler``), before a large file's
         # reading process is forked, so that process never queries the database.
         self.names = VillageNames()
+        self.relationship: Callable[[Any], str] = _relationship  # bare numbers as Dukcapil's SHDK, unless observe
+
+    def observe(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Issue]:
+        """Look at the list's first rows before any is taken: a relationship column whose numbers follow BPS's
+        numbering (DTKS, Regsosek, Susenas: 3 a child, not a wife) is read so, with a warning on the first row with a
+        number. Returns the warnings."""
+        index = mapping.get("relationship")
+        if index is None:
+            return []
+        cells = [row[index] if index < len(row) else None for row in rows]
+        if relationship_numbering(cells) != BPS:
+            return []
+        self.relationship = _relationship_bps
+        line, value = next(
+            (lines[i], cell) for i, cell in enumerate(cells) if cell_text(cell).removesuffix(".0").isdigit()
+        )
+        return [Issue(line, "relationship", "relationship.bps_numbering", cell_text(value), error=False)]
 
     def check(self, cells: Cells) -> None:
         """Add rejections for rows this kind cannot use."""

@@ -127,7 +127,7 @@ class ProposalListHandler(Handler):
             cells.reject("nik", "row.no_identity")
 
     def add(self, cells: Cells, index: int) -> None:
-        person = person_in(cells, self.regions)
+        person = person_in(cells, self.regions, self.relationship)
         kk = check_kk(cells.raw("kk"), regions=self.regions)
         values = {name: value for name, value in zip(MEMBER_VALUES, person[VALUES:], strict=True)
                   if value not in (None, "")}  # fmt: skip

@@ -21,7 +21,6 @@ from tepat.intake.kinds.base import (
     _date,
     _decimal,
     _int,
-    _relationship,
     family_in,
     person_in,
     require_valid_nik,
@@ -86,7 +85,7 @@ class FamilyListHandler(Handler):
             cells.reject("nik", "row.no_identity")
 
     def add(self, cells: Cells, index: int) -> None:
-        person = person_in(cells, self.regions)
+        person = person_in(cells, self.regions, self.relationship)
         key = cells.text("family_key") or cells.text("kk") or f"row:{cells.line}"
         family = self.families.get(key)
         if family is None:
@@ -158,7 +157,7 @@ class FamilyListHandler(Handler):
         niks = columnar.raws(column("nik"))
         clean_niks = columnar.niks_without_findings(niks, sexes, borns, regions=self.regions)
         disability = columnar.parse_column(columnar.raws(column("disability")), _bool)
-        relationship = columnar.parse_column(columnar.raws(column("relationship")), _relationship)
+        relationship = columnar.parse_column(columnar.raws(column("relationship")), self.relationship)
         family_ok = [True] * count
         family: dict[str, Sequence[Any]] = {}
         for name, parser in _FAMILY_PARSED:
