@@ -14,6 +14,7 @@ from tepat.engine.values import (
     parse_bool,
     parse_date,
     parse_decimal,
+    parse_desil,
     parse_relationship,
     relationship_numbering,
     split_place_date,
@@ -156,6 +157,22 @@ def test_bare_relationship_numbers_are_read_in_the_lists_numbering() -> None:
     assert [parse_relationship(code) for code in ("1", "2", "3", "4", "03")] == ["kepala", "suami", "istri", "anak",
                                                                                "istri"]  # fmt: skip
     assert parse_relationship("4 - Anak", BPS) == "anak" and parse_relationship("3. Anak") == "anak"  # words decide
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("1", 1), ("01", 1), (4.0, 4), ("Desil 1", 1), ("DESIL 10", 10), ("D3", 3), ("Desil-2", 2),
+     ("1 - Sangat Miskin", 1), ("DESIL 3 (Miskin)", 3), ("", None), ("-", None), ("12", 12)],
+)  # fmt: skip
+def test_desil_as_extracts_and_dashboards_write_it(raw: object, expected: int | None) -> None:
+    assert parse_desil(raw) == expected  # 12: read, and reported out of range by the import
+
+
+@pytest.mark.parametrize("raw", ["Desil", "Desil 1-4", "dua", "1,5"])
+def test_a_desil_that_is_not_one_is_named(raw: str) -> None:
+    with pytest.raises(ValueError_) as err:
+        parse_desil(raw)
+    assert err.value.code == "number.invalid"
 
 
 def test_small_codes() -> None:

@@ -330,6 +330,17 @@ def test_relationship_numbers_are_read_in_the_numbering_the_list_uses(
     assert not RowIssue.objects.filter(batch=again.batch, code="relationship.bps_numbering").exists()
 
 
+def test_desil_written_as_text_is_read(admin: User, tmp_path: Path, reading: str) -> None:
+    """Extracts and dashboard downloads write 'Desil 1' or '1 - Sangat Miskin' as often as 1."""
+    text = EXTRACT.replace(",2,2026-09-30", ",Desil 2,2026-09-30").replace(
+        ",1,2026-09-30", ",1 - Sangat Miskin,2026-09-30"
+    )
+    outcome = import_file(actor=admin, path=_write(tmp_path, "dtsen.csv", text), kind="dtsen", source_name="DTSEN")
+    desil = dict(Family.objects.values_list("kk", "desil_national"))
+    assert desil == {"6474031203150001": 2, "6474011405180003": 9, "6474021010200004": 1}
+    assert not RowIssue.objects.filter(batch=outcome.batch, column="desil_national").exists()
+
+
 def test_one_birth_place_and_date_column_gives_both(admin: User, tmp_path: Path, reading: str) -> None:
     """Village forms write 'Tempat/Tgl Lahir' in one column: split into the place and the date, read as any birth
     date is (a date that cannot be read is a warning on that column, the row kept)."""

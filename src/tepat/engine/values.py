@@ -163,6 +163,25 @@ _CURRENCY = re.compile(r"^(?:rp|idr)\s*[.:]?\s*")  # Rp 600.000, Rp. 600.000, ID
 _AFTER_NUMBER = re.compile(r"(?<=\d)\s*(?:[.,]?-+|m2|m²|m\^2|meter persegi|meter|m)$")
 
 
+_DESIL = re.compile(
+    r"^(?:desil|d)?\s*[-:.]?\s*(\d{1,2})(?:\.0)?(?:\s*[-.:)/(]\s*[^\W\d].*|\s+[^\W\d].*)?$", re.IGNORECASE
+)
+
+
+def parse_desil(value: object) -> int | None:
+    """A desil as extracts and dashboards write it: ``1``, ``01``, ``Desil 1``, ``D1``, ``1 - Sangat Miskin``; the
+    range (1-10) is the caller's to check."""
+    if value is None or isinstance(value, int | float):
+        return parse_int(value)
+    text = " ".join(str(value).split())
+    if not text or text == "-":
+        return None
+    match = _DESIL.match(text)
+    if match is None:
+        raise ValueError_("number.invalid")
+    return int(match[1])
+
+
 def parse_decimal(value: object) -> float | None:
     """Numbers with Indonesian separators: ``1.250.000`` and ``1.250.000,50`` and ``Rp 20.000.000``, with the
     ``Rp``/``IDR`` before them, the ``,-`` after an amount, and an area's unit (``36 m2``)."""

@@ -18,6 +18,7 @@ from tepat.engine.values import (
     parse_bool,
     parse_date,
     parse_decimal,
+    parse_desil,
     parse_int,
     parse_relationship,
     relationship_numbering,
@@ -36,6 +37,7 @@ from tepat.registry.writer import (
 # Cell parsers are pure and lists repeat values (dates, codes, categories) thousands of times.
 _date = lru_cache(maxsize=1 << 16)(parse_date)
 _int = lru_cache(maxsize=1 << 12)(parse_int)
+_desil = lru_cache(maxsize=1 << 8)(parse_desil)
 _bool = lru_cache(maxsize=1 << 8)(parse_bool)
 _decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
 _relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
@@ -186,7 +188,7 @@ def rt_rw_of(cells: Cells) -> tuple[str, str]:
 
 def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> FamilyIn:
     """Family and housing columns, read from the first row of each family (extracts repeat them per member)."""
-    desil = [cells.parsed(name, _int) for name in ("desil_national", "desil_province", "desil_regency")]
+    desil = [cells.parsed(name, _desil) for name in ("desil_national", "desil_province", "desil_regency")]
     for index, (name, value) in enumerate(
         zip(("desil_national", "desil_province", "desil_regency"), desil, strict=True)
     ):

@@ -20,6 +20,7 @@ from tepat.intake.kinds.base import (
     _bool,
     _date,
     _decimal,
+    _desil,
     _int,
     family_in,
     person_in,
@@ -40,7 +41,7 @@ from tepat.registry.writer import (
 _DESIL = ("desil_national", "desil_province", "desil_regency")
 # The cells family_in parses, with their parsers: a finding in any of them sends a family's first row the per-row way.
 _FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    *((name, _int) for name in _DESIL),
+    *((name, _desil) for name in _DESIL),
     ("welfare_date", _date),
     ("floor_area_m2", _decimal),
     ("owns_car", _bool),
