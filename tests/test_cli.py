@@ -111,6 +111,19 @@ def test_import_writes_a_report_with_row_column_code_and_message(tmp_path: Path)
     assert json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["preview"]["persons_changed"] == 1
 
 
+def test_import_takes_a_recipient_lists_program_and_period(tmp_path: Path) -> None:
+    assert run(["migrate", "-v0"], tmp_path).returncode == 0
+    path = tmp_path / "pkh.csv"
+    path.write_text("NIK;NAMA;NOMINAL\n6474031207850001;Ahmad Fauzi;Rp 750.000\n", encoding="utf-8")
+    bad = run(["import", str(path), "--source", "program", "--program", "PKH", "--period", "Tahap 2"], tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Tahap 2" in bad.stderr, bad.stderr
+    args = ["import", str(path), "--source", "program", "--program", "PKH", "--period", "Triwulan III 2026"]
+    result = run([*args, "--report", str(tmp_path / "r.json")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert (report["program"], report["period"], report["totals"]["benefits_new"]) == ("PKH", "2026-Q3", 1)
+
+
 def test_import_says_which_sheets_with_the_same_columns_it_did_not_read(tmp_path: Path) -> None:
     import xlsxwriter
 

@@ -15,6 +15,7 @@ from tepat.engine.values import (
     parse_date,
     parse_decimal,
     parse_desil,
+    parse_period,
     parse_relationship,
     relationship_numbering,
     split_place_date,
@@ -173,6 +174,30 @@ def test_a_desil_that_is_not_one_is_named(raw: str) -> None:
     with pytest.raises(ValueError_) as err:
         parse_desil(raw)
     assert err.value.code == "number.invalid"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("2026", "2026"), (2026, "2026"), ("2026-Q3", "2026-Q3"), ("2026-T3", "2026-Q3"), ("Triwulan III 2026", "2026-Q3"),
+     ("TW 3/2026", "2026-Q3"), ("Q3 2026", "2026-Q3"), ("Kuartal ke-3 Tahun 2026", "2026-Q3"),
+     ("Semester I 2026", "2026-S1"), ("Smt 2 2026", "2026-S2"), ("Tahap 2 2026", "2026 Tahap 2"),
+     ("Termin 1 2026", "2026 Tahap 1"), ("September 2026", "2026-09"), ("Sep-26", "2026-09"), ("09/2026", "2026-09"),
+     ("2026/9", "2026-09"), ("15/09/2026", "2026-09"), (date(2026, 9, 15), "2026-09"),
+     ("Januari-Maret 2026", "2026-Q1"), ("Juli s.d. Desember 2026", "2026-S2"), ("", ""), ("-", ""), (None, "")],
+)  # fmt: skip
+def test_periods_as_agencies_write_them(raw: object, expected: str) -> None:
+    assert parse_period(raw) == expected
+
+
+def test_a_period_without_a_year_takes_the_one_given() -> None:
+    assert [parse_period(p, year="2026") for p in ("Tahap 3", "Triwulan II", "September", "TW IV")] == [
+        "2026 Tahap 3", "2026-Q2", "2026-09", "2026-Q4"]  # fmt: skip
+    for raw, code in (("Tahap 3", "period.no_year"), ("Triwulan V 2026", "period.invalid"),
+                      ("13/2026", "period.invalid"), ("Jan-Feb 2026", "period.invalid"),
+                      ("kemarin", "period.invalid")):  # fmt: skip
+        with pytest.raises(ValueError_) as err:
+            parse_period(raw)
+        assert err.value.code == code, raw
 
 
 def test_small_codes() -> None:

@@ -65,16 +65,19 @@ def test_a_program_list_previews_in_ledger_terms(
 ) -> None:  # type: ignore[no-untyped-def]
     settings.TASKS = IMMEDIATE
     assert client.login(username=admin.username, password=PASSWORD)
-    text = (
-        "NIK;NAMA;PERIODE;NOMINAL\n6474031207850001;Ahmad Fauzi;2026-09;Rp 300.000\n6.47403E+15;Siti;2026-09;300000\n"
-    )
+    text = "NIK;NAMA;NOMINAL\n6474031207850001;Ahmad Fauzi;Rp 300.000\n6.47403E+15;Siti;300000\n"
     upload = SimpleUploadedFile("blt.csv", text.encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/impor/", {"berkas": upload, "jenis": "program", "sumber": "PMD", "program": "BLT-DD"})
+        client.post("/impor/", {"berkas": upload, "jenis": "program", "sumber": "PMD", "program": "BLT-DD",
+                                "period": "September 2026"})  # fmt: skip
     batch = ImportBatch.objects.get()
     page = client.get(f"/impor/{batch.pk}/").content.decode()
     assert "Baris manfaat baru di buku besar" in page and 'data-preview="benefits">2<' in page
-    assert "Keluarga baru" not in page
+    assert "Keluarga baru" not in page and "<span data-period>2026-09</span>" in page
+    bad = SimpleUploadedFile("blt2.csv", text.encode(), content_type="text/csv")
+    answer = client.post("/impor/", {"berkas": bad, "jenis": "program", "sumber": "PMD", "period": "Tahap 2"},
+                         follow=True).content.decode()  # fmt: skip
+    assert "periode" in answer and "tidak dapat dibaca" in answer and ImportBatch.objects.count() == 1
 
 
 def _two_sheets(path: Path, names: tuple[str, str]) -> Path:

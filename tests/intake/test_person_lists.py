@@ -102,6 +102,35 @@ def test_a_program_list_without_a_program_column_needs_the_program_named(admin: 
     assert Benefit.objects.get(program__code="BLT-DD").amount == 300_000
 
 
+def test_periods_are_kept_in_the_ledgers_form_so_a_years_analysis_finds_them(admin: User, tmp_path: Path) -> None:
+    """Agencies write the period their own way ('Triwulan III 2026', 'TW 3/2026', 'September 2026', 'Tahap 2'):
+    the ledger keeps it year first (2026-Q3, 2026-09, 2026 Tahap 2), which the analyses filter a year by. A row
+    without a period takes the one given at upload, and a quarter or phase alone takes its year; one that cannot be
+    read is kept as written with a warning."""
+    from tepat.intake.services import PipelineError
+    from tepat.programs.models import Benefit
+
+    path = tmp_path / "pkh.csv"
+    path.write_text("NIK;NAMA;PERIODE;NOMINAL\n"
+                    "6474031207850001;Ahmad Fauzi;Triwulan III 2026;Rp. 750.000\n"
+                    "6474035508880002;Nur Aisyah;TW 3/2026;750.000\n"
+                    "6474031207850003;Budi Santoso;September 2026;Rp 250.000,-\n"
+                    "6474031207850004;Made Wirawan;Tahap 2;750000\n"
+                    "6474031207850005;Yohanes Tan;;750000\n"
+                    "6474031207850006;Rudi Hartono;minggu lalu;750000\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(PipelineError, match="periode"):
+        import_file(actor=admin, path=path, kind="program", source_name="Dinsos", program="PKH", period="Q3")
+    outcome = import_file(actor=admin, path=path, kind="program", source_name="Dinsos", program="PKH",
+                          period="Triwulan III 2026")  # fmt: skip
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.batch.period_choice == "2026-Q3"
+    got = dict(Benefit.objects.values_list("name", "period"))
+    assert got == {"Ahmad Fauzi": "2026-Q3", "Nur Aisyah": "2026-Q3", "Budi Santoso": "2026-09",
+                   "Made Wirawan": "2026 Tahap 2", "Yohanes Tan": "2026-Q3", "Rudi Hartono": "minggu lalu"}  # fmt: skip
+    assert Benefit.objects.get(name="Budi Santoso").amount == 250_000
+    warned = {(i.row_number, i.column, i.code) for i in RowIssue.objects.filter(batch=outcome.batch)}
+    assert warned == {(7, "period", "period.invalid")}
+
+
 def test_a_move_out_of_the_region_marks_the_person_and_a_move_within_changes_nothing(
     imported: ImportOutcome, admin: User, tmp_path: Path
 ) -> None:

@@ -204,6 +204,115 @@ def parse_decimal(value: object) -> float | None:
         raise ValueError_("number.invalid") from None
 
 
+# A distribution period as recipient lists write it, in the ledger's form: the year first, so that a year's analysis
+# (``LIKE '2026%'``) finds every period of it. Quarter (triwulan, TW, kuartal, Q), semester, phase (tahap, termin)
+# and month, before or after the year.
+_ROMAN = {
+    "i": 1,
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "v": 5,
+    "vi": 6,
+    "vii": 7,
+    "viii": 8,
+    "ix": 9,
+    "x": 10,
+    "xi": 11,
+    "xii": 12,
+}
+_PERIOD_PARTS = {
+    "q": "Q", "t": "Q", "tw": "Q", "triwulan": "Q", "kuartal": "Q", "kwartal": "Q", "quarter": "Q", "trimester": "Q",
+    "s": "S", "smt": "S", "sem": "S", "semester": "S",
+    "tahap": "Tahap", "thp": "Tahap", "termin": "Tahap", "fase": "Tahap", "gelombang": "Tahap", "batch": "Tahap",
+}  # fmt: skip
+_PART_LIMITS = {"Q": 4, "S": 2, "Tahap": 12}
+_MONTH_SPANS = {(1, 3): "Q1", (4, 6): "Q2", (7, 9): "Q3", (10, 12): "Q4", (1, 6): "S1", (7, 12): "S2"}
+_YEAR = r"((?:19|20)\d\d)"
+_PART = r"([a-z]+)\.?\s*(?:ke\s*-?\s*)?(\d{1,2}|[ivx]{1,4})"
+_PERIOD_FORMS = (
+    (re.compile(rf"^{_YEAR}$"), "year"),
+    (re.compile(rf"^{_YEAR}\s*[-/. ]?\s*{_PART}$"), "year part"),
+    (
+        re.compile(rf"^([a-z]+)\.?\s*(?:-|s\.?d\.?|sd|sampai|hingga|/)\s*([a-z]+)\.?\s*[-/,. ]?\s*{_YEAR}$"),
+        "months year",
+    ),
+    (re.compile(rf"^{_PART}\s*[-/,. ]?\s*(?:tahun|th\.?|thn\.?)?\s*{_YEAR}$"), "part year"),
+    (re.compile(rf"^{_YEAR}\s*[-/.]\s*(\d{{1,2}})$"), "year month"),
+    (re.compile(rf"^(\d{{1,2}})\s*[-/.]\s*{_YEAR}$"), "month year"),
+    (re.compile(rf"^([a-z]+)\.?\s*[-/,. ]?\s*{_YEAR}$"), "name year"),
+    (re.compile(r"^([a-z]+)\.?\s*[-/. ]\s*(\d\d)$"), "name yy"),
+)
+
+
+def parse_period(value: object, *, year: str = "") -> str:
+    """A period in the ledger's form: ``2026``, ``2026-09``, ``2026-Q3``, ``2026-S1``, ``2026 Tahap 2``; '' for an
+    empty cell. Read from ``2026-Q3``, ``Triwulan III 2026``, ``TW 3/2026``, ``Q3 2026``, ``Semester I 2026``,
+    ``Tahap 2 2026``, ``September 2026``, ``Sep-26``, ``09/2026``, ``2026-09``, a date (its month) or a year. A
+    quarter, semester, phase or month without a year takes ``year`` (the year the uploader gave); without one it is
+    ``period.no_year``; anything else ``period.invalid``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return f"{value.year}-{value.month:02d}"
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        value = int(value)
+    text = " ".join(str(value).strip().lower().split())
+    if not text or text == "-":
+        return ""
+    with contextlib.suppress(ValueError_):
+        if _ISO.match(text) or _DMY.match(text):
+            day = parse_date(text)
+            if day is not None:
+                return f"{day.year}-{day.month:02d}"
+    for pattern, form in _PERIOD_FORMS:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        if form == "year":
+            return match[1]
+        if form == "year part":
+            return _period_part(match[1], match[2], match[3])
+        if form == "part year":
+            return _period_part(match[3], match[1], match[2])
+        if form == "months year":  # Januari-Maret 2026: a quarter or a semester
+            span = _MONTH_SPANS.get((_MONTHS_ID.get(match[1], 0), _MONTHS_ID.get(match[2], 0)))
+            if span is None:
+                raise ValueError_("period.invalid")
+            return f"{match[3]}-{span}"
+        if form in ("year month", "month year"):
+            y, m = (match[1], match[2]) if form == "year month" else (match[2], match[1])
+            if 1 <= int(m) <= 12:
+                return f"{y}-{int(m):02d}"
+            raise ValueError_("period.invalid")
+        month = _MONTHS_ID.get(match[1])
+        if month is None:
+            if form == "name year" and match[1] in _PERIOD_PARTS:  # "Semester 2026"? no number: unreadable
+                raise ValueError_("period.invalid")
+            continue
+        y = match[2] if form == "name year" else str(_full_year(int(match[2]), match[2]))
+        return f"{y}-{month:02d}"
+    # No year: a quarter, semester, phase or month alone takes the uploader's year.
+    part = re.match(rf"^{_PART}$", text)
+    month = _MONTHS_ID.get(text.rstrip("."))
+    if (part is not None and part[1] in _PERIOD_PARTS) or month is not None:
+        if not year:
+            raise ValueError_("period.no_year")
+        if month is not None:
+            return f"{year}-{month:02d}"
+        assert part is not None
+        return _period_part(year, part[1], part[2])
+    raise ValueError_("period.invalid")
+
+
+def _period_part(year: str, word: str, number: str) -> str:
+    kind = _PERIOD_PARTS.get(word)
+    n = _ROMAN.get(number) if not number.isdigit() else int(number)
+    if kind is None or n is None or not 1 <= n <= _PART_LIMITS[kind]:
+        raise ValueError_("period.invalid")
+    return f"{year} Tahap {n}" if kind == "Tahap" else f"{year}-{kind}{n}"
+
+
 _PLACE_THEN_DATE = re.compile(
     r"^(.*?)[\s,/;]*("
     r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 12/07/1985, 12 - 07 - 85

@@ -64,7 +64,7 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     ],
     "program": [
         ("program", "Kode program (PKH, SEMBAKO, PBI-JK, PIP, RTLH, BLT-DD …); boleh kosong bila dipilih saat unggah"),
-        ("periode", "Periode penyaluran, mis. 2026-T3 atau 2026-09"), ("nik", "NIK penerima"), ("nama", "Nama penerima"),
+        ("periode", "Periode penyaluran: 2026-Q3 (triwulan), 2026-09 (bulan), 2026-S1 (semester), 2026 (tahun); juga dibaca Triwulan III 2026, September 2026, Tahap 2 2026. Boleh kosong bila diisi saat mengunggah"), ("nik", "NIK penerima"), ("nama", "Nama penerima"),
         ("nominal", "Nilai bantuan dalam rupiah"), ("kode_desa", "Kode desa/kelurahan Kemendagri"),
     ],
 }  # fmt: skip

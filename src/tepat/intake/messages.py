@@ -24,6 +24,11 @@ ROW_MESSAGES = {
     "number.invalid": _("Bukan angka"),
     "bool.invalid": _("Isi harus Ya atau Tidak"),
     "relationship.invalid": _("Hubungan keluarga tidak dikenal"),
+    "period.invalid": _(
+        "Periode tidak dapat dibaca (tulis mis. 2026-Q3, 2026-09, Triwulan III 2026): disimpan apa adanya, tidak "
+        "terhitung dalam analisis per tahun sampai diperbaiki"
+    ),
+    "period.no_year": _("Periode tanpa tahun: isi tahunnya, atau isi periode (dengan tahun) saat mengunggah"),
     "relationship.bps_numbering": _(
         "Kode hubungan keluarga berupa angka dibaca dengan penomoran BPS/DTKS (2 istri/suami, 3 anak, 4 menantu), "
         "bukan SHDK Dukcapil (3 istri, 4 anak): periksa bila daftar ini memakai SHDK"

@@ -67,6 +67,9 @@ class ImportBatch(models.Model):
     # Other sheets whose header names the same columns as the one read (readers.Table.alike): not read by this batch.
     alike_sheets = models.JSONField(default=list, blank=True)
     program_code = models.CharField(max_length=80, blank=True, help_text=_("Program daftar penerima"))
+    # The distribution period given at upload (ledger form, engine.values.parse_period): the period of rows without
+    # one, and the year of rows that name only a quarter, phase or month.
+    period_choice = models.CharField(max_length=20, blank=True, help_text=_("Periode penyaluran daftar penerima"))
     columns = models.JSONField(default=list, help_text=_("Kolom asli berkas, urutan sesuai baris mentah."))
     mapping = models.JSONField(default=dict, blank=True, help_text=_("Kolom sistem → nomor kolom berkas"))
     header_line = models.PositiveIntegerField(default=1)

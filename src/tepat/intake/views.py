@@ -65,7 +65,8 @@ def _upload(request: HttpRequest) -> HttpResponse:
         try:
             batch = import_stage(actor=request.user, path=path, kind=kind, source_name=source_name,  # type: ignore[arg-type]
                                  file_name=Path(upload.name or "berkas").name,
-                                 program=request.POST.get("program", ""))  # fmt: skip
+                                 program=request.POST.get("program", ""),
+                                 period=request.POST.get("period", ""))  # fmt: skip
         except UserError as exc:
             messages.error(request, str(exc))
             return redirect("intake:batches")

@@ -20,6 +20,7 @@ from tepat.engine.values import (
     parse_decimal,
     parse_desil,
     parse_int,
+    parse_period,
     parse_relationship,
     relationship_numbering,
     split_place_date,
@@ -38,6 +39,7 @@ from tepat.registry.writer import (
 _date = lru_cache(maxsize=1 << 16)(parse_date)
 _int = lru_cache(maxsize=1 << 12)(parse_int)
 _desil = lru_cache(maxsize=1 << 8)(parse_desil)
+_period = lru_cache(maxsize=1 << 10)(parse_period)
 _bool = lru_cache(maxsize=1 << 8)(parse_bool)
 _decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
 _relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
@@ -311,6 +313,7 @@ class Handler:
         # reading process is forked, so that process never queries the database.
         self.names = VillageNames()
         self.relationship: Callable[[Any], str] = _relationship  # bare numbers as Dukcapil's SHDK, unless observe
+        self.period = ""  # the period given at upload (ImportBatch.period_choice)
 
     def observe(self, rows: list[list[Any]], lines: list[int], mapping: dict[str, int]) -> list[Issue]:
         """Look at the list's first rows before any is taken: a relationship column whose numbers follow BPS's

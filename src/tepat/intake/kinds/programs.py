@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from tepat.engine.identity import RegionCodes, check_kk, check_nik
@@ -10,7 +11,7 @@ from tepat.engine.values import (
     clean_name,
     normalise_village_code,
 )
-from tepat.intake.kinds.base import Cells, Handler, _decimal, nik_in, person_in, rt_rw_of
+from tepat.intake.kinds.base import Cells, Handler, _decimal, _period, nik_in, person_in, rt_rw_of
 from tepat.registry.stream import MEMBER_VALUES, NAME, NIK, NIK_RAW, NIK_VALID, VALUES
 from tepat.registry.writer import (
     BenefitIn,
@@ -46,7 +47,7 @@ class ProgramListHandler(Handler):
             BenefitIn(
                 record=index,
                 program=(cells.text("program") or self.program)[:80],
-                period=cells.text("period")[:20],
+                period=self._period(cells),
                 amount=cells.parsed("amount", _decimal),
                 nik=nik_in(cells, self.regions),
                 name=clean_name(cells.text("name")),
@@ -54,6 +55,15 @@ class ProgramListHandler(Handler):
                 line=cells.line,
             )
         )
+
+    def _period(self, cells: Cells) -> str:
+        """The row's period in the ledger's form (``engine.values.parse_period``; a quarter or month alone takes
+        the year given at upload), else the period given at upload. A period that cannot be read is kept as written,
+        with a warning: the payment happened, the year's analyses will miss it until it is corrected."""
+        period = cells.parsed("period", partial(_period, year=self.period[:4] if self.period[:4].isdigit() else ""))
+        if period is None:
+            return cells.text("period")[:20] or self.period
+        return str(period) or self.period
 
     def commit(self, writer: RegistryWriter) -> CommitCounts:
         return writer.record_benefits(self.benefits)

@@ -179,13 +179,15 @@ def import_file(
     program: str = "",
     progress: Progress | None = None,
     sheet: str | None = None,
+    period: str = "",
 ) -> ImportOutcome:
     """Stage, validate and (unless ``commit`` is False: a dry run with the preview) commit the valid rows.
 
     One pass: the rows parsed for the report are the rows committed, so a large file is read and parsed once; the
     family lists are committed while they are read (see ``_validate``), the other kinds after.
     """
-    batch = import_stage(actor=actor, path=path, kind=kind, source_name=source_name, program=program, sheet=sheet)
+    batch = import_stage(actor=actor, path=path, kind=kind, source_name=source_name, program=program, sheet=sheet,
+                         period=period)  # fmt: skip
     if batch.status == BatchStatus.UNCHANGED:
         return ImportOutcome(batch)
     parsed = _validate_or_fail(batch, progress, preview=not commit, commit=commit, actor=actor)

@@ -82,6 +82,7 @@ def _int_mapping(batch: ImportBatch) -> dict[str, int]:
 def _handler(batch: ImportBatch) -> Handler:
     handler = KINDS[batch.kind].handler(region_codes(), village_codes(), program=batch.program_code)
     handler.names = VillageNames(region_village_names())
+    handler.period = batch.period_choice
     return handler
 
 

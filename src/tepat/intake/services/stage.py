@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from tepat.accounts.models import AuditAction, User
 from tepat.accounts.permissions import Permission, require
 from tepat.accounts.services import audit
+from tepat.engine.values import ValueError_, parse_period
 from tepat.intake.columns import COLUMN_VARIANTS, FIELD_LABELS, map_columns, normalise_header
 from tepat.intake.errors import FileProblem, IntakeError
 from tepat.intake.kinds import KINDS
@@ -30,6 +31,7 @@ def import_stage(
     file_name: str | None = None,
     program: str = "",
     sheet: str | None = None,
+    period: str = "",
 ) -> ImportBatch:
     """Keep a copy of the file and open a batch for it. ``sheet`` names the workbook sheet to read (by default the
     one with the best header). The same file from the same source, committed before (with that sheet, when one is
@@ -42,6 +44,13 @@ def import_stage(
         require(actor, TARGET_PERMISSION)  # operators import lists; targets are the TKPK's decision
     if not path.exists() or not path.is_file():
         raise IntakeError(FileProblem.NOT_FOUND, path=path)
+    try:
+        period = parse_period(period)
+    except ValueError_ as exc:
+        raise PipelineError(
+            f"periode '{period}' tidak dapat dibaca: tulis mis. 2026, 2026-Q3, 2026-09 atau Triwulan III 2026"
+            + (" (dengan tahunnya)" if exc.code == "period.no_year" else "")
+        ) from None
     sha = _sha256(path)
     source, _ = Source.objects.get_or_create(name=source_name, defaults={"kind": kind})
     batch = ImportBatch.objects.create(
@@ -51,6 +60,7 @@ def import_stage(
         sha256=sha,
         created_by=actor,
         program_code=program.strip()[:80],
+        period_choice=period,
         sheet_choice=(sheet or "")[:100],
     )
     folder = Path(settings.VAR_DIR) / "imports" / str(batch.pk)

@@ -26,7 +26,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source-name", default=None, help="who sent the list (column mappings are remembered per source)"
         )
-        parser.add_argument("--program", default=None)
+        parser.add_argument("--program", default=None, help="recipient lists: the program, when no column names it")
+        parser.add_argument(
+            "--period",
+            default="",
+            help="recipient lists: the distribution period (2026, 2026-Q3, 2026-09, 'Triwulan III 2026'), for rows "
+            "without one and as the year of rows that give only a quarter, phase or month",
+        )
         parser.add_argument("--sheet", default=None, help="the workbook sheet to read (default: the best list)")
         parser.add_argument(
             "--dry-run", action="store_true", help="validate and preview only; write nothing to the registry"
@@ -46,7 +52,7 @@ class Command(BaseCommand):
         with cli_progress(enabled=sys.stderr.isatty()) as progress:
             outcome = import_file(actor=None, path=path, kind=kind, source_name=source_name,
                                   commit=not options["dry_run"], program=options["program"] or "",
-                                  progress=progress, sheet=options["sheet"])  # fmt: skip
+                                  progress=progress, sheet=options["sheet"], period=options["period"])  # fmt: skip
         batch = outcome.batch
         issues = outcome.issues()
         report = {
@@ -56,6 +62,8 @@ class Command(BaseCommand):
             "unchanged_file": outcome.unchanged,
             "sheet": batch.sheet,
             "alike_sheets_not_read": batch.alike_sheets,
+            "program": batch.program_code,
+            "period": batch.period_choice,
             "totals": {k: v for k, v in batch.counts.items()},
             "preview": {k: v for k, v in batch.preview.items() if k != "examples"},
             "rejected": [
