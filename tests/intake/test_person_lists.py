@@ -69,6 +69,23 @@ def test_unknown_exclusion_kinds_and_bad_niks_are_rejected_by_row(admin: User, t
     assert list(Exclusion.objects.values_list("kind", "issuer")) == [("asn", "BKN")]
 
 
+@pytest.mark.parametrize(
+    "written, kind",
+    [("Pegawai Negeri Sipil", "asn"), ("TNI-POLRI", "tni_polri"), ("Anggota Polri", "tni_polri"),
+     ("Guru PNS bersertifikasi", "guru_sertifikasi"), ("Listrik 1300 VA", "pln_900va_nonsubsidi"),
+     ("Daya 2.200 VA", "pln_900va_nonsubsidi"), ("PLN 900 VA non subsidi", "pln_900va_nonsubsidi"),
+     ("PLN 900 VA subsidi", None), ("PLN 450 VA", None), ("Pemilik kendaraan roda 4", "pemilik_mobil"),
+     ("Gaji di atas UMR", "upah_di_atas_umk"), ("Kepala Desa", "perangkat_desa"), ("Sekdes", "perangkat_desa"),
+     ("Pemilik usaha terdaftar (NIB)", "pengusaha"), ("Pensiunan", None), ("Hobi memancing", None)],
+)  # fmt: skip
+def test_exclusions_are_read_in_the_custodians_words(written: str, kind: str | None) -> None:
+    """Custodians word the same finding many ways; electricity excludes from 900 VA up, except subsidised 900 VA
+    (the poor's own tariff) and anything below."""
+    from tepat.intake.kinds.registry import exclusion_kind
+
+    assert exclusion_kind(written) == kind
+
+
 def test_program_lists_become_ledger_rows_as_agencies_write_them(admin: User, bontang: Path) -> None:
     from tepat.programs.models import Benefit, Program
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -309,6 +310,40 @@ EXCLUSION_KINDS = {
 }  # fmt: skip
 
 
+_VA = re.compile(r"(\d[\d.]*)\s*va\b")
+
+
+def exclusion_kind(text: str) -> str | None:
+    """The exclusion a custodian's words name (``EXCLUSION_KINDS``, else by keywords: "Pegawai Negeri Sipil",
+    "TNI-POLRI", "Guru PNS bersertifikasi", "Listrik 1300 VA", "Pemilik kendaraan roda 4", "Gaji di atas UMR",
+    "Kepala Desa"); None when it names none. Electricity excludes from 900 VA up, unless it says subsidised 900 VA
+    (that is the poor's tariff)."""
+    key = " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+    if key in EXCLUSION_KINDS:
+        return EXCLUSION_KINDS[key]
+    words = set(re.findall(r"[a-z]+", key))
+    if "guru" in words and "sertifika" in key:
+        return "guru_sertifikasi"
+    if words & {"pns", "asn", "pppk"} or "pegawai negeri" in key or "aparatur sipil" in key:
+        return "asn"
+    if words & {"tni", "polri", "polisi", "tentara"}:
+        return "tni_polri"
+    volt = _VA.search(key)
+    if volt is not None and (words & {"pln", "listrik", "daya"} or key.startswith(volt[0])):
+        va = int(volt[1].replace(".", ""))
+        subsidised = "subsidi" in words and not ({"non", "nonsubsidi"} & words)
+        return "pln_900va_nonsubsidi" if va > 900 or (va == 900 and not subsidised) else None
+    if "mobil" in words or "roda 4" in key or "roda empat" in key:
+        return "pemilik_mobil"
+    if words & {"umk", "ump", "umr"}:
+        return "upah_di_atas_umk"
+    if re.search(r"\b(perangkat|aparat|kepala|sekretaris)\s+desa\b", key) or words & {"kades", "sekdes"}:
+        return "perangkat_desa"
+    if "pengusaha" in words or "pemilik usaha" in key or "usaha terdaftar" in key:
+        return "pengusaha"
+    return None
+
+
 class ExclusionListHandler(Handler):
     """Custodians' matches (BKN, PLN, Samsat, BPJS-TK, …): kept as findings by NIK, linked to the person if known."""
 
@@ -318,11 +353,11 @@ class ExclusionListHandler(Handler):
 
     def check(self, cells: Cells) -> None:
         require_valid_nik(cells, self.regions)
-        kind = " ".join(cells.text("exclusion").lower().replace("-", " ").split())
-        if kind not in EXCLUSION_KINDS:
+        kind = exclusion_kind(cells.text("exclusion"))
+        if kind is None:
             cells.reject("exclusion", "exclusion.unknown", cells.text("exclusion"))
         else:
-            cells.row["exclusion"] = EXCLUSION_KINDS[kind]
+            cells.row["exclusion"] = kind
 
     def add(self, cells: Cells, index: int) -> None:
         self.findings.append(ExclusionIn(index, cells.text("nik"), cells.text("exclusion"),
