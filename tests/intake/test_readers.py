@@ -595,5 +595,8 @@ def test_headers_as_national_and_agency_lists_spell_them() -> None:
         "birth_place": 7, "birth_date": 8, "rt_rw": 9, "birth_place_date": 10, "district_name": 11,
         "village_name": 12,
     }  # fmt: skip
+    # SIKS-NG's DTKS export and a DTSEN extract
+    assert map_columns(["NOKK", "TMPT_LAHIR", "STA_KAWIN", "HUB_KEL", "HUBUNGAN_DENGAN_KK", "DESIL_KABKOTA"]) == {
+        "kk": 0, "birth_place": 1, "marital_status": 2, "relationship": 3, "desil_regency": 5}  # fmt: skip
     # A bracket that says which value it is, not how it is written, leaves the header to the user to map.
     assert map_columns(["DESA (KODE)", "NIK (KEPALA KELUARGA)", "NAMA"]) == {"name": 2}
