@@ -326,6 +326,11 @@ def test_a_sound_kk_reports_its_issuing_district_and_date(regions: RegionCodes) 
         ("Female", Sex.FEMALE),
         (2, Sex.FEMALE),
         (Sex.FEMALE, Sex.FEMALE),
+        ("Laki-Laki (L)", Sex.MALE),  # the template's own code kept beside the word
+        ("Perempuan [P]", Sex.FEMALE),
+        ("Lelaki", Sex.MALE),
+        ("Laki2", Sex.MALE),
+        ("1.0", Sex.MALE),
         ("", None),
         ("x", None),
         (3, None),

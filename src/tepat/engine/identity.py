@@ -402,7 +402,7 @@ def _ddmmyy(day: date) -> tuple[int, int, int]:
     return day.day, day.month, day.year % 100
 
 
-_MALE = frozenset({"l", "lk", "laki", "lakilaki", "pria", "m", "male", "man", "1"})
+_MALE = frozenset({"l", "lk", "laki", "lakilaki", "laki2", "lelaki", "pria", "m", "male", "man", "1"})
 _FEMALE = frozenset({"p", "pr", "perempuan", "wanita", "w", "f", "female", "woman", "2"})
 
 
@@ -419,11 +419,12 @@ def parse_sex(value: object) -> Sex | None:
 
 @lru_cache(maxsize=256)
 def _sex_text(value: str) -> Sex | None:
-    key = _NOT_ALNUM.sub("", value.casefold())
+    key = _NOT_ALNUM.sub("", _BRACKETED.sub("", value.casefold()).removesuffix(".0"))
     return Sex.MALE if key in _MALE else Sex.FEMALE if key in _FEMALE else None
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # 'Laki-laki (L)', 'Perempuan [P]'
 
 
 def parse_date(value: object) -> date | None:
