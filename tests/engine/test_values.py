@@ -138,6 +138,13 @@ def test_indonesian_numbers(raw: str, expected: float | None) -> None:
         ("Orang Tua/Mertua", "orang_tua"),
         ("KRT", "kepala"),
         ("Keponakan", "famili_lain"),
+        ("Kep. Keluarga (KK)", "kepala"),  # the words that say it, whatever else the cell says
+        ("Anak Kandung Laki-laki", "anak"),
+        ("Anak Menantu", "menantu"),
+        ("Ibu Mertua", "mertua"),
+        ("Orang tua kandung", "orang_tua"),
+        ("Adik Ipar", "famili_lain"),
+        ("Sopir", "lainnya"),
     ],
 )
 def test_relationships(raw: str, expected: str) -> None:

@@ -495,4 +495,31 @@ def parse_relationship(value: object, numbering: str = SHDK) -> str:
     words = _NUMBERED_WORDS.match(text)
     if words and words[1].strip() in _RELATIONSHIP_WORDS:
         return _RELATIONSHIP_WORDS[words[1].strip()]
+    found = _relationship_by_words(text)
+    if found:
+        return found
     raise ValueError_("relationship.invalid")
+
+
+# Words that say the relationship whatever else the cell says ("Anak Kandung Laki-laki", "Kep. Keluarga (KK)",
+# "Ibu Mertua", "Adik Ipar"), tried in this order: "anak menantu" is an in-law, "ibu mertua" a parent-in-law.
+_RELATIONSHIP_KEYWORDS = (
+    ({"kepala", "kep", "krt"}, "kepala"),
+    ({"menantu"}, "menantu"),
+    ({"mertua"}, "mertua"),
+    ({"cucu"}, "cucu"),
+    ({"anak"}, "anak"),
+    ({"istri", "isteri", "istrinya"}, "istri"),
+    ({"suami"}, "suami"),
+    ({"ortu", "ayah", "ibu", "bapak", "ayahanda", "ibunda"}, "orang_tua"),
+    ({"famili", "family", "keluarga", "saudara", "ipar", "adik", "kakak", "keponakan", "paman", "bibi", "sepupu",
+      "kakek", "nenek", "cicit", "om", "tante"}, "famili_lain"),
+    ({"pembantu", "sopir", "supir", "lainnya", "lain", "kos", "indekos", "teman"}, "lainnya"),
+)  # fmt: skip
+
+
+def _relationship_by_words(text: str) -> str:
+    words = set(re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", " ", text)))
+    if "orang" in words and "tua" in words:
+        words.add("ortu")
+    return next((code for keys, code in _RELATIONSHIP_KEYWORDS if words & keys), "")
