@@ -326,10 +326,9 @@ class Handler:
         if relationship_numbering(cells) != BPS:
             return []
         self.relationship = _relationship_bps
-        line, value = next(
-            (lines[i], cell) for i, cell in enumerate(cells) if cell_text(cell).removesuffix(".0").isdigit()
-        )
-        return [Issue(line, "relationship", "relationship.bps_numbering", cell_text(value), error=False)]
+        numbered = (i for i, cell in enumerate(cells) if cell_text(cell).removesuffix(".0").isdigit())
+        first = next(numbered, 0)
+        return [Issue(lines[first], "relationship", "relationship.bps_numbering", cell_text(cells[first]), error=False)]
 
     def check(self, cells: Cells) -> None:
         """Add rejections for rows this kind cannot use."""
