@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import contextlib
+import math
 from datetime import date
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tepat.engine.values import (
     BPS,
@@ -117,6 +121,8 @@ def test_month_first_when_the_column_says_so() -> None:
         ("36 m2", 36.0),  # a floor area with its unit
         ("12,5 m²", 12.5),
         ("-5", -5.0),
+        ("nan", None),  # a missing value as pandas writes it
+        (float("nan"), None),
     ],
 )
 def test_indonesian_numbers(raw: str, expected: float | None) -> None:
@@ -227,6 +233,13 @@ def test_yes_no_as_checklists_write_it(raw: object, expected: bool | None) -> No
     assert parse_bool(raw) is expected
 
 
+@pytest.mark.parametrize("raw", ["inf", "-Infinity", "1e400"])
+def test_an_amount_past_any_sum_is_named(raw: str) -> None:
+    with pytest.raises(ValueError_) as err:
+        parse_decimal(raw)
+    assert err.value.code == "number.invalid"
+
+
 @pytest.mark.parametrize("raw", ["x", "2", 2.0, "mungkin"])
 def test_unreadable_yes_no_is_named(raw: object) -> None:
     with pytest.raises(ValueError_) as err:
@@ -261,3 +274,31 @@ def test_one_rt_rw_cell_is_split_or_left_alone(raw: object, expected: tuple[str,
 )  # fmt: skip
 def test_one_birth_place_and_date_cell_is_split(raw: object, expected: tuple[str, object]) -> None:
     assert split_place_date(raw) == expected
+
+
+_CELL_TEXT = st.text(
+    alphabet=st.sampled_from(list("0123456789 -/.,:()abdegijklmnopqrstuvwxyzAGJLMPTV√_'")), max_size=30
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CELL_TEXT | st.text(max_size=20) | st.integers(-(10**20), 10**20) | st.floats() | st.none() | st.booleans()
+       | st.dates())  # fmt: skip
+@example(10502147483648.0)  # a NIK typed into a workbook's birth date column: was an OverflowError
+@example(99999999.0)
+def test_a_cell_parser_says_invalid_and_never_raises_anything_else(cell: object) -> None:
+    """Whatever a cell holds, a parser gives a value or a ValueError_ with a code (which the import reports on the
+    row): any other exception would stop the import. An amount is always one a ledger can sum."""
+    from tepat.engine.identity import check_kk, check_nik, parse_sex
+
+    parsers = (parse_date, parse_decimal, parse_bool, parse_desil, parse_period, parse_relationship, parse_sex,
+               normalise_village_code, split_rt_rw, split_place_date, month_first_date, check_nik,
+               check_kk)  # fmt: skip
+    for parser in parsers:
+        try:
+            parser(cell)  # type: ignore[operator]
+        except ValueError_ as exc:
+            assert exc.code, parser
+    with contextlib.suppress(ValueError_):
+        amount = parse_decimal(cell)
+        assert amount is None or math.isfinite(amount)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -63,6 +64,8 @@ def parse_date(value: object, *, day_first: bool = True) -> date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value >= 1_000_000 and float(value).is_integer():  # no Excel serial (9999-12-31 is 2,958,465)
+            if value >= 100_000_000:  # more than eight digits (a NIK in the wrong column): no date
+                raise ValueError_("date.invalid")
             return _compact(str(int(value)).zfill(8))
         return _from_serial(float(value))
     text = str(value).strip()
@@ -121,7 +124,7 @@ def _from_serial(serial: float) -> date:
 def _make(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError_("date.invalid") from None
 
 
@@ -188,9 +191,9 @@ def parse_decimal(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value))
     text = _AFTER_NUMBER.sub("", _CURRENCY.sub("", str(value).strip().lower())).replace(" ", "")
-    if not text or text == "-":
+    if not text or text == "-" or text == "nan":  # "nan": a missing value as pandas writes it
         return None
     if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?", text):
         text = text.replace(".", "").replace(",", ".")
@@ -199,9 +202,18 @@ def parse_decimal(value: object) -> float | None:
     elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):
         text = text.replace(",", "")
     try:
-        return float(text)
-    except ValueError:
+        return _finite(float(text))
+    except (ValueError, OverflowError):
         raise ValueError_("number.invalid") from None
+
+
+def _finite(number: float) -> float | None:
+    """A number a ledger can sum: NaN is a missing value; infinity (or a number past float's range) is no amount."""
+    if math.isnan(number):
+        return None
+    if math.isinf(number):
+        raise ValueError_("number.invalid")
+    return number
 
 
 # A distribution period as recipient lists write it, in the ledger's form: the year first, so that a year's analysis
