@@ -12,6 +12,7 @@ from tepat.engine.values import (
     BPS,
     SHDK,
     ValueError_,
+    clean_name,
     month_first_date,
     normalise_village_code,
     pad_code,
@@ -19,6 +20,7 @@ from tepat.engine.values import (
     parse_date,
     parse_decimal,
     parse_desil,
+    parse_int,
     parse_period,
     parse_relationship,
     relationship_numbering,
@@ -286,14 +288,15 @@ _CELL_TEXT = st.text(
        | st.dates())  # fmt: skip
 @example(10502147483648.0)  # a NIK typed into a workbook's birth date column: was an OverflowError
 @example(99999999.0)
+@example("²")  # an RT cell: isdigit, but not int(): stopped the import
 def test_a_cell_parser_says_invalid_and_never_raises_anything_else(cell: object) -> None:
     """Whatever a cell holds, a parser gives a value or a ValueError_ with a code (which the import reports on the
     row): any other exception would stop the import. An amount is always one a ledger can sum."""
     from tepat.engine.identity import check_kk, check_nik, parse_sex
 
     parsers = (parse_date, parse_decimal, parse_bool, parse_desil, parse_period, parse_relationship, parse_sex,
-               normalise_village_code, split_rt_rw, split_place_date, month_first_date, check_nik,
-               check_kk)  # fmt: skip
+               normalise_village_code, split_rt_rw, split_place_date, month_first_date, check_nik, check_kk,
+               parse_int, clean_name, lambda value: pad_code(value, 3))  # fmt: skip
     for parser in parsers:
         try:
             parser(cell)  # type: ignore[operator]

@@ -52,6 +52,8 @@ def niks(draw: st.DrawFn) -> Any:
                 nik[:6] + "320190" + nik[12:],
                 nik[:6] + "311390" + nik[12:],
                 nik[:15] + "\u0663",  # an Arabic-Indic digit: isdigit(), not ASCII
+                "'" + nik[:15],  # sixteen characters, the first no digit: its "district" was past the table's end
+                "A" + nik[1:],
                 nik[:6] + "0123456789"[:10],
                 "9876543210987654",
                 nik[:2] * 8,
@@ -72,6 +74,15 @@ def test_a_nik_passed_column_wise_is_what_check_nik_finds_clean(rows: list[tuple
         check = check_nik(raw, regions=REGIONS, sex=sex, born=born, today=TODAY)
         if passed:
             assert check.valid and not check.problems and check.nik == raw and check.raw == raw
+
+
+def test_sixteen_characters_that_do_not_start_with_digits_are_not_looked_up_as_a_district() -> None:
+    """ "'647403120785000" (an apostrophe kept before a NIK one digit short) read as digits starts past the district
+    table's end: it stopped every import that held one."""
+    cells = ["'647403120785000", "A474031207850001", "6474031203150001"]
+    assert columnar.kks_without_findings(cells, regions=REGIONS, today=TODAY) == [False, False, True]
+    assert columnar.niks_without_findings(cells, [None] * 3, [None] * 3, regions=REGIONS, today=TODAY)[:2] == [
+        False, False]  # fmt: skip
 
 
 def test_a_clean_nik_with_its_own_birth_date_and_sex_passes_column_wise() -> None:

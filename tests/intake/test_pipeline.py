@@ -328,6 +328,17 @@ def test_relationship_numbers_are_read_in_the_numbering_the_list_uses(
     assert not RowIssue.objects.filter(batch=again.batch, code="relationship.bps_numbering").exists()
 
 
+def test_an_apostrophe_before_a_short_nik_is_a_finding_not_a_stopped_import(
+    admin: User, tmp_path: Path, reading: str
+) -> None:
+    text = ("NIK,NO KK,NAMA,TGL LAHIR,KODE DESA\n'647403120785000,'647403120315000,Ahmad Fauzi,²,64.74.03.1002\n"
+            "6474035508880002,6474031203150001,Nur Aisyah,1988-08-15,64.74.03.1002\n")  # fmt: skip
+    outcome = import_file(actor=admin, path=_write(tmp_path, "kutip.csv", text), kind="person", source_name="Desa")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 2
+    codes = {(i.row_number, i.column, i.code) for i in RowIssue.objects.filter(batch=outcome.batch)}
+    assert (2, "nik", "nik.length") in codes and (2, "birth_date", "date.invalid") in codes
+
+
 def test_desil_written_as_text_is_read(admin: User, tmp_path: Path, reading: str) -> None:
     """Extracts and dashboard downloads write 'Desil 1' or '1 - Sangat Miskin' as often as 1."""
     text = EXTRACT.replace(",2,2026-09-30", ",Desil 2,2026-09-30").replace(

@@ -281,9 +281,9 @@ def _plain_numbers(raws: Sequence[Any], districts: frozenset[str] | None) -> tup
         & (step != 9).any(axis=1)  # 9876543210… from any digit
         & (digits[:, 2:] != digits[:, :-2]).any(axis=1)  # 1212… and every other two-digit repeat
     )
-    if districts is not None:
-        codes = digits[:, :6].astype(np.int64) @ _POWERS_6
-        passed &= _district_table(districts)[codes]
+    if districts is not None:  # looked up for the all-digit rows only: another row's "code" can pass 999,999
+        codes = digits[passed, :6].astype(np.int64) @ _POWERS_6
+        passed[passed] = _district_table(districts)[codes]
     rows, digits = rows[passed], digits[passed]
     ok[rows] = True
     return ok, digits, rows

@@ -378,7 +378,7 @@ def pad_code(value: object, width: int) -> str:
     if value is None:
         return ""
     text = str(value).strip().removesuffix(".0")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to isdigit, not to int
         return text.zfill(width)[-width:] if int(text) else ""
     return text[:width]
 
