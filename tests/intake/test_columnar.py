@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tepat.engine import columnar
 from tepat.engine.identity import RegionCodes, Sex, build_nik, check_kk, check_nik
 from tepat.engine.values import parse_bool, parse_date, parse_int
+from tepat.intake.columns import COLUMN_VARIANTS
 from tepat.intake.kinds import KINDS, Cells
 from tepat.intake.kinds.base import VillageNames
 
@@ -356,3 +357,34 @@ def test_village_names_place_what_they_can_and_name_the_problem_otherwise() -> N
     assert NAMES.code("Gunung Telihan", "Bontang Utara") == ("64.74.03.1002", "")  # a name unique in the region
     assert NAMES.code("Sukamaju", "Bontang Selatan") == ("", "village.name_ambiguous")  # twice in one district
     assert NAMES.code("Gunung Tembak") == ("", "village.name_unknown")
+
+
+_ANY_FIELDS = sorted(COLUMN_VARIANTS)
+_ODD = st.sampled_from(list("0123456789'  .-/,:()EeOlLpP√²_aiknrstuv"))
+_ANY_CELL = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**17), 10**17), st.floats(), st.dates(), st.datetimes(),
+    st.text(max_size=8), st.text(alphabet=_ODD, max_size=20), st.text(alphabet=_ODD, min_size=15, max_size=17),
+    st.sampled_from(["6474031207850001", "64.74.03.1002", "3", "2", "Desil 2", "Triwulan III 2026", "Rp 1.000,-",
+                     "√", "tambah", "keluar", "pindah", "ASN", "Kanaan", "'647403120785000"]),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from(sorted(set(KINDS) - {"bps", "targets"})),  # those two read the database as they check
+    st.lists(st.lists(_ANY_CELL, min_size=len(_ANY_FIELDS), max_size=len(_ANY_FIELDS)), min_size=1, max_size=10),
+)
+@example(kind="person", rows=[["'647403120785000"] * len(_ANY_FIELDS)])  # stopped every import that held one
+@example(kind="dtsen", rows=[["²"] * len(_ANY_FIELDS)])
+def test_whatever_the_cells_hold_a_chunk_is_taken_and_reported_never_raised(kind: str, rows: list[list[Any]]) -> None:
+    """Every field mapped, every cell anything a file can hold: the rows are taken or rejected with a code, both
+    ways of reading (column-wise and row by row); an exception here stops the user's import."""
+    from tepat.intake.parsing import Parsed, take_chunk
+
+    mapping = {name: index for index, name in enumerate(_ANY_FIELDS)}
+    handler = KINDS[kind].handler(REGIONS, VILLAGES, program="")
+    parsed = Parsed(handler=handler)
+    take_chunk(parsed, [(i, i + 2, list(row)) for i, row in enumerate(rows)], mapping)
+    assert parsed.rows == len(rows)
+    assert len(parsed.record_ids) + len(parsed.rejected_rows) + sum(i.code in ("row.hint", "row.footer")
+                                                                    for i in parsed.issues) == len(rows)  # fmt: skip
