@@ -148,6 +148,30 @@ def test_periods_are_kept_in_the_ledgers_form_so_a_years_analysis_finds_them(adm
     assert warned == {(7, "period", "period.invalid")}
 
 
+def test_cells_no_column_can_hold_are_warnings_not_a_refused_commit(admin: User, tmp_path: Path) -> None:
+    """PostgreSQL refuses a number past its column and a text longer than it (SQLite takes both): a NIK shifted into
+    the amount column, a long note as the name, a long reason stopped the whole commit there."""
+    from tepat.programs.models import Benefit
+    from tepat.verification.models import Proposal
+
+    long = "Penerima pindah ke luar kota, keterangan dari ketua RT setempat, belum ada surat pindah " * 4
+    ledger = tmp_path / "pkh.csv"
+    ledger.write_text(f'NIK;NAMA;PERIODE;NOMINAL\n6474031207850001;"{long}";2026-Q3;3374010101800001\n'
+                      f"{long};Nur Aisyah;2026-Q3;750000\n", encoding="utf-8")  # fmt: skip
+    outcome = import_file(actor=admin, path=ledger, kind="program", source_name="Dinsos", program="PKH")
+    assert outcome.batch.status == BatchStatus.COMMITTED and Benefit.objects.count() == 2
+    first = Benefit.objects.get(nik="6474031207850001")
+    assert first.amount is None and first.name == long.strip()[:200]
+    assert Benefit.objects.get(name="Nur Aisyah").nik_raw == long[:64]
+    assert RowIssue.objects.filter(batch=outcome.batch, row_number=2, column="amount", code="number.range").exists()
+    proposals = tmp_path / "usulan.csv"
+    proposals.write_text(f'USULAN;NIK;NAMA;ALASAN;KODE DESA\nkeluar;6474031207850001;Ahmad;"{long}";64.74.03.1002\n',
+                         encoding="utf-8")  # fmt: skip
+    outcome = import_file(actor=admin, path=proposals, kind="proposal", source_name="Kelurahan")
+    assert outcome.batch.status == BatchStatus.COMMITTED
+    assert Proposal.objects.get().reason_text == long[:300]
+
+
 def test_a_move_out_of_the_region_marks_the_person_and_a_move_within_changes_nothing(
     imported: ImportOutcome, admin: User, tmp_path: Path
 ) -> None:

@@ -339,6 +339,31 @@ def test_an_apostrophe_before_a_short_nik_is_a_finding_not_a_stopped_import(
     assert (2, "nik", "nik.length") in codes and (2, "birth_date", "date.invalid") in codes
 
 
+def test_cells_longer_than_their_fields_are_kept_cut_not_refused_by_the_database(
+    admin: User, tmp_path: Path, reading: str
+) -> None:
+    """PostgreSQL refuses a value longer than its column (SQLite does not): a note typed into the NIK column or a long
+    address stopped the commit there. Every text field is cut to its column; the raw row keeps the whole cell."""
+    long = "Sedang diurus di Dukcapil Kecamatan Bontang Utara, menunggu KTP elektronik dicetak " * 4
+    header = ["NIK", "NO KK", "NAMA", "TEMPAT LAHIR", "NAMA IBU", "STATUS KAWIN", "PENDIDIKAN", "PEKERJAAN", "ALAMAT",
+              "RT", "RW", "ID KELUARGA", "ID RUMAH TANGGA", "JENIS LANTAI", "JENIS DINDING", "JENIS ATAP",
+              "SUMBER AIR MINUM", "FASILITAS BAB", "SUMBER PENERANGAN", "BAHAN BAKAR MEMASAK", "KEPEMILIKAN RUMAH",
+              "KODE DESA"]  # fmt: skip
+    row = [long] * (len(header) - 1) + ["64.74.03.1002"]
+    header += ["JUMLAH MOTOR", "LUAS LANTAI"]  # numbers no column can hold: a warning, the value left empty
+    row += ["40000", "1e400"]
+    text = ",".join(header) + "\n" + ",".join(f'"{cell}"' for cell in row) + "\n"
+    text += text.splitlines()[1].replace('"40000"', '"-2"').replace(long, long.replace("Sedang", "Masih")) + "\n"
+    outcome = import_file(actor=admin, path=_write(tmp_path, "panjang.csv", text), kind="dtsen", source_name="Desa")
+    assert outcome.batch.status == BatchStatus.COMMITTED and outcome.counts["persons_new"] == 2
+    person = Person.objects.get(name__startswith="Sedang")
+    assert person.name == long.strip()[:200] and person.nik_raw == long[:64] and person.nik is None
+    assert long in SourceRecord.objects.get(batch=outcome.batch, row_number=2).values
+    warned = {(i.row_number, i.column, i.code) for i in RowIssue.objects.filter(batch=outcome.batch)}
+    assert {(2, "motorcycles", "number.range"), (3, "motorcycles", "number.range"),
+            (2, "floor_area_m2", "number.invalid")} <= warned  # fmt: skip
+
+
 def test_desil_written_as_text_is_read(admin: User, tmp_path: Path, reading: str) -> None:
     """Extracts and dashboard downloads write 'Desil 1' or '1 - Sangat Miskin' as often as 1."""
     text = EXTRACT.replace(",2,2026-09-30", ",Desil 2,2026-09-30").replace(

@@ -155,7 +155,7 @@ COLUMN_VARIANTS: dict[str, tuple[str, ...]] = {
     "electricity": ("daya_listrik", "sumber_penerangan", "listrik"),
     "cooking_fuel": ("bahan_bakar_memasak", "bahan_bakar_masak"),
     "owns_car": ("aset_mobil", "mobil", "memiliki_mobil"),
-    "motorcycles": ("aset_sepeda_motor", "sepeda_motor", "jumlah_sepeda_motor"),
+    "motorcycles": ("aset_sepeda_motor", "sepeda_motor", "jumlah_sepeda_motor", "jumlah_motor", "motor"),
     "moved_date": ("tanggal_pindah", "tgl_pindah", "tanggal_kepindahan"),
     "destination": ("tujuan", "kode_desa_tujuan", "alamat_tujuan", "wilayah_tujuan", "daerah_tujuan"),
     "death_date": ("tanggal_meninggal", "tgl_meninggal", "tanggal_kematian", "tgl_kematian", "tanggal_wafat"),

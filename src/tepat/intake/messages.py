@@ -22,6 +22,7 @@ ROW_MESSAGES = {
     "sex.both_marked": _("Kolom L dan P sama-sama ditandai: jenis kelamin dibiarkan kosong"),
     "date.month_first": _("Tanggal ditulis bulan/hari/tahun (urutan Amerika): dibaca begitu, periksa pengaturan Excel"),
     "number.invalid": _("Bukan angka"),
+    "number.range": _("Angka di luar rentang yang masuk akal untuk kolom ini: dibiarkan kosong"),
     "bool.invalid": _("Isi harus Ya atau Tidak"),
     "relationship.invalid": _("Hubungan keluarga tidak dikenal"),
     "period.invalid": _(

@@ -26,6 +26,7 @@ from tepat.engine.values import (
     split_place_date,
     split_rt_rw,
 )
+from tepat.registry.models import HOUSING_FIELDS, Address, Family, Household, Person
 from tepat.registry.writer import (
     CommitCounts,
     FamilyIn,
@@ -44,6 +45,36 @@ _bool = lru_cache(maxsize=1 << 8)(parse_bool)
 _decimal = lru_cache(maxsize=1 << 12)(parse_decimal)
 _relationship = lru_cache(maxsize=1 << 8)(parse_relationship)
 _relationship_bps = lru_cache(maxsize=1 << 8)(partial(parse_relationship, numbering=BPS))
+
+
+def _length(model: Any, name: str) -> int:
+    return int(model._meta.get_field(name).max_length)
+
+
+# The registry's text columns, by the field names the kinds use: a cell longer than its column is cut (the kept raw
+# row has it whole). PostgreSQL refuses a longer value, and one long address stopped the whole commit.
+TEXT_LIMITS = {
+    **{name: _length(Person, name) for name in ("name", "birth_place", "mother_name", "marital_status", "education",
+                                                 "occupation", "nik_raw")},
+    "kk_raw": _length(Family, "kk_raw"), "family_key": _length(Family, "source_key"),
+    "household_key": _length(Household, "source_key"), "street": _length(Address, "street"),
+    **{name: _length(Household, name) for name in HOUSING_FIELDS
+       if Household._meta.get_field(name).get_internal_type() == "CharField"},
+}  # fmt: skip
+SMALL_COUNT = 32_767  # a PositiveSmallIntegerField's largest value
+
+
+def fitted(text: str, name: str) -> str:
+    return text[: TEXT_LIMITS[name]]
+
+
+def count_in(cells: Cells, name: str) -> int | None:
+    """A count (motorcycles…) a small positive integer column holds; else a ``number.range`` warning and nothing."""
+    value = cells.parsed(name, _int)
+    if value is not None and not 0 <= value <= SMALL_COUNT:
+        cells.issues.append(Issue(cells.line, name, "number.range", str(value), error=False))
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +123,7 @@ def nik_in(cells: Cells, regions: RegionCodes, *, sex: Any = None, born: Any = N
     if not check.valid:
         reason = next(p for p in check.problems if p.severity is Severity.ERROR)
         cells.issues.append(Issue(cells.line, "nik", reason.value, check.raw[:200], error=False))
-    return NikIn(check.nik, check.raw, check.valid, [str(p) for p in check.problems])
+    return NikIn(check.nik, fitted(check.raw, "nik_raw"), check.valid, [str(p) for p in check.problems])
 
 
 def birth_cells(cells: Cells) -> tuple[str, Any, str]:
@@ -164,14 +195,14 @@ def person_in(cells: Cells, regions: RegionCodes, relationship: Callable[[Any], 
     born = _birth_date(cells, regions, sex, raw_born, column)
     nik = nik_in(cells, regions, sex=sex, born=born)
     values = (
-        clean_name(cells.text("name")),
+        fitted(clean_name(cells.text("name")), "name"),
         sex.value if sex else "",
-        clean_name(place),
+        fitted(clean_name(place), "birth_place"),
         born.isoformat() if born is not None else None,
-        clean_name(cells.text("mother_name")),
-        cells.text("marital_status"),
-        cells.text("education"),
-        cells.text("occupation"),
+        fitted(clean_name(cells.text("mother_name")), "mother_name"),
+        fitted(cells.text("marital_status"), "marital_status"),
+        fitted(cells.text("education"), "education"),
+        fitted(cells.text("occupation"), "occupation"),
         cells.parsed("disability", _bool),
     )
     return member_head(nik, cells.parsed("relationship", relationship) or "", values)
@@ -201,13 +232,13 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
     rt, rw = rt_rw_of(cells)
     return FamilyIn(
         record=record,
-        kk=NikIn(kk.kk, kk.raw, kk.valid, [str(p) for p in kk.problems]),
-        source_key=cells.text("family_key"),
-        household_key=cells.text("household_key"),
+        kk=NikIn(kk.kk, fitted(kk.raw, "kk_raw"), kk.valid, [str(p) for p in kk.problems]),
+        source_key=fitted(cells.text("family_key"), "family_key"),
+        household_key=fitted(cells.text("household_key"), "household_key"),
         village=village,
         rt=pad_code(rt, 3),
         rw=pad_code(rw, 3),
-        street=clean_name(cells.text("street")),
+        street=fitted(clean_name(cells.text("street")), "street"),
         values={
             "desil_national": desil[0],
             "desil_province": desil[1],
@@ -215,17 +246,17 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
             "welfare_date": cells.parsed("welfare_date", _date),
         },
         housing={
-            "tenure": cells.text("tenure"),
+            "tenure": fitted(cells.text("tenure"), "tenure"),
             "floor_area_m2": cells.parsed("floor_area_m2", _decimal),
-            "floor": cells.text("floor"),
-            "wall": cells.text("wall"),
-            "roof": cells.text("roof"),
-            "drinking_water": cells.text("drinking_water"),
-            "sanitation": cells.text("sanitation"),
-            "electricity": cells.text("electricity"),
-            "cooking_fuel": cells.text("cooking_fuel"),
+            "floor": fitted(cells.text("floor"), "floor"),
+            "wall": fitted(cells.text("wall"), "wall"),
+            "roof": fitted(cells.text("roof"), "roof"),
+            "drinking_water": fitted(cells.text("drinking_water"), "drinking_water"),
+            "sanitation": fitted(cells.text("sanitation"), "sanitation"),
+            "electricity": fitted(cells.text("electricity"), "electricity"),
+            "cooking_fuel": fitted(cells.text("cooking_fuel"), "cooking_fuel"),
             "owns_car": cells.parsed("owns_car", _bool),
-            "motorcycles": cells.parsed("motorcycles", _int),
+            "motorcycles": count_in(cells, "motorcycles"),
         },
     )
 

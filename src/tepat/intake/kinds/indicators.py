@@ -9,12 +9,14 @@ from tepat.engine.values import (
     ValueError_,
     parse_decimal,
 )
-from tepat.intake.kinds.base import Cells, Handler, _decimal, _int
+from tepat.intake.kinds.base import Cells, Handler, Issue, _decimal, _int
 from tepat.intake.kinds.programs import _key
 from tepat.registry.writer import (
     CommitCounts,
     RegistryWriter,
 )
+
+VALUE_LIMIT = 10**10  # SeriesValue.value and Target.value: 14 digits, 4 of them after the point
 
 INDICATOR_NAMES = {
     **dict.fromkeys(("p0", "p0 pct", "persentase penduduk miskin", "tingkat kemiskinan", "persentase kemiskinan",
@@ -94,6 +96,9 @@ class IndicatorHandler(Handler):
             value = parse_decimal(text.removesuffix("%").strip()) if text else None
         except ValueError_:
             value = None
+        if value is not None and not abs(value) < VALUE_LIMIT:  # the column holds 14 digits, 4 of them decimals
+            cells.reject("target" if self.targets else "value", "number.range", text)
+            value = 0.0
         if value is None:
             cells.reject("target" if self.targets else "value", "value.missing" if not text else "number.invalid", text)
         cells.row["number"] = value
@@ -114,6 +119,9 @@ class IndicatorHandler(Handler):
                                            value))  # fmt: skip
             return
         baseline = cells.parsed("baseline_value", _decimal)
+        if baseline is not None and not abs(baseline) < VALUE_LIMIT:
+            cells.issues.append(Issue(cells.line, "baseline_value", "number.range", str(baseline), error=False))
+            baseline = None
         # Without a sign, a target is a ceiling for indicators where lower is better (poverty), else a floor.
         sign = cells.row["comparison_sign"] or ("<=" if cells.row["indicator_code"] in self.lower_is_better else ">=")
         self.rows.append(

@@ -11,13 +11,15 @@ from tepat.engine.values import (
     clean_name,
     normalise_village_code,
 )
-from tepat.intake.kinds.base import Cells, Handler, _decimal, _period, nik_in, person_in, rt_rw_of
+from tepat.intake.kinds.base import Cells, Handler, Issue, _decimal, _period, nik_in, person_in, rt_rw_of
 from tepat.registry.stream import MEMBER_VALUES, NAME, NIK, NIK_RAW, NIK_VALID, VALUES
 from tepat.registry.writer import (
     BenefitIn,
     CommitCounts,
     RegistryWriter,
 )
+
+AMOUNT_LIMIT = 10**12  # Benefit.amount: 14 digits, 2 of them after the point
 
 
 class ProgramListHandler(Handler):
@@ -48,13 +50,22 @@ class ProgramListHandler(Handler):
                 record=index,
                 program=(cells.text("program") or self.program)[:80],
                 period=self._period(cells),
-                amount=cells.parsed("amount", _decimal),
+                amount=self._amount(cells),
                 nik=nik_in(cells, self.regions),
                 name=clean_name(cells.text("name")),
                 village=village,
                 line=cells.line,
             )
         )
+
+    def _amount(self, cells: Cells) -> float | None:
+        """The amount a ledger row holds (14 digits, 2 of them after the point: under a trillion rupiah); a larger
+        one (a NIK in the amount column) is a ``number.range`` warning and no amount."""
+        amount = cells.parsed("amount", _decimal)
+        if amount is not None and not abs(amount) < AMOUNT_LIMIT:
+            cells.issues.append(Issue(cells.line, "amount", "number.range", cells.text("amount")[:200], error=False))
+            return None
+        return float(amount) if amount is not None else None
 
     def _period(self, cells: Cells) -> str:
         """The row's period in the ledger's form (``engine.values.parse_period``; a quarter or month alone takes
@@ -148,7 +159,7 @@ class ProposalListHandler(Handler):
             self._make(source_record=index, action=cells.row["action"], village=cells.row["village"],
                        nik=person[NIK] or "", nik_raw=person[NIK_RAW], nik_valid=person[NIK_VALID],
                        kk=kk.kk if kk.valid and kk.kk else "", name=str(person[NAME] or ""),
-                       reason=cells.row["reason_code"], reason_text=cells.text("reason"), values=values,
+                       reason=cells.row["reason_code"], reason_text=cells.text("reason")[:300], values=values,
                        line=cells.line)
         )  # fmt: skip
 

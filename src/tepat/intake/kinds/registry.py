@@ -16,6 +16,8 @@ from tepat.engine.values import (
     split_rt_rw,
 )
 from tepat.intake.kinds.base import (
+    SMALL_COUNT,
+    TEXT_LIMITS,
     Cells,
     Handler,
     _bool,
@@ -24,6 +26,7 @@ from tepat.intake.kinds.base import (
     _desil,
     _int,
     family_in,
+    fitted,
     person_in,
     require_valid_nik,
     ticked_sex,
@@ -51,6 +54,17 @@ _FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 
 
 _NO_PROBLEMS: tuple[str, ...] = ()  # a clean NIK's problems
+
+
+def _any(value: Any) -> bool:
+    return True
+
+
+# What family_in accepts without a warning (desil.range, number.range): a value out of it sends the row row by row.
+_IN_RANGE: dict[str, Callable[[Any], bool]] = {
+    **{name: (lambda value: 1 <= value <= 10) for name in _DESIL},
+    "motorcycles": lambda value: 0 <= value <= SMALL_COUNT,
+}
 
 
 def _iso_or_none(value: Any) -> str | None:
@@ -138,7 +152,8 @@ class FamilyListHandler(Handler):
             place = self.names.code
             villages = [v or (place(village_names[i], districts[i])[0] if village_names[i] else "")
                         for i, v in enumerate(villages)]  # fmt: skip
-        nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
+        fit = columnar.fit
+        nik_texts, names = columnar.texts(column("nik")), fit(columnar.texts(column("name")), TEXT_LIMITS["name"])
         raw_sexes, both_marked = columnar.raws(column("sex")), [False] * count
         if "sex_male_mark" in mapping or "sex_female_mark" in mapping:  # L and P tick columns (see sex_cell)
             males, females = columnar.raws(column("sex_male_mark")), columnar.raws(column("sex_female_mark"))
@@ -168,11 +183,12 @@ class FamilyListHandler(Handler):
                 continue
             results = columnar.parse_column(columnar.raws(column(name)), parser)
             for row, (value, code) in enumerate(results):
-                if code or (name in _DESIL and value is not None and not 1 <= value <= 10):
+                if code or (value is not None and not _IN_RANGE.get(name, _any)(value)):
                     family_ok[row] = False
             family[name] = [value for value, _ in results]
         for name in _FAMILY_TEXT:
-            family[name] = columnar.texts(column(name)) if name in mapping else [""] * count
+            texts = columnar.texts(column(name)) if name in mapping else [""] * count
+            family[name] = fit(texts, TEXT_LIMITS[name]) if name in TEXT_LIMITS else texts
         if "rt_rw" in mapping:  # one 'RT/RW' column, for the rows without their own RT and RW (see rt_rw_of)
             rts, rws, both = list(family["rt"]), list(family["rw"]), columnar.raws(column("rt_rw"))
             for i, value in enumerate(both):
@@ -183,10 +199,11 @@ class FamilyListHandler(Handler):
             family["rt"], family["rw"] = rts, rws
         family["kk_raw"] = columnar.raws(column("kk"))
         family["kk_clean"] = columnar.kks_without_findings(family["kk_raw"], regions=self.regions)
-        birth_places = columnar.map_distinct(raw_places, clean_name)
-        mother_names = columnar.texts(column("mother_name"))
-        marital, education = columnar.texts(column("marital_status")), columnar.texts(column("education"))
-        occupation = columnar.texts(column("occupation"))
+        birth_places = fit(columnar.map_distinct(raw_places, clean_name), TEXT_LIMITS["birth_place"])
+        mother_names = fit(columnar.texts(column("mother_name")), TEXT_LIMITS["mother_name"])
+        marital = fit(columnar.texts(column("marital_status")), TEXT_LIMITS["marital_status"])
+        education = fit(columnar.texts(column("education")), TEXT_LIMITS["education"])
+        occupation = fit(columnar.texts(column("occupation")), TEXT_LIMITS["occupation"])
         family_keys, kks = columnar.texts(column("family_key")), columnar.texts(column("kk"))
         known = self.villages
         out: list[Any] = []
@@ -232,7 +249,7 @@ class FamilyListHandler(Handler):
             kk = NikIn(raw, raw, True, [])
         else:
             check = check_kk(raw, regions=self.regions)
-            kk = NikIn(check.kk, check.raw, check.valid, [str(p) for p in check.problems])
+            kk = NikIn(check.kk, fitted(check.raw, "kk_raw"), check.valid, [str(p) for p in check.problems])
         return FamilyIn(
             record=record,
             kk=kk,
