@@ -214,18 +214,18 @@ MAPPING = {name: index for index, name in enumerate(HEADER)}
 row_cells = st.tuples(
     niks(),
     st.sampled_from(["6474031203150001", "6474031203150002", "6.47403E+15", "", None, "6474030000000000"]),
-    st.sampled_from(["Ahmad  Fauzi", " Nur Aisyah", "", None, "ahmad fauzi"]),
+    st.sampled_from(["Ahmad  Fauzi", " Nur Aisyah", "", None, "ahmad fauzi", "Ahmad  " * 60]),  # past the column
     st.sampled_from(["L", "P", "Perempuan", "", None, "X", 1, 2.0]),
     st.one_of(births.map(date.isoformat), births, st.sampled_from(["", "15/08/1990", "31/02/1990", "44000", None])),
     st.sampled_from(["Kepala Keluarga", "Istri", "anak", "3", "Tetangga", "", None, 4]),
     st.sampled_from(["64.74.03.1002", "6474011001", "99.99.99.9999", "", None, " 64.74.01.1001 "]),
     st.sampled_from(["1", "10", "11", "x", "", None, 3, 3.0]),
     st.sampled_from(["1", "001", "", None, "A"]),
-    st.sampled_from(["Jl.  Mawar", "", None]),
+    st.sampled_from(["Jl.  Mawar", "", None, "Jl.  Mawar " * 40]),
     st.sampled_from(["36", "1.250,5", "x", "", None, 36.5]),
     st.sampled_from(["Ya", "tidak", "mungkin", "", None, True]),
     st.sampled_from(["Bontang", " Samarinda  Kota", "", None]),
-    st.sampled_from(["Siti  Aminah", "Wati", "", None]),
+    st.sampled_from(["Siti  Aminah", "Wati", "", None, "Siti  " * 70]),
     st.sampled_from(["Kawin", "Belum Kawin", "", None]),
     st.sampled_from(["SD", "SMA", "", None]),
     st.sampled_from(["Nelayan", "Petani", "", None]),
@@ -241,9 +241,11 @@ def clean_rows(draw: st.DrawFn) -> tuple[Any, ...]:
     nik = build_nik(draw(st.sampled_from(["64.74.01", "64.74.03"])), born, sex, draw(st.integers(1, 9999)))
     kk = draw(st.sampled_from(["6474031203150001", "6474031203150002", "6474011505060001"]))
     pick = st.sampled_from
-    return (nik, kk, draw(pick(["Ahmad Fauzi", "Nur  Aisyah "])), sex.value, draw(pick([born.isoformat(), born])),
+    return (nik, kk, draw(pick(["Ahmad Fauzi", "Nur  Aisyah ", "Nur  " * 90])), sex.value,
+            draw(pick([born.isoformat(), born])),
             draw(pick(["Kepala Keluarga", "Anak", ""])), draw(pick(["64.74.03.1002", "6474011001"])),
-            draw(pick(["2", "", None])), "1", "Jl. Mawar", draw(pick(["36", "", None])),
+            draw(pick(["2", "", None])), "1", draw(pick(["Jl. Mawar", "Jl.  Mawar " * 40])),
+            draw(pick(["36", "", None])),
             draw(pick(["Ya", "", None])), draw(pick(["Bontang", "", None])), draw(pick(["Siti  Aminah", ""])),
             draw(pick(["Kawin", ""])), draw(pick(["SMA", ""])), draw(pick(["Nelayan", ""])),
             draw(pick(["Ya", "tidak", "", None, False])))  # fmt: skip

@@ -153,7 +153,7 @@ class FamilyListHandler(Handler):
             villages = [v or (place(village_names[i], districts[i])[0] if village_names[i] else "")
                         for i, v in enumerate(villages)]  # fmt: skip
         fit = columnar.fit
-        nik_texts, names = columnar.texts(column("nik")), fit(columnar.texts(column("name")), TEXT_LIMITS["name"])
+        nik_texts, names = columnar.texts(column("nik")), columnar.texts(column("name"))
         raw_sexes, both_marked = columnar.raws(column("sex")), [False] * count
         if "sex_male_mark" in mapping or "sex_female_mark" in mapping:  # L and P tick columns (see sex_cell)
             males, females = columnar.raws(column("sex_male_mark")), columnar.raws(column("sex_female_mark"))
@@ -188,7 +188,8 @@ class FamilyListHandler(Handler):
             family[name] = [value for value, _ in results]
         for name in _FAMILY_TEXT:
             texts = columnar.texts(column(name)) if name in mapping else [""] * count
-            family[name] = fit(texts, TEXT_LIMITS[name]) if name in TEXT_LIMITS else texts
+            # cut as family_in cuts: the street once cleaned (in _family), the others as they are
+            family[name] = fit(texts, TEXT_LIMITS[name]) if name in TEXT_LIMITS and name != "street" else texts
         if "rt_rw" in mapping:  # one 'RT/RW' column, for the rows without their own RT and RW (see rt_rw_of)
             rts, rws, both = list(family["rt"]), list(family["rw"]), columnar.raws(column("rt_rw"))
             for i, value in enumerate(both):
@@ -200,7 +201,10 @@ class FamilyListHandler(Handler):
         family["kk_raw"] = columnar.raws(column("kk"))
         family["kk_clean"] = columnar.kks_without_findings(family["kk_raw"], regions=self.regions)
         birth_places = fit(columnar.map_distinct(raw_places, clean_name), TEXT_LIMITS["birth_place"])
-        mother_names = fit(columnar.texts(column("mother_name")), TEXT_LIMITS["mother_name"])
+        # Names cleaned (clean_name), then cut, as person_in does
+        clean_names = fit([" ".join(name.split()) for name in names], TEXT_LIMITS["name"])
+        mother_names = fit([" ".join(name.split()) for name in columnar.texts(column("mother_name"))],
+                           TEXT_LIMITS["mother_name"])  # fmt: skip
         marital = fit(columnar.texts(column("marital_status")), TEXT_LIMITS["marital_status"])
         education = fit(columnar.texts(column("education")), TEXT_LIMITS["education"])
         occupation = fit(columnar.texts(column("occupation")), TEXT_LIMITS["occupation"])
@@ -223,8 +227,8 @@ class FamilyListHandler(Handler):
                 continue
             nik = niks[i]
             # What person_in gives for this row (a clean NIK: itself, valid, no problem).
-            person = (nik, nik, True, _NO_PROBLEMS, relationship[i][0] or "", " ".join(names[i].split()),
-                      sex_codes[i], birth_places[i], born_texts[i], " ".join(mother_names[i].split()),
+            person = (nik, nik, True, _NO_PROBLEMS, relationship[i][0] or "", clean_names[i],
+                      sex_codes[i], birth_places[i], born_texts[i], mother_names[i],
                       marital[i], education[i], occupation[i], disability[i][0])  # fmt: skip
             key = family_keys[i] or kks[i] or f"row:{lines[i]}"
             out.append((key, family_ok[i], person, family, i, village))
@@ -258,7 +262,7 @@ class FamilyListHandler(Handler):
             village=village,
             rt=pad_code(columns["rt"][i], 3),
             rw=pad_code(columns["rw"][i], 3),
-            street=clean_name(columns["street"][i]),
+            street=fitted(clean_name(columns["street"][i]), "street"),
             values={name: columns[name][i] for name in (*_DESIL, "welfare_date")},
             housing={name: columns[name][i] for name in _HOUSING},
         )
