@@ -121,7 +121,7 @@ def test_a_program_list_without_a_program_column_needs_the_program_named(admin: 
 
 def test_periods_are_kept_in_the_ledgers_form_so_a_years_analysis_finds_them(admin: User, tmp_path: Path) -> None:
     """Agencies write the period their own way ('Triwulan III 2026', 'TW 3/2026', 'September 2026', 'Tahap 2'):
-    the ledger keeps it year first (2026-Q3, 2026-09, 2026 Tahap 2), which the analyses filter a year by. A row
+    the ledger keeps it year first (2026-Q3, 2026-09, 2026-Tahap2), which the analyses filter a year by. A row
     without a period takes the one given at upload, and a quarter or phase alone takes its year; one that cannot be
     read is kept as written with a warning."""
     from tepat.intake.services import PipelineError
@@ -142,7 +142,7 @@ def test_periods_are_kept_in_the_ledgers_form_so_a_years_analysis_finds_them(adm
     assert outcome.batch.status == BatchStatus.COMMITTED and outcome.batch.period_choice == "2026-Q3"
     got = dict(Benefit.objects.values_list("name", "period"))
     assert got == {"Ahmad Fauzi": "2026-Q3", "Nur Aisyah": "2026-Q3", "Budi Santoso": "2026-09",
-                   "Made Wirawan": "2026 Tahap 2", "Yohanes Tan": "2026-Q3", "Rudi Hartono": "minggu lalu"}  # fmt: skip
+                   "Made Wirawan": "2026-Tahap2", "Yohanes Tan": "2026-Q3", "Rudi Hartono": "minggu lalu"}  # fmt: skip
     assert Benefit.objects.get(name="Budi Santoso").amount == 250_000
     warned = {(i.row_number, i.column, i.code) for i in RowIssue.objects.filter(batch=outcome.batch)}
     assert warned == {(7, "period", "period.invalid")}

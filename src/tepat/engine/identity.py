@@ -419,12 +419,11 @@ def parse_sex(value: object) -> Sex | None:
 
 @lru_cache(maxsize=256)
 def _sex_text(value: str) -> Sex | None:
-    key = _NOT_ALNUM.sub("", _BRACKETED.sub("", value.casefold()).removesuffix(".0"))
+    key = _NOT_ALNUM.sub("", values.without_brackets(value.casefold()).removesuffix(".0"))
     return Sex.MALE if key in _MALE else Sex.FEMALE if key in _FEMALE else None
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
-_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # 'Laki-laki (L)', 'Perempuan [P]'
 
 
 def parse_date(value: object) -> date | None:

@@ -216,9 +216,9 @@ def _finite(number: float) -> float | None:
     return number
 
 
-# A distribution period as recipient lists write it, in the ledger's form: the year first, so that a year's analysis
-# (``LIKE '2026%'``) finds every period of it. Quarter (triwulan, TW, kuartal, Q), semester, phase (tahap, termin)
-# and month, before or after the year.
+# A distribution period as recipient lists write it, in the ledger's form: the year, then a dash and what part of it
+# (programs.analysis._period_like), so that a year's analysis (``LIKE '2026%'``) finds every period of it. Quarter
+# (triwulan, TW, kuartal, Q), semester, phase (tahap, termin) and month, before or after the year.
 _ROMAN = {
     "i": 1,
     "ii": 2,
@@ -258,7 +258,7 @@ _PERIOD_FORMS = (
 
 
 def parse_period(value: object, *, year: str = "") -> str:
-    """A period in the ledger's form: ``2026``, ``2026-09``, ``2026-Q3``, ``2026-S1``, ``2026 Tahap 2``; '' for an
+    """A period in the ledger's form: ``2026``, ``2026-09``, ``2026-Q3``, ``2026-S1``, ``2026-Tahap2``; '' for an
     empty cell. Read from ``2026-Q3``, ``Triwulan III 2026``, ``TW 3/2026``, ``Q3 2026``, ``Semester I 2026``,
     ``Tahap 2 2026``, ``September 2026``, ``Sep-26``, ``09/2026``, ``2026-09``, a date (its month) or a year. A
     quarter, semester, phase or month without a year takes ``year`` (the year the uploader gave); without one it is
@@ -322,7 +322,7 @@ def _period_part(year: str, word: str, number: str) -> str:
     n = _ROMAN.get(number) if not number.isdigit() else int(number)
     if kind is None or n is None or not 1 <= n <= _PART_LIMITS[kind]:
         raise ValueError_("period.invalid")
-    return f"{year} Tahap {n}" if kind == "Tahap" else f"{year}-{kind}{n}"
+    return f"{year}-{kind}{n}"
 
 
 _PLACE_THEN_DATE = re.compile(
@@ -530,8 +530,16 @@ _RELATIONSHIP_KEYWORDS = (
 )  # fmt: skip
 
 
+_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+
+def without_brackets(text: str) -> str:
+    """The text without what it says in brackets: 'Laki-laki (L)', 'Famili Lain [FL]'."""
+    return _BRACKETED.sub(" ", text)
+
+
 def _relationship_by_words(text: str) -> str:
-    words = set(re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", " ", text)))
+    words = set(re.findall(r"[a-z]+", without_brackets(text)))
     if "orang" in words and "tua" in words:
         words.add("ortu")
     return next((code for keys, code in _RELATIONSHIP_KEYWORDS if words & keys), "")

@@ -62,6 +62,15 @@ TEXT_LIMITS = {
        if Household._meta.get_field(name).get_internal_type() == "CharField"},
 }  # fmt: skip
 SMALL_COUNT = 32_767  # a PositiveSmallIntegerField's largest value
+# The numbers family_in takes without a warning (desil.range, number.range); prepare sends a row out of them the
+# per-row way, which reports it.
+VALUE_RANGES = {**dict.fromkeys(("desil_national", "desil_province", "desil_regency"), (1, 10)),
+                "motorcycles": (0, SMALL_COUNT)}  # fmt: skip
+
+
+def in_range(name: str, value: Any) -> bool:
+    bounds = VALUE_RANGES.get(name)
+    return bounds is None or bounds[0] <= value <= bounds[1]
 
 
 def fitted(text: str, name: str) -> str:
@@ -71,7 +80,7 @@ def fitted(text: str, name: str) -> str:
 def count_in(cells: Cells, name: str) -> int | None:
     """A count (motorcycles…) a small positive integer column holds; else a ``number.range`` warning and nothing."""
     value = cells.parsed(name, _int)
-    if value is not None and not 0 <= value <= SMALL_COUNT:
+    if value is not None and not in_range(name, value):
         cells.issues.append(Issue(cells.line, name, "number.range", str(value), error=False))
         return None
     return value
@@ -225,7 +234,7 @@ def family_in(cells: Cells, village: str, regions: RegionCodes, record: int) -> 
     for index, (name, value) in enumerate(
         zip(("desil_national", "desil_province", "desil_regency"), desil, strict=True)
     ):
-        if value is not None and not 1 <= value <= 10:
+        if value is not None and not in_range(name, value):
             cells.issues.append(Issue(cells.line, name, "desil.range", str(value), error=False))
             desil[index] = None
     kk = check_kk(cells.raw("kk"), regions=regions)

@@ -96,11 +96,10 @@ class IndicatorHandler(Handler):
             value = parse_decimal(text.removesuffix("%").strip()) if text else None
         except ValueError_:
             value = None
-        if value is not None and not abs(value) < VALUE_LIMIT:  # the column holds 14 digits, 4 of them decimals
-            cells.reject("target" if self.targets else "value", "number.range", text)
-            value = 0.0
         if value is None:
             cells.reject("target" if self.targets else "value", "value.missing" if not text else "number.invalid", text)
+        elif not abs(value) < VALUE_LIMIT:  # the column holds 14 digits, 4 of them decimals
+            cells.reject("target" if self.targets else "value", "number.range", text)
         cells.row["number"] = value
         if self.targets:
             given = cells.text("comparison").replace("≤", "<=").replace("≥", ">=")

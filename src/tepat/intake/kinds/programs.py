@@ -65,7 +65,7 @@ class ProgramListHandler(Handler):
         if amount is not None and not abs(amount) < AMOUNT_LIMIT:
             cells.issues.append(Issue(cells.line, "amount", "number.range", cells.text("amount")[:200], error=False))
             return None
-        return float(amount) if amount is not None else None
+        return amount
 
     def _period(self, cells: Cells) -> str:
         """The row's period in the ledger's form (``engine.values.parse_period``; a quarter or month alone takes

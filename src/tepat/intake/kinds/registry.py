@@ -16,7 +16,6 @@ from tepat.engine.values import (
     split_rt_rw,
 )
 from tepat.intake.kinds.base import (
-    SMALL_COUNT,
     TEXT_LIMITS,
     Cells,
     Handler,
@@ -27,6 +26,7 @@ from tepat.intake.kinds.base import (
     _int,
     family_in,
     fitted,
+    in_range,
     person_in,
     require_valid_nik,
     ticked_sex,
@@ -54,17 +54,6 @@ _FAMILY_PARSED: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 
 
 _NO_PROBLEMS: tuple[str, ...] = ()  # a clean NIK's problems
-
-
-def _any(value: Any) -> bool:
-    return True
-
-
-# What family_in accepts without a warning (desil.range, number.range): a value out of it sends the row row by row.
-_IN_RANGE: dict[str, Callable[[Any], bool]] = {
-    **{name: (lambda value: 1 <= value <= 10) for name in _DESIL},
-    "motorcycles": lambda value: 0 <= value <= SMALL_COUNT,
-}
 
 
 def _iso_or_none(value: Any) -> str | None:
@@ -183,7 +172,7 @@ class FamilyListHandler(Handler):
                 continue
             results = columnar.parse_column(columnar.raws(column(name)), parser)
             for row, (value, code) in enumerate(results):
-                if code or (value is not None and not _IN_RANGE.get(name, _any)(value)):
+                if code or (value is not None and not in_range(name, value)):
                     family_ok[row] = False
             family[name] = [value for value, _ in results]
         for name in _FAMILY_TEXT:
